@@ -1,0 +1,32 @@
+// Bundles the extension into one minified CommonJS file for the Node extension host,
+// and the in-editor test suites next to it (they run inside the same host).
+import * as esbuild from 'esbuild';
+import { existsSync } from 'node:fs';
+
+const watch = process.argv.includes('--watch');
+const production = !watch;
+
+/** @type {esbuild.BuildOptions} */
+const common = {
+  bundle: true,
+  platform: 'node',
+  target: 'node22',
+  format: 'cjs',
+  sourcemap: true,
+  external: ['vscode'],
+  logLevel: 'warning',
+};
+
+const builds = [
+  { ...common, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', minify: production, sourcesContent: false },
+];
+// The in-host test suite is bundled separately so that mocha and test helpers never reach the package.
+if (existsSync('test/vscode/suite/index.ts')) {
+  builds.push({ ...common, entryPoints: ['test/vscode/suite/index.ts'], outfile: 'out/test/vscode/suite/index.js', external: ['vscode', 'mocha'] });
+}
+
+if (watch) {
+  for (const b of builds) (await esbuild.context(b)).watch();
+} else {
+  await Promise.all(builds.map((b) => esbuild.build(b)));
+}

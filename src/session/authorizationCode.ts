@@ -1,0 +1,88 @@
+// The authorization code flow with PKCE and a loopback redirect (RFC 6749 §4.1, RFC 7636, RFC 8252).
+import { ErrorCode, SessionKeeperError } from './errors';
+import { t } from './l10n';
+import type { Logger } from './log';
+import { CALLBACK_PATH, startLoopbackRedirect } from './loopback';
+import type { OAuthClient, TokenSet } from './oauth';
+
+export const SIGN_IN_TIMEOUT_MS = 5 * 60_000;
+
+/** What the flow needs from the editor: a browser, and a way to reach the loopback from it. */
+export interface BrowserHost {
+  /** Opens the URL in the user's browser; false when it could not be opened. */
+  openBrowser(url: string): Promise<boolean>;
+  /** Maps a loopback URL to one the browser can reach (remote windows forward the port). */
+  externalUri(url: string): Promise<string>;
+}
+
+export interface AuthorizationCodeRequest {
+  readonly scopes: readonly string[];
+  readonly extraParameters: Readonly<Record<string, string>>;
+  readonly signal: AbortSignal;
+  readonly timeoutMs?: number;
+}
+
+export async function authorizationCodeFlow(
+  client: OAuthClient,
+  host: BrowserHost,
+  logger: Logger,
+  request: AuthorizationCodeRequest,
+): Promise<TokenSet & { claims: NonNullable<TokenSet['claims']> }> {
+  const timeoutMs = request.timeoutMs ?? SIGN_IN_TIMEOUT_MS;
+  const deadline = AbortSignal.timeout(timeoutMs);
+  const signal = AbortSignal.any([request.signal, deadline]);
+  // Fail fast on a broken issuer before a browser tab opens.
+  await client.metadata(signal);
+  const loopback = await startLoopbackRedirect(
+    AbortSignal.any([
+      request.signal,
+      abortWith(deadline, new SessionKeeperError(ErrorCode.SignInTimedOut, t('Sign-in did not finish within {0} minutes. Try again.', Math.round(timeoutMs / 60_000)))),
+    ]),
+  );
+  try {
+    const redirectUri = await chooseRedirectUri(loopback.redirectUri, host, logger);
+    const pending = await client.authorizationRequest({ redirectUri, scopes: request.scopes, extraParameters: request.extraParameters, signal });
+    logger.info(`Opening the browser to sign in at ${client.issuer} (scopes: ${pending.scopes.join(' ')})`);
+    if (!(await host.openBrowser(pending.url))) {
+      throw new SessionKeeperError(ErrorCode.Cancelled, t('The browser could not be opened for sign-in.'));
+    }
+    const callback = await loopback.callback;
+    logger.debug('Received the authorization response on the loopback redirect');
+    const tokens = await client.authorizationCodeGrant(pending, callback, signal);
+    if (!tokens.claims) {
+      throw new SessionKeeperError(ErrorCode.InvalidIdToken, t('{0} did not return an ID token. Add the "openid" scope.', client.issuer));
+    }
+    loopback.finish({ ok: true, message: t('You are signed in to {0}.', client.issuer) });
+    return { ...tokens, claims: tokens.claims };
+  } catch (err) {
+    loopback.finish({ ok: false, message: err instanceof SessionKeeperError ? err.message : t('Sign-in failed.') });
+    if (deadline.aborted && !(err instanceof SessionKeeperError && err.code === ErrorCode.SignInTimedOut)) {
+      throw new SessionKeeperError(ErrorCode.SignInTimedOut, t('Sign-in did not finish within {0} minutes. Try again.', Math.round(timeoutMs / 60_000)));
+    }
+    throw err;
+  }
+}
+
+/**
+ * A remote window forwards the loopback port and may hand back another port on the browser's
+ * machine; that stays a valid native-app redirect (RFC 8252 §7.3, any port). A proxied URL with
+ * another path would not match the registered redirect URI, so the plain loopback is kept then.
+ */
+async function chooseRedirectUri(loopback: string, host: BrowserHost, logger: Logger): Promise<string> {
+  try {
+    const external = new URL(await host.externalUri(loopback));
+    if (external.pathname === CALLBACK_PATH && (external.hostname === '127.0.0.1' || external.hostname === 'localhost')) {
+      return `http://127.0.0.1:${external.port}${CALLBACK_PATH}`;
+    }
+    logger.debug(`Keeping the loopback redirect ${loopback}; the external form (${external.origin}${external.pathname}) is not a loopback redirect`);
+  } catch {
+    // No external mapping: the browser shares this machine.
+  }
+  return loopback;
+}
+
+function abortWith(source: AbortSignal, reason: unknown): AbortSignal {
+  const controller = new AbortController();
+  source.addEventListener('abort', () => controller.abort(reason), { once: true });
+  return controller.signal;
+}

@@ -1,0 +1,152 @@
+// The `sessionKeeper.providers` setting: parsed, normalized and validated. Each problem names its
+// entry so one bad entry never hides the others.
+import { t } from './l10n';
+import { normalizeScopes } from './scopes';
+
+export interface ProviderConfig {
+  /** The id other extensions pass to vscode.authentication.getSession. */
+  readonly id: string;
+  readonly label: string;
+  /** Issuer identifier; discovery is at `<issuer>/.well-known/openid-configuration`. */
+  readonly issuer: string;
+  readonly clientId: string;
+  /** Scopes requested with every sign-in, normalized; always includes `openid`. */
+  readonly scopes: readonly string[];
+  /** Extra authorization request parameters (e.g. `audience`, `prompt`, `acr_values`). */
+  readonly authorizationParameters: Readonly<Record<string, string>>;
+}
+
+export interface ConfigProblem {
+  /** Position of the entry in the setting, and its id when it has one. */
+  readonly index: number;
+  readonly id?: string;
+  readonly message: string;
+}
+
+export const DEFAULT_SCOPES = ['openid', 'profile', 'email', 'offline_access'] as const;
+
+const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+/** Parameters the authorization code flow sets itself (RFC 6749 §4.1.1, RFC 7636, OIDC Core §3.1.2.1). */
+const RESERVED_PARAMETERS = new Set([
+  'client_id',
+  'redirect_uri',
+  'response_type',
+  'response_mode',
+  'scope',
+  'state',
+  'nonce',
+  'code_challenge',
+  'code_challenge_method',
+]);
+
+function isLoopbackHost(hostname: string): boolean {
+  return hostname === '127.0.0.1' || hostname === '[::1]' || hostname === 'localhost';
+}
+
+/** RFC 8414 §2 / OIDC Discovery §3: https only, except a loopback issuer for local development. */
+export function issuerProblem(issuer: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(issuer);
+  } catch {
+    return t('"issuer" must be an absolute URL such as https://login.example.com/realms/dev.');
+  }
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname))) {
+    return t('"issuer" must use https (plain http is allowed only for 127.0.0.1 or localhost).');
+  }
+  if (url.search || url.hash) {
+    return t('"issuer" must not contain a query or fragment.');
+  }
+  return undefined;
+}
+
+export function allowsInsecureRequests(issuer: string): boolean {
+  return new URL(issuer).protocol === 'http:';
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+export function parseProviders(raw: unknown): { providers: ProviderConfig[]; problems: ConfigProblem[] } {
+  const providers: ProviderConfig[] = [];
+  const problems: ConfigProblem[] = [];
+  if (raw === undefined || raw === null) return { providers, problems };
+  if (!Array.isArray(raw)) {
+    problems.push({ index: -1, message: t('"sessionKeeper.providers" must be an array of identity providers.') });
+    return { providers, problems };
+  }
+  const seen = new Set<string>();
+  raw.forEach((entry, index) => {
+    const problem = (message: string, id?: string) => problems.push({ index, id, message });
+    if (!isRecord(entry)) {
+      problem(t('The entry must be an object with "id", "issuer" and "clientId".'));
+      return;
+    }
+    const id = typeof entry.id === 'string' ? entry.id.trim() : '';
+    const named = id || undefined;
+    if (!ID_PATTERN.test(id)) {
+      problem(t('"id" must be 1 to 64 letters, digits, ".", "_" or "-", starting with a letter or digit.'), named);
+      return;
+    }
+    if (seen.has(id.toLowerCase())) {
+      problem(t('The id "{0}" is used by an earlier entry; ids must be unique.', id), id);
+      return;
+    }
+    const issuer = typeof entry.issuer === 'string' ? entry.issuer.trim() : '';
+    const issuerIssue = issuerProblem(issuer);
+    if (issuerIssue) {
+      problem(issuerIssue, id);
+      return;
+    }
+    const clientId = typeof entry.clientId === 'string' ? entry.clientId.trim() : '';
+    if (!clientId) {
+      problem(t('"clientId" is missing; use the client id registered for VS Code at your identity provider.'), id);
+      return;
+    }
+    let scopes: string[] = [...DEFAULT_SCOPES];
+    if (entry.scopes !== undefined) {
+      if (!Array.isArray(entry.scopes) || entry.scopes.some((s) => typeof s !== 'string' || !s.trim() || /\s/.test(s.trim()))) {
+        problem(t('"scopes" must be an array of scope names without spaces.'), id);
+        return;
+      }
+      scopes = entry.scopes as string[];
+    }
+    const authorizationParameters: Record<string, string> = {};
+    if (entry.authorizationParameters !== undefined) {
+      if (!isRecord(entry.authorizationParameters)) {
+        problem(t('"authorizationParameters" must be an object of string values.'), id);
+        return;
+      }
+      for (const [key, value] of Object.entries(entry.authorizationParameters)) {
+        if (RESERVED_PARAMETERS.has(key)) {
+          problem(t('"authorizationParameters" cannot set "{0}"; Session Keeper sets it for each sign-in.', key), id);
+          return;
+        }
+        if (typeof value !== 'string') {
+          problem(t('"authorizationParameters.{0}" must be a string.', key), id);
+          return;
+        }
+        authorizationParameters[key] = value;
+      }
+    }
+    const label = typeof entry.label === 'string' && entry.label.trim() ? entry.label.trim() : id;
+    seen.add(id.toLowerCase());
+    providers.push({
+      id,
+      label,
+      issuer,
+      clientId,
+      scopes: normalizeScopes(['openid', ...scopes]),
+      authorizationParameters,
+    });
+  });
+  return { providers, problems };
+}
+
+/** Formats a problem for a notification or the log, naming the entry. */
+export function describeProblem(p: ConfigProblem): string {
+  const where = p.id ? t('Identity provider "{0}"', p.id) : t('Identity provider entry {0}', p.index + 1);
+  return p.index < 0 ? p.message : `${where}: ${p.message}`;
+}

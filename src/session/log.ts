@@ -1,0 +1,62 @@
+// One logger for the whole extension. Every line passes through the redactor, which knows every
+// token value the engine has seen and the shapes tokens take in URLs, JSON and headers.
+
+export interface LogSink {
+  trace(message: string): void;
+  debug(message: string): void;
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+export type Logger = LogSink;
+
+const MASK = '[redacted]';
+const SECRET_PARAMS = 'access_token|refresh_token|id_token|code|code_verifier|client_secret|token|assertion|device_code';
+const patterns: Array<[RegExp, string]> = [
+  // Compact JWS/JWE (RFC 7515 §7.1): any base64url header starting with `{"` encodes to `eyJ`.
+  [/eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*(\.[A-Za-z0-9_-]*){0,3}/g, MASK],
+  [new RegExp(`\\b(${SECRET_PARAMS})=[^&\\s"']+`, 'gi'), `$1=${MASK}`],
+  [new RegExp(`"(${SECRET_PARAMS}|accessToken|refreshToken|idToken)"\\s*:\\s*"[^"]*"`, 'gi'), `"$1":"${MASK}"`],
+  [/\b(Bearer|DPoP|Basic)\s+[A-Za-z0-9._~+/=-]+/g, `$1 ${MASK}`],
+];
+
+export class Redactor {
+  private readonly secrets = new Set<string>();
+
+  /** Remembers a secret so that any later log line containing it is masked. */
+  add(secret: string | undefined): void {
+    // Very short values would mask ordinary words; real tokens are far longer.
+    if (secret && secret.length >= 8) this.secrets.add(secret);
+  }
+
+  redact(text: string): string {
+    let out = text;
+    for (const s of this.secrets) if (out.includes(s)) out = out.split(s).join(MASK);
+    for (const [re, replacement] of patterns) out = out.replace(re, replacement);
+    return out;
+  }
+}
+
+/** Process-wide redactor: tokens enter it at the one place they enter the engine (OAuth client, store). */
+export const redactor = new Redactor();
+
+export function createLogger(sink: LogSink, r: Redactor = redactor): Logger {
+  const wrap = (fn: (m: string) => void) => (message: string) => fn(r.redact(message));
+  return {
+    trace: wrap((m) => sink.trace(m)),
+    debug: wrap((m) => sink.debug(m)),
+    info: wrap((m) => sink.info(m)),
+    warn: wrap((m) => sink.warn(m)),
+    error: wrap((m) => sink.error(m)),
+  };
+}
+
+/** A logger that drops everything (tests, tools). */
+export const silentLogger: Logger = { trace() {}, debug() {}, info() {}, warn() {}, error() {} };
+
+/** Describes an error for the log without its cause chain or any response body. */
+export function describeError(err: unknown): string {
+  if (err instanceof Error) return `${err.name}: ${err.message}`;
+  return String(err);
+}

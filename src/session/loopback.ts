@@ -1,0 +1,85 @@
+// RFC 8252 §7.3 loopback redirect: a server on 127.0.0.1 and a random port that takes exactly one
+// callback, keeps the browser tab waiting until the sign-in has an outcome, then closes.
+import { createServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ErrorCode, SessionKeeperError } from './errors';
+import { t } from './l10n';
+
+export const CALLBACK_PATH = '/callback';
+
+export interface LoopbackRedirect {
+  /** `http://127.0.0.1:<port>/callback` */
+  readonly redirectUri: string;
+  /** Resolves with the full callback URL the browser was sent to. */
+  readonly callback: Promise<URL>;
+  /** Shows the outcome in the browser tab and closes the server. */
+  finish(outcome: { ok: true; message: string } | { ok: false; message: string }): void;
+}
+
+export async function startLoopbackRedirect(signal: AbortSignal): Promise<LoopbackRedirect> {
+  let resolveCallback!: (u: URL) => void;
+  let rejectCallback!: (e: unknown) => void;
+  const callback = new Promise<URL>((res, rej) => {
+    resolveCallback = res;
+    rejectCallback = rej;
+  });
+  callback.catch(() => undefined); // observed by the caller; avoid an unhandled rejection on abort
+  let pending: ServerResponse | undefined;
+  let used = false;
+
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    if (req.method !== 'GET' || url.pathname !== CALLBACK_PATH) {
+      res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('Not found');
+      return;
+    }
+    if (used) {
+      res.writeHead(410, { 'content-type': 'text/plain; charset=utf-8' }).end(t('This sign-in link was already used.'));
+      return;
+    }
+    used = true;
+    pending = res;
+    resolveCallback(new URL(`${redirectUri}${url.search}`));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const redirectUri = `http://127.0.0.1:${port}${CALLBACK_PATH}`;
+
+  const close = () => {
+    server.close();
+    server.closeAllConnections();
+  };
+  const onAbort = () => {
+    rejectCallback(signal.reason instanceof SessionKeeperError ? signal.reason : new SessionKeeperError(ErrorCode.Cancelled, t('Sign-in was cancelled.')));
+    pending?.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(page(false, t('Sign-in was cancelled in VS Code.')));
+    pending = undefined;
+    close();
+  };
+  if (signal.aborted) onAbort();
+  else signal.addEventListener('abort', onAbort, { once: true });
+
+  return {
+    redirectUri,
+    callback,
+    finish(outcome) {
+      signal.removeEventListener('abort', onAbort);
+      pending?.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }).end(page(outcome.ok, outcome.message));
+      pending = undefined;
+      close();
+    },
+  };
+}
+
+function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+function page(ok: boolean, message: string): string {
+  const title = ok ? t('Signed in') : t('Sign-in failed');
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Session Keeper: ${escapeHtml(title)}</title>
+<style>body{font-family:system-ui,sans-serif;margin:15vh auto;max-width:34em;padding:0 1em;color:#222}h1{font-size:1.4em}</style></head>
+<body><h1 id="outcome" data-ok="${ok}">${escapeHtml(title)}</h1><p>${escapeHtml(message)}</p><p>${escapeHtml(t('You can close this tab and return to VS Code.'))}</p></body></html>`;
+}

@@ -1,0 +1,274 @@
+// The OAuth 2.0 / OpenID Connect client for one configured issuer. Every protocol step is
+// oauth4webapi's; this file chooses the steps, adds time limits, and turns the library's errors
+// into messages a user can act on (without response bodies, which may carry secrets).
+import * as oauth from 'oauth4webapi';
+import { jwtDecode } from 'jwt-decode';
+import { allowsInsecureRequests } from './config';
+import { ErrorCode, SessionKeeperError } from './errors';
+import { guardedFetch, type Fetch } from './http';
+import { t } from './l10n';
+import { redactor } from './log';
+import { normalizeScopes } from './scopes';
+
+export interface TokenSet {
+  readonly accessToken: string;
+  readonly tokenType: string;
+  readonly refreshToken?: string;
+  readonly idToken?: string;
+  /** Epoch ms; from expires_in, else the access token's JWT `exp`, else unknown. */
+  readonly expiresAt?: number;
+  /** Granted scopes (RFC 6749 §5.1 `scope`), when the issuer says. */
+  readonly scopes?: string[];
+  /** Validated ID token claims, when an ID token came with the response. */
+  readonly claims?: IdTokenClaims;
+}
+
+export interface IdTokenClaims {
+  readonly sub: string;
+  readonly iss: string;
+  readonly preferred_username?: string;
+  readonly email?: string;
+  readonly name?: string;
+}
+
+/** What the redirect must be checked against (RFC 6749 §4.1, RFC 7636, OIDC Core §3.1.2.1). */
+export interface PendingAuthorization {
+  readonly url: string;
+  readonly redirectUri: string;
+  readonly state: string;
+  readonly nonce: string;
+  readonly codeVerifier: string;
+  readonly scopes: string[];
+}
+
+export interface OAuthClientOptions {
+  readonly issuer: string;
+  readonly clientId: string;
+  readonly fetch: Fetch;
+  /** Time limit for each HTTP request. */
+  readonly timeoutMs: number;
+  readonly now?: () => number;
+}
+
+type Step = 'discovery' | 'authorization' | 'token' | 'refresh' | 'revocation';
+
+export class OAuthClient {
+  private metadataPromise?: Promise<oauth.AuthorizationServer>;
+  private readonly client: oauth.Client;
+  private readonly now: () => number;
+  private readonly fetch: Fetch;
+
+  constructor(private readonly options: OAuthClientOptions) {
+    this.client = { client_id: options.clientId };
+    this.now = options.now ?? Date.now;
+    this.fetch = guardedFetch(options.fetch, this.now);
+  }
+
+  get issuer(): string {
+    return this.options.issuer;
+  }
+
+  /** OIDC Discovery §4, with the issuer check of §4.3. Cached after the first success. */
+  metadata(signal?: AbortSignal): Promise<oauth.AuthorizationServer> {
+    this.metadataPromise ??= (async () => {
+      const issuer = new URL(this.options.issuer);
+      const response = await oauth.discoveryRequest(issuer, { algorithm: 'oidc', ...this.requestOptions(signal) });
+      return oauth.processDiscoveryResponse(issuer, response);
+    })().catch((err) => {
+      this.metadataPromise = undefined;
+      throw this.translate(err, 'discovery');
+    });
+    return this.metadataPromise;
+  }
+
+  /** RFC 6749 §4.1.1 with PKCE S256 (RFC 7636 §4) and an OIDC nonce. */
+  async authorizationRequest(params: {
+    redirectUri: string;
+    scopes: readonly string[];
+    extraParameters?: Readonly<Record<string, string>>;
+    signal?: AbortSignal;
+  }): Promise<PendingAuthorization> {
+    const as = await this.metadata(params.signal);
+    if (!as.authorization_endpoint) {
+      throw new SessionKeeperError(ErrorCode.DiscoveryFailed, t('{0} does not publish an authorization endpoint.', this.issuer));
+    }
+    const codeVerifier = oauth.generateRandomCodeVerifier();
+    const state = oauth.generateRandomState();
+    const nonce = oauth.generateRandomNonce();
+    const scopes = normalizeScopes(params.scopes);
+    const url = new URL(as.authorization_endpoint);
+    const extra = params.extraParameters ?? {};
+    for (const [k, v] of Object.entries(extra)) url.searchParams.set(k, v);
+    url.searchParams.set('client_id', this.client.client_id);
+    url.searchParams.set('redirect_uri', params.redirectUri);
+    url.searchParams.set('response_type', 'code');
+    url.searchParams.set('scope', scopes.join(' '));
+    url.searchParams.set('state', state);
+    url.searchParams.set('nonce', nonce);
+    url.searchParams.set('code_challenge', await oauth.calculatePKCECodeChallenge(codeVerifier));
+    url.searchParams.set('code_challenge_method', 'S256');
+    // OIDC Core §11: offline_access is granted only with prompt=consent, unless configured otherwise.
+    if (scopes.includes('offline_access') && extra.prompt === undefined) url.searchParams.set('prompt', 'consent');
+    return { url: url.href, redirectUri: params.redirectUri, state, nonce, codeVerifier, scopes };
+  }
+
+  /** RFC 6749 §4.1.2 (state, RFC 9207 iss) then §4.1.3 code exchange and OIDC Core §3.1.3.7 ID token checks. */
+  async authorizationCodeGrant(pending: PendingAuthorization, callback: URL, signal?: AbortSignal): Promise<TokenSet> {
+    const as = await this.metadata(signal);
+    let params: URLSearchParams;
+    try {
+      params = oauth.validateAuthResponse(as, this.client, callback.searchParams, pending.state);
+    } catch (err) {
+      throw this.translate(err, 'authorization');
+    }
+    try {
+      const response = await oauth.authorizationCodeGrantRequest(
+        as, this.client, oauth.None(), params, pending.redirectUri, pending.codeVerifier, this.requestOptions(signal),
+      );
+      const result = await oauth.processAuthorizationCodeResponse(as, this.client, response, {
+        expectedNonce: pending.nonce,
+        requireIdToken: true,
+      });
+      this.remember(result);
+      await oauth.validateApplicationLevelSignature(as, response, this.requestOptions(signal));
+      return this.tokenSet(result);
+    } catch (err) {
+      throw this.translate(err, 'token');
+    }
+  }
+
+  /** RFC 6749 §6. An ID token in the answer is checked like the first one (OIDC Core §12.2). */
+  async refreshTokenGrant(refreshToken: string, signal?: AbortSignal): Promise<TokenSet> {
+    const as = await this.metadata(signal);
+    try {
+      const response = await oauth.refreshTokenGrantRequest(as, this.client, oauth.None(), refreshToken, this.requestOptions(signal));
+      const result = await oauth.processRefreshTokenResponse(as, this.client, response);
+      this.remember(result);
+      if (result.id_token) await oauth.validateApplicationLevelSignature(as, response, this.requestOptions(signal));
+      return this.tokenSet(result);
+    } catch (err) {
+      throw this.translate(err, 'refresh');
+    }
+  }
+
+  /** RFC 7009. Resolves false when the issuer has no revocation endpoint. */
+  async revoke(token: string, hint: 'refresh_token' | 'access_token', signal?: AbortSignal): Promise<boolean> {
+    const as = await this.metadata(signal);
+    if (!as.revocation_endpoint) return false;
+    try {
+      const response = await oauth.revocationRequest(as, this.client, oauth.None(), token, {
+        ...this.requestOptions(signal),
+        additionalParameters: { token_type_hint: hint },
+      });
+      await oauth.processRevocationResponse(response);
+      return true;
+    } catch (err) {
+      throw this.translate(err, 'revocation');
+    }
+  }
+
+  private requestOptions(signal?: AbortSignal) {
+    const timeout = AbortSignal.timeout(this.options.timeoutMs);
+    return {
+      [oauth.customFetch]: this.fetch,
+      [oauth.allowInsecureRequests]: allowsInsecureRequests(this.options.issuer),
+      signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+    };
+  }
+
+  private remember(result: oauth.TokenEndpointResponse): void {
+    redactor.add(result.access_token);
+    redactor.add(result.refresh_token);
+    redactor.add(result.id_token);
+  }
+
+  private tokenSet(result: oauth.TokenEndpointResponse): TokenSet {
+    const claims = oauth.getValidatedIdTokenClaims(result);
+    const expiresAt = typeof result.expires_in === 'number' ? this.now() + result.expires_in * 1000 : jwtExpiry(result.access_token);
+    return {
+      accessToken: result.access_token,
+      tokenType: result.token_type,
+      refreshToken: result.refresh_token,
+      idToken: result.id_token,
+      expiresAt,
+      scopes: typeof result.scope === 'string' ? normalizeScopes([result.scope]) : undefined,
+      claims: claims && {
+        sub: claims.sub,
+        iss: claims.iss,
+        preferred_username: stringClaim(claims.preferred_username),
+        email: stringClaim(claims.email),
+        name: stringClaim(claims.name),
+      },
+    };
+  }
+
+  private translate(err: unknown, step: Step): SessionKeeperError {
+    if (err instanceof SessionKeeperError) return err;
+    const issuer = this.issuer;
+    if (err instanceof oauth.ResponseBodyError) {
+      const description = err.error_description ? `: ${String(err.error_description).slice(0, 200)}` : '';
+      if (err.error === 'invalid_grant' || err.error === 'invalid_client' || err.error === 'unauthorized_client') {
+        return new SessionKeeperError(
+          ErrorCode.GrantRevoked,
+          t('{0} no longer accepts this sign-in ({1}{2}). Sign in again.', issuer, err.error, description),
+        );
+      }
+      return new SessionKeeperError(ErrorCode.OAuthError, t('{0} refused the request ({1}{2}).', issuer, err.error, description));
+    }
+    if (err instanceof oauth.AuthorizationResponseError) {
+      const description = err.error_description ? `: ${String(err.error_description).slice(0, 200)}` : '';
+      return new SessionKeeperError(ErrorCode.AuthorizationDenied, t('{0} did not authorize the sign-in ({1}{2}).', issuer, err.error, description));
+    }
+    if (err instanceof oauth.WWWAuthenticateChallengeError) {
+      return new SessionKeeperError(ErrorCode.GrantRevoked, t('{0} rejected the client credentials. Sign in again.', issuer));
+    }
+    const code = (err as { code?: string })?.code;
+    const message = err instanceof Error ? err.message : '';
+    if (step === 'discovery') {
+      if (code === oauth.JSON_ATTRIBUTE_COMPARISON) {
+        return new SessionKeeperError(
+          ErrorCode.DiscoveryFailed,
+          t('The discovery document at {0} names a different issuer. Set "issuer" to exactly the issuer your identity provider reports.', issuer),
+        );
+      }
+      return new SessionKeeperError(
+        ErrorCode.DiscoveryFailed,
+        t('{0}/.well-known/openid-configuration is not a valid OpenID Connect discovery document. Check the issuer URL.', issuer.replace(/\/$/, '')),
+      );
+    }
+    if (step === 'authorization' && /"state"/.test(message)) {
+      return new SessionKeeperError(
+        ErrorCode.StateMismatch,
+        t('The sign-in response does not belong to this sign-in request (state mismatch). Nothing was saved; sign in again.'),
+      );
+    }
+    if (step === 'authorization') {
+      return new SessionKeeperError(ErrorCode.InvalidResponse, t('The sign-in response from {0} is not valid. Nothing was saved; sign in again.', issuer));
+    }
+    if (code === oauth.JWT_CLAIM_COMPARISON || code === oauth.JWT_TIMESTAMP_CHECK || code === oauth.KEY_SELECTION || /signature|id_token|ID Token/i.test(message)) {
+      const which = /nonce/.test(message) ? 'nonce' : /signature/.test(message) ? t('signature') : /"iss"/.test(message) ? 'iss' : /"aud"/.test(message) ? 'aud' : /"exp"|"iat"|timestamp/i.test(message) ? t('expiry') : t('claims');
+      return new SessionKeeperError(
+        ErrorCode.InvalidIdToken,
+        t('The ID token from {0} failed its {1} check. Nothing was saved; sign in again, and tell your identity provider administrator if it keeps happening.', issuer, which),
+      );
+    }
+    return new SessionKeeperError(
+      ErrorCode.InvalidResponse,
+      t('{0} sent a response that is not valid OAuth JSON (during {1}). Check that the issuer URL points at an OpenID Connect provider.', issuer, step),
+    );
+  }
+}
+
+function stringClaim(v: unknown): string | undefined {
+  return typeof v === 'string' && v ? v : undefined;
+}
+
+/** Access tokens are often opaque; only a JWT with a numeric exp tells its expiry. */
+export function jwtExpiry(token: string): number | undefined {
+  try {
+    const { exp } = jwtDecode<{ exp?: unknown }>(token);
+    return typeof exp === 'number' ? exp * 1000 : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,164 @@
+// One AuthenticationProvider per configured identity provider. Structurally it is
+// vscode.AuthenticationProvider; it is written against the engine's own types so it runs and is
+// tested without the editor.
+import { randomUUID } from 'node:crypto';
+import type { ProviderConfig } from './config';
+import { Emitter, type Disposable, type Event } from './events';
+import { describeError, type Logger } from './log';
+import type { OAuthClient, TokenSet } from './oauth';
+import { requestScopes, scopesSatisfy } from './scopes';
+import { freshRefreshState, type SessionStore, type StoredAccount, type StoredSession } from './store';
+
+export interface AccountInfo {
+  readonly id: string;
+  readonly label: string;
+}
+
+/** Shaped like vscode.AuthenticationSession. */
+export interface AuthSession {
+  readonly id: string;
+  readonly accessToken: string;
+  readonly account: AccountInfo;
+  readonly scopes: readonly string[];
+}
+
+export interface SessionsChange {
+  readonly added: readonly AuthSession[];
+  readonly removed: readonly AuthSession[];
+  readonly changed: readonly AuthSession[];
+}
+
+export interface SignInRequest {
+  readonly scopes: readonly string[];
+  readonly extraParameters: Readonly<Record<string, string>>;
+}
+
+export interface ProviderDeps {
+  readonly store: SessionStore;
+  readonly client: OAuthClient;
+  /** Runs the interactive sign-in (browser, progress, cancellation) and returns validated tokens. */
+  signIn(request: SignInRequest): Promise<TokenSet & { claims: NonNullable<TokenSet['claims']> }>;
+  readonly logger: Logger;
+  readonly now: () => number;
+}
+
+/** A token this close to expiry is not handed out; callers would fail with it mid-request. */
+export const EXPIRY_MARGIN_MS = 30_000;
+
+export function accountLabel(claims: NonNullable<TokenSet['claims']>): string {
+  return claims.preferred_username ?? claims.email ?? claims.name ?? claims.sub;
+}
+
+export class SessionKeeperProvider implements Disposable {
+  private readonly changes = new Emitter<SessionsChange>();
+  readonly onDidChangeSessions: Event<SessionsChange> = this.changes.event;
+  /** What callers were last told, to derive added/removed/changed from any store change. */
+  private known = new Map<string, AuthSession>();
+  /** Refresh tokens of removed sessions, revoked when their account's last session goes. */
+  private readonly heldRefreshTokens = new Map<string, string[]>();
+  private readonly subscription: Disposable;
+
+  constructor(
+    readonly config: ProviderConfig,
+    private readonly deps: ProviderDeps,
+  ) {
+    this.known = new Map(this.current().map((s) => [s.id, s]));
+    this.subscription = deps.store.onDidChange((e) => {
+      if (e.providerIds.has(config.id)) this.publish();
+    });
+  }
+
+  async getSessions(scopes?: readonly string[], options?: { account?: AccountInfo }): Promise<AuthSession[]> {
+    const now = this.deps.now();
+    return this.current().filter((s) => {
+      if (options?.account && s.account.id !== options.account.id) return false;
+      if (!scopesSatisfy(s.scopes, scopes ?? [])) return false;
+      const stored = this.deps.store.find(s.id)?.session;
+      return stored?.expiresAt === undefined || stored.expiresAt - EXPIRY_MARGIN_MS > now;
+    });
+  }
+
+  async createSession(scopes: readonly string[], options?: { account?: AccountInfo }): Promise<AuthSession> {
+    const { config, deps } = this;
+    const extraParameters: Record<string, string> = { ...config.authorizationParameters };
+    // OIDC Core §3.1.2.1: suggest the account VS Code asked for.
+    if (options?.account && extraParameters.login_hint === undefined) extraParameters.login_hint = options.account.label;
+    const tokens = await deps.signIn({ scopes: requestScopes(config.scopes, scopes), extraParameters });
+    const account = { id: tokens.claims.sub, label: accountLabel(tokens.claims) };
+    const session: StoredSession = {
+      id: randomUUID(),
+      scopes: tokens.scopes ?? requestScopes(config.scopes, scopes),
+      accessToken: tokens.accessToken,
+      tokenType: tokens.tokenType,
+      refreshToken: tokens.refreshToken,
+      idToken: tokens.idToken,
+      expiresAt: tokens.expiresAt,
+      createdAt: deps.now(),
+      refresh: freshRefreshState(tokens.refreshToken !== undefined),
+    };
+    await deps.store.putSession(config.id, config.issuer, account, session);
+    deps.logger.info(`Signed in ${account.label} to ${config.id} (scopes: ${session.scopes.join(' ')})`);
+    return toAuthSession(account, session);
+  }
+
+  async removeSession(sessionId: string): Promise<void> {
+    const found = this.deps.store.find(sessionId);
+    if (!found || found.account.providerId !== this.config.id) return;
+    await this.deps.store.removeSession(sessionId);
+    this.deps.logger.info(`Signed out ${found.account.account.label} from ${this.config.id}`);
+    // Sign-out is local first; revocation (RFC 7009) follows and may fail without undoing it.
+    void this.revoke(found.account, found.session);
+  }
+
+  dispose(): void {
+    this.subscription.dispose();
+    this.changes.dispose();
+  }
+
+  private async revoke(account: StoredAccount, session: StoredSession): Promise<void> {
+    const held = this.heldRefreshTokens.get(account.account.id) ?? [];
+    if (session.refreshToken) held.push(session.refreshToken);
+    const accountGone = !this.deps.store.accounts(this.config.id).some((a) => a.account.id === account.account.id);
+    // Sessions of one account may share a grant, and revoking a refresh token revokes its grant
+    // (RFC 7009 §2.1), so refresh tokens wait until the account has no session left.
+    const tokens: Array<[string, 'access_token' | 'refresh_token']> = [[session.accessToken, 'access_token']];
+    if (accountGone) {
+      this.heldRefreshTokens.delete(account.account.id);
+      tokens.push(...held.map((t): [string, 'refresh_token'] => [t, 'refresh_token']));
+    } else {
+      this.heldRefreshTokens.set(account.account.id, held);
+    }
+    for (const [token, hint] of tokens) {
+      try {
+        const done = await this.deps.client.revoke(token, hint);
+        this.deps.logger.info(done ? `Revoked the ${hint.replace('_', ' ')} of ${account.account.label} at ${this.config.issuer}` : `${this.config.issuer} has no revocation endpoint; the sign-out is local`);
+        if (!done) return;
+      } catch (err) {
+        this.deps.logger.warn(`Revocation at ${this.config.issuer} failed (${describeError(err)}); the sign-out in VS Code stands`);
+      }
+    }
+  }
+
+  private current(): AuthSession[] {
+    return this.deps.store.accounts(this.config.id).flatMap((a) => a.sessions.map((s) => toAuthSession(a.account, s)));
+  }
+
+  private publish(): void {
+    const next = new Map(this.current().map((s) => [s.id, s]));
+    const added: AuthSession[] = [];
+    const changed: AuthSession[] = [];
+    const removed: AuthSession[] = [];
+    for (const [id, s] of next) {
+      const before = this.known.get(id);
+      if (!before) added.push(s);
+      else if (before.accessToken !== s.accessToken || before.account.label !== s.account.label) changed.push(s);
+    }
+    for (const [id, s] of this.known) if (!next.has(id)) removed.push(s);
+    this.known = next;
+    if (added.length || removed.length || changed.length) this.changes.fire({ added, removed, changed });
+  }
+}
+
+function toAuthSession(account: AccountInfo, s: StoredSession): AuthSession {
+  return { id: s.id, accessToken: s.accessToken, account: { id: account.id, label: account.label }, scopes: s.scopes };
+}

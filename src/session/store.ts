@@ -1,0 +1,326 @@
+// Session storage in SecretStorage: one secret per account plus an index of account keys.
+// Records are versioned, unknown fields survive a rewrite, corrupt records are set aside, and
+// every change goes through one queue so concurrent sign-ins lose nothing.
+import { Emitter, type Event } from './events';
+import { t } from './l10n';
+import { describeError, redactor, type Logger } from './log';
+import { normalizeScopes } from './scopes';
+
+/** The subset of vscode.SecretStorage the store uses. */
+export interface SecretStorageLike {
+  get(key: string): PromiseLike<string | undefined>;
+  store(key: string, value: string): PromiseLike<void>;
+  delete(key: string): PromiseLike<void>;
+}
+
+/** The subset of vscode.Memento used to mirror the index (account keys only, never tokens). */
+export interface MementoLike {
+  get<T>(key: string): T | undefined;
+  update(key: string, value: unknown): PromiseLike<void>;
+}
+
+export const SCHEMA_VERSION = 1;
+const PREFIX = 'sessionKeeper';
+export const INDEX_KEY = `${PREFIX}.index`;
+const MIRROR_KEY = `${PREFIX}.accountKeys`;
+const QUARANTINE_PREFIX = `${PREFIX}.quarantine`;
+
+export interface RefreshState {
+  lastRefreshAt?: number;
+  nextRefreshAt?: number;
+  refreshCount: number;
+  consecutiveFailures: number;
+  /** Redacted, user-readable. */
+  lastError?: string;
+  autoRefresh: boolean;
+}
+
+export interface StoredSession {
+  readonly id: string;
+  /** Granted scopes, normalized. */
+  readonly scopes: string[];
+  readonly accessToken: string;
+  readonly tokenType: string;
+  readonly refreshToken?: string;
+  readonly idToken?: string;
+  /** Epoch ms; undefined when the issuer did not say. */
+  readonly expiresAt?: number;
+  readonly createdAt: number;
+  readonly refresh: RefreshState;
+  readonly [unknown: string]: unknown;
+}
+
+export interface StoredAccount {
+  readonly v: number;
+  readonly providerId: string;
+  readonly issuer: string;
+  readonly account: { readonly id: string; readonly label: string };
+  readonly sessions: readonly StoredSession[];
+  /** Increases with every write of this record. */
+  readonly generation: number;
+  readonly [unknown: string]: unknown;
+}
+
+/** Migrations from version N to N+1, applied in order on read. */
+export type Migrations = Record<number, (record: Record<string, unknown>) => Record<string, unknown>>;
+
+export const defaultMigrations: Migrations = {};
+
+export interface StoreChange {
+  readonly providerIds: ReadonlySet<string>;
+}
+
+export function accountKey(providerId: string, accountId: string): string {
+  return `${PREFIX}.account/${encodeURIComponent(providerId)}/${encodeURIComponent(accountId)}`;
+}
+
+export class SessionStore {
+  private readonly records = new Map<string, StoredAccount>();
+  /** Keys whose secret could not be read this time; they stay in the index. */
+  private readonly unreadable = new Set<string>();
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly changed = new Emitter<StoreChange>();
+  readonly onDidChange: Event<StoreChange> = this.changed.event;
+
+  constructor(
+    private readonly secrets: SecretStorageLike,
+    private readonly mirror: MementoLike,
+    private readonly logger: Logger,
+    private readonly options: { now?: () => number; migrations?: Migrations; schemaVersion?: number; onQuarantine?: (message: string) => void } = {},
+  ) {}
+
+  private get version(): number {
+    return this.options.schemaVersion ?? SCHEMA_VERSION;
+  }
+
+  /** Reads the index and every account. Bad records are set aside; unreadable ones skipped for now. */
+  load(): Promise<void> {
+    return this.exclusive(async () => {
+      const keys = await this.readIndex();
+      const before = new Set(this.records.keys());
+      this.records.clear();
+      this.unreadable.clear();
+      for (const key of keys) {
+        const record = await this.readAccount(key);
+        if (record) this.records.set(key, record);
+      }
+      const providers = new Set<string>([...this.records.values()].map((r) => r.providerId));
+      for (const key of before) if (!this.records.has(key)) providers.add(providerOfKey(key));
+      if (providers.size) this.changed.fire({ providerIds: providers });
+    });
+  }
+
+  accounts(providerId?: string): StoredAccount[] {
+    return [...this.records.values()].filter((r) => providerId === undefined || r.providerId === providerId);
+  }
+
+  /** Finds a session by id, with its account. */
+  find(sessionId: string): { account: StoredAccount; session: StoredSession } | undefined {
+    for (const account of this.records.values()) {
+      const session = account.sessions.find((s) => s.id === sessionId);
+      if (session) return { account, session };
+    }
+    return undefined;
+  }
+
+  /**
+   * Saves a session for an account. A session of the same account with the same granted scopes
+   * is replaced (a new sign-in supersedes it); returns the replaced session, if any.
+   */
+  putSession(
+    providerId: string,
+    issuer: string,
+    account: { id: string; label: string },
+    session: StoredSession,
+  ): Promise<StoredSession | undefined> {
+    return this.exclusive(async () => {
+      const key = accountKey(providerId, account.id);
+      const existing = this.records.get(key);
+      const scopes = normalizeScopes(session.scopes).join(' ');
+      const replaced = existing?.sessions.find((s) => normalizeScopes(s.scopes).join(' ') === scopes);
+      const sessions = [...(existing?.sessions ?? []).filter((s) => s !== replaced), session];
+      const record: StoredAccount = {
+        ...existing,
+        v: Math.max(existing?.v ?? 0, this.version),
+        providerId,
+        issuer,
+        account: { ...existing?.account, id: account.id, label: account.label },
+        sessions,
+        generation: (existing?.generation ?? 0) + 1,
+      };
+      await this.writeAccount(key, record);
+      if (!existing) await this.writeIndex();
+      this.changed.fire({ providerIds: new Set([providerId]) });
+      return replaced;
+    });
+  }
+
+  /** Rewrites one session (after a refresh, or to record refresh state). */
+  updateSession(sessionId: string, update: (s: StoredSession) => StoredSession): Promise<StoredSession | undefined> {
+    return this.exclusive(async () => {
+      const found = this.find(sessionId);
+      if (!found) return undefined;
+      const next = update(found.session);
+      const key = accountKey(found.account.providerId, found.account.account.id);
+      const record: StoredAccount = {
+        ...found.account,
+        sessions: found.account.sessions.map((s) => (s.id === sessionId ? next : s)),
+        generation: found.account.generation + 1,
+      };
+      await this.writeAccount(key, record);
+      this.changed.fire({ providerIds: new Set([found.account.providerId]) });
+      return next;
+    });
+  }
+
+  /** Removes a session; the account's secret goes when its last session does. */
+  removeSession(sessionId: string): Promise<StoredSession | undefined> {
+    return this.exclusive(async () => {
+      const found = this.find(sessionId);
+      if (!found) return undefined;
+      const key = accountKey(found.account.providerId, found.account.account.id);
+      const sessions = found.account.sessions.filter((s) => s.id !== sessionId);
+      if (sessions.length) {
+        await this.writeAccount(key, { ...found.account, sessions, generation: found.account.generation + 1 });
+      } else {
+        await this.secrets.delete(key);
+        this.records.delete(key);
+        await this.writeIndex();
+      }
+      this.changed.fire({ providerIds: new Set([found.account.providerId]) });
+      return found.session;
+    });
+  }
+
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async readIndex(): Promise<string[]> {
+    const mirrored = this.mirror.get<string[]>(MIRROR_KEY) ?? [];
+    let raw: string | undefined;
+    try {
+      raw = await this.secrets.get(INDEX_KEY);
+    } catch (err) {
+      this.logger.warn(`The session index could not be read from the keychain (${describeError(err)}); using the last known account list`);
+      return mirrored;
+    }
+    if (raw === undefined) return mirrored;
+    try {
+      const parsed = JSON.parse(raw) as { v?: unknown; accounts?: unknown };
+      if (!Array.isArray(parsed.accounts) || parsed.accounts.some((k) => typeof k !== 'string')) throw new Error('no account list');
+      // Keys known from either side: a window that wrote only one of them loses nothing.
+      return [...new Set([...(parsed.accounts as string[]), ...mirrored])];
+    } catch (err) {
+      await this.quarantine(INDEX_KEY, raw, describeError(err));
+      return mirrored;
+    }
+  }
+
+  private async readAccount(key: string): Promise<StoredAccount | undefined> {
+    let raw: string | undefined;
+    try {
+      raw = await this.secrets.get(key);
+    } catch (err) {
+      // Unreadable is not corrupt: a locked keychain may open later. Keep it listed.
+      this.logger.warn(`An account could not be read from the keychain (${describeError(err)}); it is kept and retried later`);
+      this.unreadable.add(key);
+      return undefined;
+    }
+    if (raw === undefined) return undefined;
+    try {
+      const record = this.migrate(JSON.parse(raw));
+      validateAccount(record);
+      for (const s of record.sessions) {
+        redactor.add(s.accessToken);
+        redactor.add(s.refreshToken);
+        redactor.add(s.idToken);
+      }
+      return record;
+    } catch (err) {
+      await this.quarantine(key, raw, describeError(err));
+      return undefined;
+    }
+  }
+
+  private migrate(value: unknown): StoredAccount {
+    if (typeof value !== 'object' || value === null) throw new Error('not an object');
+    let record = value as Record<string, unknown>;
+    let v = typeof record.v === 'number' ? record.v : 0;
+    const migrations = this.options.migrations ?? defaultMigrations;
+    while (v < this.version) {
+      const step = migrations[v];
+      if (!step) throw new Error(`no migration from schema version ${v}`);
+      record = { ...step(record), v: v + 1 };
+      v++;
+    }
+    return record as unknown as StoredAccount;
+  }
+
+  /** Moves a bad record aside under its own key so nothing is lost, and says so once. */
+  private async quarantine(key: string, raw: string, reason: string): Promise<void> {
+    const now = (this.options.now ?? Date.now)();
+    const aside = `${QUARANTINE_PREFIX}/${now}/${key}`;
+    try {
+      await this.secrets.store(aside, raw);
+      await this.secrets.delete(key);
+    } catch (err) {
+      this.logger.error(`Could not set aside a damaged record: ${describeError(err)}`);
+    }
+    this.logger.warn(`A damaged record was set aside as ${aside} (${reason}); other accounts are unaffected`);
+    this.options.onQuarantine?.(
+      key === INDEX_KEY
+        ? t('Session Keeper found its account list damaged and rebuilt it. No account was removed.')
+        : t('Session Keeper found a damaged saved sign-in for {0} and set it aside. Sign in to that account again; other accounts are unaffected.', describeKey(key)),
+    );
+  }
+
+  private async writeAccount(key: string, record: StoredAccount): Promise<void> {
+    await this.secrets.store(key, JSON.stringify(record));
+    this.records.set(key, record);
+  }
+
+  private async writeIndex(): Promise<void> {
+    const keys = [...new Set([...this.records.keys(), ...this.unreadable])].sort();
+    await this.secrets.store(INDEX_KEY, JSON.stringify({ v: this.version, accounts: keys }));
+    await this.mirror.update(MIRROR_KEY, keys);
+  }
+}
+
+function providerOfKey(key: string): string {
+  return decodeURIComponent(key.split('/')[1] ?? '');
+}
+
+function describeKey(key: string): string {
+  const [, provider, account] = key.split('/');
+  return `${decodeURIComponent(account ?? '?')} (${decodeURIComponent(provider ?? '?')})`;
+}
+
+const isString = (v: unknown): v is string => typeof v === 'string';
+const isOptional = (v: unknown, check: (x: unknown) => boolean) => v === undefined || check(v);
+
+function validateAccount(r: StoredAccount): void {
+  const fail = (what: string) => {
+    throw new Error(`invalid ${what}`);
+  };
+  if (!isString(r.providerId) || !r.providerId) fail('providerId');
+  if (!isString(r.issuer)) fail('issuer');
+  if (typeof r.account !== 'object' || r.account === null || !isString(r.account.id) || !isString(r.account.label)) fail('account');
+  if (typeof r.generation !== 'number') fail('generation');
+  if (!Array.isArray(r.sessions)) fail('sessions');
+  for (const s of r.sessions) {
+    if (typeof s !== 'object' || s === null) fail('session');
+    if (!isString(s.id) || !isString(s.accessToken) || !s.accessToken || !isString(s.tokenType)) fail('session fields');
+    if (!Array.isArray(s.scopes) || !s.scopes.every(isString)) fail('session scopes');
+    if (!isOptional(s.refreshToken, isString) || !isOptional(s.idToken, isString)) fail('session tokens');
+    if (!isOptional(s.expiresAt, (x) => typeof x === 'number') || typeof s.createdAt !== 'number') fail('session times');
+    if (typeof s.refresh !== 'object' || s.refresh === null) fail('session refresh state');
+  }
+}
+
+/** The refresh state of a session that was just issued. */
+export function freshRefreshState(autoRefresh: boolean): RefreshState {
+  return { refreshCount: 0, consecutiveFailures: 0, autoRefresh };
+}

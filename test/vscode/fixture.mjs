@@ -1,0 +1,73 @@
+// What every launcher of the in-editor suite sets up: a user-data dir whose settings configure the
+// provider under test, the test consumer installed beside Session Keeper, and the suite's environment.
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The repository root: the folder holding the extension's package.json. */
+export const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const consumerDir = join(root, 'test', 'vscode', 'consumer');
+/** The bundled suite, as VS Code wants extensionTestsPath: without `.js`. */
+export const suitePath = join(root, 'out', 'test', 'vscode', 'suite', 'index');
+
+/** Settings that keep the workbench quiet and offline-friendly. */
+export const quietSettings = {
+  'chat.disableAIFeatures': true,
+  'git.enabled': false,
+  'workbench.startupEditor': 'none',
+  'telemetry.telemetryLevel': 'off',
+  'extensions.autoUpdate': false,
+};
+
+export function providerSettings(issuer) {
+  return {
+    'sessionKeeper.providers': [{
+      id: 'acme',
+      label: 'Acme SSO',
+      issuer,
+      clientId: 'session-keeper',
+      scopes: ['openid', 'profile', 'email', 'offline_access'],
+    }],
+  };
+}
+
+export function writeUserSettings(userDataDir, settings) {
+  mkdirSync(join(userDataDir, 'User'), { recursive: true });
+  writeFileSync(join(userDataDir, 'User', 'settings.json'), JSON.stringify({ ...quietSettings, ...settings }, null, 2) + '\n');
+}
+
+/** Installs an unpacked extension the way VS Code lays out installed ones; no extensions.json is needed. */
+export function installExtension(extensionDir, extensionsDir) {
+  const { publisher, name, version } = JSON.parse(readFileSync(join(extensionDir, 'package.json'), 'utf8'));
+  cpSync(extensionDir, join(extensionsDir, `${publisher}.${name}-${version}`), { recursive: true });
+}
+
+/** Lays out `dir` for one run; the suite starts in phase 1 (see suite/index.ts). */
+export function prepareProfile({ dir, issuer }) {
+  const profile = {
+    userDataDir: join(dir, 'user-data'),
+    extensionsDir: join(dir, 'extensions'),
+    workspaceDir: join(dir, 'workspace'),
+  };
+  for (const d of Object.values(profile)) mkdirSync(d, { recursive: true });
+  writeUserSettings(profile.userDataDir, providerSettings(issuer));
+  installExtension(consumerDir, profile.extensionsDir);
+  writePhase(dir, 1);
+  return profile;
+}
+
+export function writePhase(dir, phase) {
+  writeFileSync(join(dir, 'phase'), `${phase}\n`);
+}
+
+export function readPhase(dir) {
+  return Number(readFileSync(join(dir, 'phase'), 'utf8'));
+}
+
+/**
+ * The suite's environment (the extension host inherits it from the server).
+ * `ui` is how UI steps happen: 'browser' (a driver clicks in the page) or 'commands' (no driver).
+ */
+export function suiteEnv({ dir, issuer, ui }) {
+  return { SK_TEST_ISSUER: issuer, SK_TEST_DIR: dir, SK_TEST_UI: ui };
+}

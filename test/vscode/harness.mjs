@@ -1,0 +1,234 @@
+// Building blocks for driving Session Keeper inside a real VS Code: code-server (the VS Code server
+// and its web workbench, one real extension host) opened by a headless Debian chromium through
+// playwright-core. run.mjs composes them into the test run; UI and screenshot scripts can reuse them.
+import { spawn } from 'node:child_process';
+import { appendFileSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+import { root } from './fixture.mjs';
+
+export const artifactsDir = join(root, '.test-artifacts', 'vscode');
+
+export async function freePort() {
+  const server = createServer();
+  await new Promise((res, rej) => server.once('error', rej).listen(0, '127.0.0.1', res));
+  const { port } = server.address();
+  await new Promise((res) => server.close(res));
+  return port;
+}
+
+/** Polls `probe` until it returns a truthy value; a slow machine gets the whole deadline. */
+export async function waitFor(probe, what, timeoutMs = 30_000, intervalMs = 200) {
+  const deadline = Date.now() + timeoutMs;
+  let lastError;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value) return value;
+    } catch (e) {
+      lastError = e;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}${lastError ? ` (last error: ${lastError.message})` : ''}`);
+    }
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+/** code-server needs Node 24; `npm run` already puts the project's Node 24 first. */
+function node24() {
+  return process.version.startsWith('v24.') ? process.execPath : join(root, 'node_modules', '.bin', 'node');
+}
+
+/**
+ * Starts code-server in its own process group (each page load starts an extension host that would
+ * otherwise outlive the run) and resolves once /healthz answers.
+ */
+export async function startCodeServer({ entry, dir, userDataDir, extensionsDir, env = {}, args = [] }) {
+  const port = await freePort();
+  const logPath = join(dir, 'code-server.log');
+  const log = openSync(logPath, 'a');
+  const child = spawn(node24(), [
+    entry,
+    '--auth', 'none',
+    '--bind-addr', `127.0.0.1:${port}`,
+    '--user-data-dir', userDataDir,
+    '--extensions-dir', extensionsDir,
+    '--disable-telemetry',
+    '--disable-update-check',
+    '--disable-workspace-trust',
+    '--disable-getting-started-override',
+    '--ignore-last-opened',
+    // Without it the built workbench ignores extensionDevelopmentPath and extensionTestsPath.
+    '--vscode-option', 'enable-smoke-test-driver',
+    ...args,
+  ], { detached: true, stdio: ['ignore', log, log], env: { ...process.env, TMPDIR: dir, ...env } });
+  let exited = false;
+  const exit = new Promise((res) => child.once('exit', (code, signal) => { exited = true; res({ code, signal }); }));
+  const origin = `http://127.0.0.1:${port}`;
+  const server = {
+    port,
+    origin,
+    logPath,
+    userDataDir,
+    /** Kills the whole process group and waits for the server to be gone. */
+    async stop() {
+      if (exited) return;
+      killGroup(child.pid, 'SIGTERM');
+      const timer = setTimeout(() => killGroup(child.pid, 'SIGKILL'), 5_000);
+      await exit;
+      clearTimeout(timer);
+      killGroup(child.pid, 'SIGKILL'); // extension hosts may ignore SIGTERM while the server is gone
+    },
+    /** Synchronous last resort for process exit handlers. */
+    kill() { killGroup(child.pid, 'SIGKILL'); },
+    /** A path on the server as the workbench wants it in a payload. */
+    remoteUri(path) { return `vscode-remote://127.0.0.1:${port}${path}`; },
+    /** The workbench URL with a test payload (see /work/shared/testing-in-real-vscode.md). */
+    workbenchUrl({ folder, extensionDevelopmentPath, extensionTestsPath }) {
+      const payload = [['skipWelcome', 'true'], ['skipReleaseNotes', 'true']];
+      if (extensionDevelopmentPath) payload.push(['extensionDevelopmentPath', server.remoteUri(extensionDevelopmentPath)]);
+      if (extensionTestsPath) payload.push(['extensionTestsPath', server.remoteUri(extensionTestsPath)]);
+      return `${origin}/?folder=${encodeURIComponent(folder)}&payload=${encodeURIComponent(JSON.stringify(payload))}`;
+    },
+  };
+  try {
+    await waitFor(async () => {
+      if (exited) throw new Error(`code-server exited early; see ${logPath}`);
+      return (await fetch(`${origin}/healthz`)).ok;
+    }, 'code-server /healthz', 60_000, 250);
+  } catch (e) {
+    await server.stop();
+    throw e;
+  }
+  return server;
+}
+
+function killGroup(pid, signal) {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // already gone
+  }
+}
+
+/** A headless chromium whose page and console output go to `<dir>/browser.log`. */
+export async function launchBrowser({ dir }) {
+  const browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+  });
+  const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+  const logPath = join(dir, 'browser.log');
+  const log = (line) => appendFileSync(logPath, `${new Date().toISOString()} ${line}\n`);
+  const watch = (page) => {
+    page.on('console', (m) => log(`[${m.type()}] ${m.text()}`));
+    page.on('pageerror', (e) => log(`[pageerror] ${e.message}`));
+    page.on('framenavigated', (f) => { if (f === page.mainFrame()) log(`[navigated] ${redactQuery(f.url())}`); });
+  };
+  context.on('page', watch);
+  return { browser, context, logPath };
+}
+
+/** Authorization codes and states travel in query strings; logs keep only the path. */
+function redactQuery(url) {
+  const q = url.indexOf('?');
+  return q < 0 ? url : `${url.slice(0, q)}?…`;
+}
+
+/** The tail of the remote extension host's log, which holds the extension's own errors. */
+export function extensionHostLogTail(userDataDir, lines = 60) {
+  const logs = findFiles(join(userDataDir, 'logs'), (name) => /exthost\d*\.log$|remoteexthost\.log$/.test(name));
+  if (!logs.length) return undefined;
+  const newest = logs.sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0];
+  return { path: newest, tail: readFileSync(newest, 'utf8').split('\n').slice(-lines).join('\n') };
+}
+
+function findFiles(dir, match) {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? findFiles(join(dir, e.name), match) : match(e.name) ? [join(dir, e.name)] : []);
+}
+
+/**
+ * Performs what a user does in the page. `workbench` is the window under test; other tabs in the
+ * context are the ones the extension opened (vscode.env.openExternal becomes window.open).
+ */
+export function createUiDriver({ context, workbench }) {
+  let shots = 0;
+  const handled = new WeakSet([workbench]);
+
+  async function screenshot(page, name) {
+    mkdirSync(artifactsDir, { recursive: true });
+    const file = join(artifactsDir, `${String(++shots).padStart(2, '0')}-${name.replace(/[^\w.-]+/g, '-')}.png`);
+    await page.screenshot({ path: file }).catch(() => undefined); // a closing tab is not a failed step
+    return file;
+  }
+
+  /** Opens the Accounts menu and clicks the first item whose label starts with `label`. */
+  async function openAccountsMenuItem(label) {
+    const item = workbench.locator('.monaco-menu .action-menu-item').filter({ hasText: label });
+    await waitFor(async () => {
+      if (!(await item.first().isVisible())) {
+        await workbench.keyboard.press('Escape');
+        // The `li`, not its link: the badge covers the link.
+        await workbench.locator('li.action-item[aria-label^="Accounts"]').click();
+        await item.first().waitFor({ state: 'visible', timeout: 2_000 });
+      }
+      return true;
+    }, `"${label}" in the Accounts menu`, 30_000, 500);
+    return item.first();
+  }
+
+  return {
+    screenshot,
+    steps: {
+      async accountsMenuClick({ label, submenu }) {
+        const item = await openAccountsMenuItem(label);
+        if (submenu) {
+          await item.hover();
+          await item.click(); // opens the account's submenu
+          const subItem = workbench.locator('.monaco-menu .action-menu-item').filter({ hasText: submenu });
+          await subItem.first().waitFor({ state: 'visible', timeout: 10_000 });
+          await screenshot(workbench, 'accountsMenuClick');
+          await subItem.first().click();
+        } else {
+          await screenshot(workbench, 'accountsMenuClick');
+          await item.click();
+        }
+      },
+
+      /** Logs in on the IdP page the extension opened, consents, and waits for the loopback callback. */
+      async idpLogin({ login, password = 'any-password' }) {
+        const tab = await waitFor(() => context.pages().find((p) => !handled.has(p) && !p.isClosed()),
+          'the IdP sign-in tab to open', 60_000);
+        handled.add(tab);
+        await tab.locator('input[name="login"]').fill(login, { timeout: 30_000 });
+        await tab.locator('input[name="password"]').fill(password);
+        await screenshot(tab, 'idpLogin');
+        await tab.locator('button[type="submit"]').click();
+        // Next comes the consent form (a submit button, no login field) or, without consent, the callback.
+        await waitFor(async () => isCallback(tab.url())
+          || ((await tab.locator('input[name="login"]').count()) === 0 && (await tab.locator('button[type="submit"]').count()) > 0),
+        'the IdP consent page after logging in', 30_000);
+        if (!isCallback(tab.url())) await tab.locator('button[type="submit"]').click();
+        await tab.waitForURL((u) => isCallback(u.href), { timeout: 30_000 });
+        await tab.waitForLoadState('load');
+        await screenshot(tab, 'idpLogin-callback');
+        await tab.close();
+      },
+
+      async screenshot({ name }) {
+        await screenshot(workbench, name);
+      },
+    },
+  };
+}
+
+/** The extension's loopback redirect, directly or through code-server's /proxy/<port>/. */
+function isCallback(url) {
+  return /^http:\/\/(127\.0\.0\.1|localhost):\d+\/(proxy\/\d+\/)?callback\b/.test(url);
+}
