@@ -1,0 +1,36 @@
+import assert from 'node:assert/strict';
+import { Redactor, createLogger } from '../../src/session/log';
+import { CapturingSink } from '../support/fakes';
+
+describe('log redaction', () => {
+  it('masks every token value it was told about, wherever it appears', () => {
+    const r = new Redactor();
+    r.add('opaque-access-token-123456');
+    const sink = new CapturingSink();
+    const log = createLogger(sink, r);
+    log.info('got opaque-access-token-123456 and again (opaque-access-token-123456)');
+    assert.equal(sink.text(), 'info got [redacted] and again ([redacted])');
+  });
+
+  it('masks JWTs, bearer headers, token parameters and JSON token fields it was never told about', () => {
+    const r = new Redactor();
+    const line = [
+      'id eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJl',
+      'Authorization: Bearer abc.def-ghi',
+      'callback?code=SplxlOBeZQQYbYS6WxSbIA&state=xyz',
+      'body {"refresh_token":"8xLOxBtZp8","token_type":"Bearer"}',
+    ].join(' | ');
+    const out = r.redact(line);
+    for (const secret of ['eyJhbGciOiJSUzI1NiJ9', 'c2lnbmF0dXJl', 'abc.def-ghi', 'SplxlOBeZQQYbYS6WxSbIA', '8xLOxBtZp8']) {
+      assert.ok(!out.includes(secret), `${secret} leaked: ${out}`);
+    }
+    assert.match(out, /state=xyz/);
+    assert.match(out, /"token_type":"Bearer"/);
+  });
+
+  it('ignores values too short to be tokens, so ordinary words survive', () => {
+    const r = new Redactor();
+    r.add('alice');
+    assert.equal(r.redact('alice signed in'), 'alice signed in');
+  });
+});

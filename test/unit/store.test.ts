@@ -1,0 +1,199 @@
+import assert from 'node:assert/strict';
+import { INDEX_KEY, SessionStore, accountKey, freshRefreshState, type StoredSession } from '../../src/session/store';
+import { silentLogger } from '../../src/session/log';
+import { MemoryMemento, MemorySecrets } from '../support/fakes';
+
+function session(id: string, scopes = ['openid'], extra: Partial<StoredSession> = {}): StoredSession {
+  return {
+    id,
+    scopes,
+    accessToken: `access-token-of-${id}`,
+    tokenType: 'Bearer',
+    refreshToken: `refresh-token-of-${id}`,
+    expiresAt: 2_000_000,
+    createdAt: 1_000_000,
+    refresh: freshRefreshState(true),
+    ...extra,
+  };
+}
+
+function setup(options: ConstructorParameters<typeof SessionStore>[3] = {}) {
+  const secrets = new MemorySecrets();
+  const memento = new MemoryMemento();
+  const warnings: string[] = [];
+  const make = () => new SessionStore(secrets, memento, silentLogger, { now: () => 42, onQuarantine: (m) => warnings.push(m), ...options });
+  return { secrets, memento, warnings, make };
+}
+
+describe('session store', () => {
+  it('keeps one secret per account plus an index, and reads them back in a new window', async () => {
+    const { secrets, make } = setup();
+    const a = make();
+    await a.load();
+    await a.putSession('corp', 'https://idp', { id: 'alice-sub', label: 'alice' }, session('s1'));
+    await a.putSession('corp', 'https://idp', { id: 'bob-sub', label: 'bob' }, session('s2'));
+    assert.deepEqual([...secrets.data.keys()].sort(), [INDEX_KEY, accountKey('corp', 'alice-sub'), accountKey('corp', 'bob-sub')].sort());
+    const record = JSON.parse(secrets.data.get(accountKey('corp', 'alice-sub'))!);
+    assert.equal(record.v, 1);
+    assert.equal(record.sessions[0].accessToken, 'access-token-of-s1');
+
+    const b = make();
+    await b.load();
+    assert.deepEqual(b.accounts('corp').map((r) => r.account.label).sort(), ['alice', 'bob']);
+    assert.equal(b.find('s2')?.session.refreshToken, 'refresh-token-of-s2');
+  });
+
+  it('loses nothing when many sign-ins are saved at once', async () => {
+    const { make } = setup();
+    const store = make();
+    await store.load();
+    await Promise.all(
+      Array.from({ length: 20 }, (_, i) => store.putSession('corp', 'https://idp', { id: `sub-${i % 5}`, label: `user${i % 5}` }, session(`s${i}`, [`scope${i}`]))),
+    );
+    const reloaded = make();
+    await reloaded.load();
+    assert.equal(reloaded.accounts().length, 5);
+    assert.equal(reloaded.accounts().flatMap((a) => a.sessions).length, 20);
+  });
+
+  it('replaces the session of an account that signs in again with the same scopes', async () => {
+    const { make } = setup();
+    const store = make();
+    await store.load();
+    await store.putSession('corp', 'https://idp', { id: 'a', label: 'alice' }, session('old', ['profile', 'openid']));
+    const replaced = await store.putSession('corp', 'https://idp', { id: 'a', label: 'alice' }, session('new', ['openid', 'profile']));
+    assert.equal(replaced?.id, 'old');
+    assert.deepEqual(store.accounts()[0].sessions.map((s) => s.id), ['new']);
+  });
+
+  it('removes the account secret and its index entry with its last session', async () => {
+    const { secrets, memento, make } = setup();
+    const store = make();
+    await store.load();
+    await store.putSession('corp', 'https://idp', { id: 'a', label: 'alice' }, session('s1'));
+    await store.putSession('corp', 'https://idp', { id: 'a', label: 'alice' }, session('s2', ['api']));
+    await store.removeSession('s1');
+    assert.ok(secrets.data.has(accountKey('corp', 'a')));
+    await store.removeSession('s2');
+    assert.ok(!secrets.data.has(accountKey('corp', 'a')));
+    assert.deepEqual(JSON.parse(secrets.data.get(INDEX_KEY)!).accounts, []);
+    assert.deepEqual(memento.get('sessionKeeper.accountKeys'), []);
+  });
+
+  it('keeps fields written by a newer version when it rewrites a record', async () => {
+    const { secrets, make } = setup();
+    const key = accountKey('corp', 'a');
+    const future = {
+      v: 2,
+      providerId: 'corp',
+      issuer: 'https://idp',
+      account: { id: 'a', label: 'alice', avatar: 'x.png' },
+      generation: 3,
+      deviceBinding: { kid: 'k1' },
+      sessions: [{ ...session('s1'), dpopKey: 'jwk' }],
+    };
+    secrets.data.set(key, JSON.stringify(future));
+    secrets.data.set(INDEX_KEY, JSON.stringify({ v: 2, accounts: [key] }));
+    const store = make();
+    await store.load();
+    await store.updateSession('s1', (s) => ({ ...s, accessToken: 'rotated-access-token' }));
+    const written = JSON.parse(secrets.data.get(key)!);
+    assert.equal(written.v, 2);
+    assert.deepEqual(written.deviceBinding, { kid: 'k1' });
+    assert.equal(written.account.avatar, 'x.png');
+    assert.equal(written.sessions[0].dpopKey, 'jwk');
+    assert.equal(written.sessions[0].accessToken, 'rotated-access-token');
+    assert.equal(written.generation, 4);
+  });
+
+  it('runs migrations in order when reading an older record', async () => {
+    const { secrets, make } = setup({
+      schemaVersion: 2,
+      migrations: { 1: (r) => ({ ...r, sessions: (r.sessions as StoredSession[]).map((s) => ({ ...s, migrated: true })) }) },
+    });
+    const key = accountKey('corp', 'a');
+    secrets.data.set(key, JSON.stringify({ v: 1, providerId: 'corp', issuer: 'https://idp', account: { id: 'a', label: 'alice' }, generation: 1, sessions: [session('s1')] }));
+    secrets.data.set(INDEX_KEY, JSON.stringify({ v: 1, accounts: [key] }));
+    const store = make();
+    await store.load();
+    assert.equal(store.accounts()[0].v, 2);
+    assert.equal(store.find('s1')?.session.migrated, true);
+  });
+
+  it('sets a corrupt account aside with one warning and keeps the other accounts', async () => {
+    const { secrets, warnings, make } = setup();
+    const store = make();
+    await store.load();
+    await store.putSession('corp', 'https://idp', { id: 'a', label: 'alice' }, session('s1'));
+    await store.putSession('corp', 'https://idp', { id: 'b', label: 'bob' }, session('s2'));
+    secrets.data.set(accountKey('corp', 'b'), '{"v":1,"providerId":"corp", truncated');
+
+    const next = make();
+    await next.load();
+    assert.deepEqual(next.accounts().map((a) => a.account.label), ['alice']);
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0], /damaged saved sign-in for b \(corp\)/);
+    const aside = [...secrets.data.keys()].filter((k) => k.startsWith('sessionKeeper.quarantine/'));
+    assert.equal(aside.length, 1);
+    assert.equal(secrets.data.get(aside[0]), '{"v":1,"providerId":"corp", truncated');
+
+    // Set aside once: the next load is quiet.
+    await make().load();
+    assert.equal(warnings.length, 1);
+  });
+
+  it('sets aside a record that parses but breaks the schema', async () => {
+    const { secrets, warnings, make } = setup();
+    const key = accountKey('corp', 'a');
+    secrets.data.set(key, JSON.stringify({ v: 1, providerId: 'corp', issuer: 'x', account: { id: 'a', label: 'alice' }, generation: 1, sessions: [{ id: 's', scopes: 'openid' }] }));
+    secrets.data.set(INDEX_KEY, JSON.stringify({ v: 1, accounts: [key] }));
+    const store = make();
+    await store.load();
+    assert.equal(store.accounts().length, 0);
+    assert.equal(warnings.length, 1);
+  });
+
+  it('rebuilds a corrupt index from the account list mirror, signing nobody out', async () => {
+    const { secrets, warnings, make } = setup();
+    const store = make();
+    await store.load();
+    await store.putSession('corp', 'https://idp', { id: 'a', label: 'alice' }, session('s1'));
+    await store.putSession('other', 'https://idp2', { id: 'b', label: 'bob' }, session('s2'));
+    secrets.data.set(INDEX_KEY, 'not json');
+    const next = make();
+    await next.load();
+    assert.equal(next.accounts().length, 2);
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0], /account list damaged/);
+  });
+
+  it('keeps an account it cannot read right now and finds it once the keychain opens', async () => {
+    const { secrets, make } = setup();
+    const store = make();
+    await store.load();
+    await store.putSession('corp', 'https://idp', { id: 'a', label: 'alice' }, session('s1'));
+    secrets.unreadable.add(accountKey('corp', 'a'));
+    const locked = make();
+    await locked.load();
+    assert.equal(locked.accounts().length, 0);
+    // A write while it is unreadable must not drop it from the index.
+    await locked.putSession('corp', 'https://idp', { id: 'b', label: 'bob' }, session('s2'));
+    secrets.unreadable.clear();
+    const later = make();
+    await later.load();
+    assert.deepEqual(later.accounts().map((a) => a.account.label).sort(), ['alice', 'bob']);
+    assert.ok(secrets.data.has(accountKey('corp', 'a')));
+  });
+
+  it('announces changes by provider', async () => {
+    const { make } = setup();
+    const store = make();
+    await store.load();
+    const seen: string[][] = [];
+    store.onDidChange((e) => seen.push([...e.providerIds]));
+    await store.putSession('corp', 'https://idp', { id: 'a', label: 'alice' }, session('s1'));
+    await store.updateSession('s1', (s) => ({ ...s, accessToken: 'next' }));
+    await store.removeSession('s1');
+    assert.deepEqual(seen, [['corp'], ['corp'], ['corp']]);
+  });
+});

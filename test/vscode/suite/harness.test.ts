@@ -1,0 +1,21 @@
+import * as assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+import { consumer, sessionKeeperId } from './fixtures';
+import { screenshot } from './ui';
+
+suite('Test harness', () => {
+  test('Session Keeper runs beside the test consumer, which is installed and active', async () => {
+    assert.ok(vscode.extensions.getExtension(sessionKeeperId), `${sessionKeeperId} is not loaded from extensionDevelopmentPath`);
+    const { extension, api } = await consumer();
+    assert.ok(extension.isActive);
+    assert.equal(typeof api.getSession, 'function');
+  });
+
+  test('the browser driver performs UI steps in the page', async function () {
+    if (process.env.SK_TEST_UI === 'commands') {
+      console.log('    skipped: desktop runs (electron.mjs) have no browser driver');
+      this.skip();
+    }
+    await screenshot('workbench-started');
+  });
+});

@@ -1,0 +1,35 @@
+// The test runner VS Code loads in the extension host (extensionTestsPath). The extension host exits
+// when run() settles, so behaviour across a window reload is tested in phases: each window runs
+// one phase, then asks the driver to reload the window into the next.
+import { readPhase, requestReload } from './ui';
+
+// Static requires, not a glob: the suite is one bundle. Requiring a file after mocha has set up
+// its globals (`suite`, `test`) is what registers that file's tests.
+const phases: (() => void)[] = [
+  () => {
+    require('./harness.test');
+    require('./signIn.test');
+  },
+  () => {
+    require('./afterReload.test');
+  },
+];
+
+interface Stats { passes: number; failures: number; pending: number }
+
+export async function run(): Promise<void> {
+  const Mocha = require('mocha');
+  const phase = readPhase();
+  // Sign-in waits for a real browser and IdP: generous per test, but bounded.
+  const mocha = new Mocha({ ui: 'tdd', color: false, timeout: 120_000, slow: 15_000 });
+  mocha.suite.emit('pre-require', globalThis, `phase-${phase}`, mocha);
+  phases[phase - 1]();
+  const stats = await new Promise<Stats>((resolve) => {
+    const runner = mocha.run(() => resolve(runner.stats));
+  });
+  // One machine-readable line per phase; the launcher sums these.
+  console.log(`@@result ${JSON.stringify({ phase, passes: stats.passes, failures: stats.failures, pending: stats.pending })}`);
+  if (stats.failures > 0) throw new Error(`${stats.failures} test(s) failed in phase ${phase}`);
+  // A failed phase leaves nothing for the next one to build on, so only a clean phase continues.
+  if (phase < phases.length) await requestReload(phase + 1);
+}

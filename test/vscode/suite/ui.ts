@@ -1,0 +1,68 @@
+// What the tests ask a user to do. With a browser driver (code-server), a test prints a request
+// line, the driver performs it in the page and writes an acknowledgement file into SK_TEST_DIR:
+//   @@ui {"id":"<pid>-<n>","step":"accountsMenuClick","label":"..."}  ->  <SK_TEST_DIR>/ui-ack-<id>.json
+// Without one (desktop VS Code via @vscode/test-electron) the same helpers use workbench commands.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { waitFor } from './wait';
+
+export const testDir = requiredEnv('SK_TEST_DIR');
+export const issuer = requiredEnv('SK_TEST_ISSUER');
+const withBrowser = process.env.SK_TEST_UI !== 'commands';
+
+let lastId = 0;
+
+/** Asks the browser driver for one step and resolves once it is done. */
+async function ui(step: string, args: Record<string, unknown> = {}, timeoutMs = 120_000): Promise<void> {
+  const id = `${process.pid}-${++lastId}`;
+  const ackFile = path.join(testDir, `ui-ack-${id}.json`);
+  console.log(`@@ui ${JSON.stringify({ id, step, ...args })}`);
+  const ack = await waitFor(() => fs.existsSync(ackFile) && JSON.parse(fs.readFileSync(ackFile, 'utf8')),
+    `the browser driver to perform "${step}"`, timeoutMs);
+  if (!ack.ok) throw new Error(`UI step "${step}" failed: ${ack.error}`);
+}
+
+/** Clicks "Sign in with <provider> to use <extension>" in the Accounts menu, as a user answers a sign-in request. */
+export async function acceptSignInRequest(provider: { id: string; label: string }, extension: vscode.Extension<unknown>): Promise<void> {
+  if (withBrowser) {
+    return ui('accountsMenuClick', { label: `Sign in with ${provider.label} to use ${extension.packageJSON.displayName}` });
+  }
+  // The workbench registers one command per queued request: <providerId>:<extensionId>:signIn<N>.
+  const prefix = `${provider.id}:${extension.id}:signIn`.toLowerCase();
+  const command = await waitFor(async () => (await vscode.commands.getCommands(true)).filter((c) => c.toLowerCase().startsWith(prefix)).pop(),
+    `a sign-in request command ${prefix}<N>`);
+  await vscode.commands.executeCommand(command);
+}
+
+/** Accounts menu -> "<account> (<provider>)" -> Sign Out; test mode accepts the confirmation. */
+export async function signOutInAccountsMenu(provider: { id: string; label: string }, accountLabel: string): Promise<void> {
+  if (withBrowser) return ui('accountsMenuClick', { label: `${accountLabel} (${provider.label})`, submenu: 'Sign Out' });
+  await vscode.commands.executeCommand('_signOutOfAccount', { providerId: provider.id, accountLabel });
+}
+
+/** Logs in on the IdP page the extension opened. Without a driver the IdP logs in by itself (autoLogin). */
+export async function logInAtIdp(login: string): Promise<void> {
+  if (withBrowser) return ui('idpLogin', { login });
+}
+
+export async function screenshot(name: string): Promise<void> {
+  if (withBrowser) return ui('screenshot', { name });
+}
+
+/** The phase this window runs; the launcher starts at 1. */
+export function readPhase(): number {
+  return Number(fs.readFileSync(path.join(testDir, 'phase'), 'utf8'));
+}
+
+/** Asks for the window to be reloaded into `phase` once this window's tests have finished. */
+export async function requestReload(phase: number): Promise<void> {
+  fs.writeFileSync(path.join(testDir, 'phase'), `${phase}\n`);
+  if (withBrowser) return ui('reload', { phase });
+}
+
+function requiredEnv(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set; run the suite through test/vscode/run.mjs or electron.mjs`);
+  return value;
+}
