@@ -33,6 +33,8 @@ export interface RefreshState {
   /** Redacted, user-readable. */
   lastError?: string;
   autoRefresh: boolean;
+  /** The issuer refused the refresh token for good; only a new sign-in helps. */
+  needsSignIn?: boolean;
 }
 
 export interface StoredSession {
