@@ -1,5 +1,13 @@
 // A real OpenID Provider (oidc-provider) on 127.0.0.1 for tests and the demo, with
 // fault injection, outage simulation and statistics. See idp.d.mts for the API.
+//
+// CLI: node test/idp/idp.mjs [--port N] [--access-token-ttl S] [--refresh-token-ttl S]
+//        [--id-token-ttl S] [--format jwt|opaque] [--auto-login alice]
+//   prints {"issuer":"http://127.0.0.1:N","port":N} on stdout once listening; SIGINT/SIGTERM stop it.
+// Test control on the issuer, for code that only knows its URL:
+//   GET /__test/stats, POST /__test/reset-stats, POST /__test/revoke-grants?sub=alice,
+//   POST /__test/fault?path=/token&kind=status&status=503&headers={"retry-after":"7"}&times=1
+//     (or the options as a JSON body), POST /__test/clear-faults, POST /__test/stop-for?ms=5000
 import { generateKeyPairSync } from 'node:crypto';
 import { realpathSync } from 'node:fs';
 import * as http from 'node:http';
@@ -133,6 +141,20 @@ function tamperSignature(/** @type {string} */ jwt) {
   return `${header}.${payload}.${flipped}${signature.slice(4)}`;
 }
 
+/**
+ * Drops oidc-provider's start-up warning about devInteractions, which are used on purpose here.
+ * @template T @param {() => T} fn
+ */
+function withoutDevWarnings(fn) {
+  const { warn } = console;
+  console.warn = (...args) => { if (!String(args[0]).startsWith('oidc-provider WARNING: a quick start')) warn(...args); };
+  try {
+    return fn();
+  } finally {
+    console.warn = warn;
+  }
+}
+
 /** @param {http.IncomingMessage} req */
 async function readBody(req) {
   const chunks = [];
@@ -212,6 +234,8 @@ export async function startIdp(options = {}) {
   const loginErrors = new Map();
   /** @type {NodeJS.Timeout | undefined} */
   let restartTimer;
+  /** @type {Promise<void> | undefined} */
+  let starting;
   let closed = false;
 
   const signingKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' });
@@ -265,7 +289,7 @@ export async function startIdp(options = {}) {
           getResourceServerInfo: (_ctx, resource) => {
             if (resource !== API_RESOURCE) throw new errors.InvalidTarget();
             return {
-              scope: 'api', audience: API_RESOURCE, accessTokenTTL: accessTokenTtl, accessTokenFormat: 'jwt', jwt: { sign: { alg: 'RS256' } },
+              scope: 'openid profile email offline_access api', audience: API_RESOURCE, accessTokenTTL: accessTokenTtl, accessTokenFormat: 'jwt', jwt: { sign: { alg: 'RS256' } },
             };
           },
         }
@@ -278,16 +302,7 @@ export async function startIdp(options = {}) {
     },
   };
 
-  // devInteractions announces itself on stderr; that is expected here.
-  const warn = console.warn;
-  console.warn = (...args) => { if (!String(args[0]).startsWith('oidc-provider WARNING: a quick start')) warn(...args); };
-  let provider;
-  try {
-    provider = new Provider(issuer, configuration);
-  } finally {
-    console.warn = warn;
-  }
-  const op = provider;
+  const op = withoutDevWarnings(() => new Provider(issuer, configuration));
 
   op.on('authorization_code.saved', () => { stats.authorizationCodesIssued += 1; });
   op.on('grant.success', (ctx) => {
@@ -449,15 +464,16 @@ export async function startIdp(options = {}) {
       }
       case 'POST /__test/fault': {
         const body = await readBody(req);
-        /** @type {FaultOptions} */
-        const opts = {
-          ...(q.has('status') && { status: Number(q.get('status')) }),
-          ...(q.has('issuer') && { issuer: q.get('issuer') ?? '' }),
-          ...(q.has('times') && { times: Number(q.get('times')) }),
-          ...(q.has('headers') && { headers: JSON.parse(q.get('headers') ?? '{}') }),
-          ...(body && JSON.parse(body)),
-        };
         try {
+          // Options come from the query (headers as JSON) or from a JSON body.
+          /** @type {FaultOptions} */
+          const opts = {
+            ...(q.has('status') && { status: Number(q.get('status')) }),
+            ...(q.has('issuer') && { issuer: q.get('issuer') ?? '' }),
+            ...(q.has('times') && { times: Number(q.get('times')) }),
+            ...(q.has('headers') && { headers: JSON.parse(q.get('headers') ?? '{}') }),
+            ...(body && JSON.parse(body)),
+          };
           idp.setFault(q.get('path') ?? '', /** @type {FaultKind} */ (q.get('kind')), opts);
         } catch (err) {
           return sendJson(res, 400, { error: /** @type {Error} */ (err).message });
@@ -551,6 +567,7 @@ export async function startIdp(options = {}) {
       if (!pathPrefix.startsWith('/')) throw new TypeError(`fault path must start with "/", got "${pathPrefix}"`);
       if (!FAULT_KINDS.has(kind)) throw new TypeError(`unknown fault kind "${kind}"`);
       if (kind === 'discovery-issuer' && !opts.issuer) throw new TypeError('discovery-issuer needs opts.issuer');
+      if (opts.times !== undefined && !(Number.isSafeInteger(opts.times) && opts.times > 0)) throw new TypeError('times must be a positive integer');
       faults.set(pathPrefix, { kind, opts, left: opts.times ?? Infinity });
     },
     clearFaults() { faults.clear(); },
@@ -559,9 +576,13 @@ export async function startIdp(options = {}) {
       if (closed) throw new Error('the test IdP was closed');
       clearTimeout(restartTimer);
       if (server) return;
-      const next = http.createServer((req, res) => { handle(req, res); });
-      await listen(next, port);
-      server = next;
+      // One listen at a time: a stop-for restart may race an explicit start().
+      starting ??= (async () => {
+        const next = http.createServer((req, res) => { handle(req, res); });
+        await listen(next, port);
+        server = next;
+      })().finally(() => { starting = undefined; });
+      await starting;
     },
     async stop() {
       clearTimeout(restartTimer);
