@@ -1,10 +1,16 @@
 import * as vscode from 'vscode';
 import { registerCommands } from './commands';
-import { ProviderRegistry, SETTING } from './registry';
+import { ProviderRegistry, SETTING, signInInteractively } from './registry';
+import { systemClock } from './session/clock';
+import { FileCoordinator } from './session/coordination';
+import { SessionKeeperEngine } from './session/engine';
 import { REQUEST_TIMEOUT_MS, createFetch } from './session/http';
 import { setTranslator } from './session/l10n';
 import { createLogger, describeError } from './session/log';
+import { defaultPolicy, type RefreshPolicy } from './session/refresher';
 import { SessionStore } from './session/store';
+
+const LEAD_SETTING = 'sessionKeeper.refresh.leadTimeMinutes';
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   setTranslator(vscode.l10n.t);
@@ -12,20 +18,51 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const logger = createLogger(channel);
   const showLog = () => channel.show(true);
 
+  // Files every window of this user shares: locks and generation records, never tokens.
+  const coordinator = new FileCoordinator(vscode.Uri.joinPath(context.globalStorageUri, 'coordination').fsPath);
   const store = new SessionStore(context.secrets, context.globalState, logger, {
+    coordinator,
     onQuarantine: (message) => void vscode.window.showWarningMessage(message),
   });
   await store.load();
 
-  const registry = new ProviderRegistry(store, createFetch(REQUEST_TIMEOUT_MS), logger, showLog);
+  const policy: { -readonly [K in keyof RefreshPolicy]: RefreshPolicy[K] } = { ...defaultPolicy, leadMs: leadTime() };
+  const engine: SessionKeeperEngine = new SessionKeeperEngine({
+    store,
+    clock: systemClock,
+    logger,
+    fetch: createFetch(REQUEST_TIMEOUT_MS),
+    requestTimeoutMs: REQUEST_TIMEOUT_MS,
+    policy,
+    coordinator,
+    memento: context.globalState,
+    signIn: (config, client, request) => signInInteractively(config, client, request, logger, showLog),
+    onSignInNeeded: (account, message) => {
+      const again = vscode.l10n.t('Sign In Again');
+      void vscode.window
+        .showWarningMessage(vscode.l10n.t('Your session for {0} ({1}) has ended: {2}', account.account.label, account.providerId, message), again)
+        .then((choice) => {
+          if (choice === again) engine.signIn(account.providerId).catch(() => undefined);
+        });
+    },
+    onStaleWindow: (message) => {
+      const reload = vscode.l10n.t('Reload Window');
+      void vscode.window.showWarningMessage(message, reload).then((choice) => {
+        if (choice === reload) void vscode.commands.executeCommand('workbench.action.reloadWindow');
+      });
+    },
+  });
+  const registry = new ProviderRegistry(engine, logger);
   registry.sync();
 
   context.subscriptions.push(
     channel,
     registry,
+    engine,
     ...registerCommands({ showLog }),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration(SETTING)) registry.sync();
+      if (e.affectsConfiguration(LEAD_SETTING)) policy.leadMs = leadTime();
     }),
     // Desktop VS Code shares secrets between windows and tells each of them about changes.
     context.secrets.onDidChange((e) => {
@@ -33,6 +70,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     }),
   );
   logger.info(`Session Keeper ${context.extension.packageJSON.version} started`);
+}
+
+function leadTime(): number {
+  const minutes = vscode.workspace.getConfiguration().get<number>(LEAD_SETTING, 5);
+  return Math.min(60, Math.max(1, minutes)) * 60_000;
 }
 
 export function deactivate(): void {}

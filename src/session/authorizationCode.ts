@@ -18,6 +18,7 @@ export interface BrowserHost {
 export interface AuthorizationCodeRequest {
   readonly scopes: readonly string[];
   readonly extraParameters: Readonly<Record<string, string>>;
+  readonly prompt?: readonly string[];
   readonly signal: AbortSignal;
   readonly timeoutMs?: number;
 }
@@ -41,7 +42,7 @@ export async function authorizationCodeFlow(
   );
   try {
     const redirectUri = await chooseRedirectUri(loopback.redirectUri, host, logger);
-    const pending = await client.authorizationRequest({ redirectUri, scopes: request.scopes, extraParameters: request.extraParameters, signal });
+    const pending = await client.authorizationRequest({ redirectUri, scopes: request.scopes, extraParameters: request.extraParameters, prompt: request.prompt, signal });
     logger.info(`Opening the browser to sign in at ${client.issuer} (scopes: ${pending.scopes.join(' ')})`);
     if (!(await host.openBrowser(pending.url))) {
       throw new SessionKeeperError(ErrorCode.Cancelled, t('The browser could not be opened for sign-in.'));

@@ -27,6 +27,8 @@ export const ErrorCode = {
   /** The user cancelled, or sign-in waited longer than allowed. */
   Cancelled: 'Cancelled',
   SignInTimedOut: 'SignInTimedOut',
+  /** Another window is ahead and this host keeps a separate SecretStorage copy per window. */
+  StaleWindow: 'StaleWindow',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

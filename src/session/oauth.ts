@@ -86,6 +86,8 @@ export class OAuthClient {
     redirectUri: string;
     scopes: readonly string[];
     extraParameters?: Readonly<Record<string, string>>;
+    /** OIDC Core §3.1.2.1 prompt values the flow wants (e.g. `login` for another account). */
+    prompt?: readonly string[];
     signal?: AbortSignal;
   }): Promise<PendingAuthorization> {
     const as = await this.metadata(params.signal);
@@ -107,8 +109,13 @@ export class OAuthClient {
     url.searchParams.set('nonce', nonce);
     url.searchParams.set('code_challenge', await oauth.calculatePKCECodeChallenge(codeVerifier));
     url.searchParams.set('code_challenge_method', 'S256');
-    // OIDC Core §11: offline_access is granted only with prompt=consent, unless configured otherwise.
-    if (scopes.includes('offline_access') && extra.prompt === undefined) url.searchParams.set('prompt', 'consent');
+    // A configured prompt is sent as it is. Otherwise OIDC Core §11: offline_access is granted
+    // only with prompt=consent.
+    if (extra.prompt === undefined) {
+      const prompt = new Set(params.prompt ?? []);
+      if (scopes.includes('offline_access')) prompt.add('consent');
+      if (prompt.size) url.searchParams.set('prompt', [...prompt].join(' '));
+    }
     return { url: url.href, redirectUri: params.redirectUri, state, nonce, codeVerifier, scopes };
   }
 

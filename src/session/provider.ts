@@ -31,6 +31,7 @@ export interface SessionsChange {
 export interface SignInRequest {
   readonly scopes: readonly string[];
   readonly extraParameters: Readonly<Record<string, string>>;
+  readonly prompt?: readonly string[];
 }
 
 export interface ProviderDeps {
@@ -40,10 +41,11 @@ export interface ProviderDeps {
   signIn(request: SignInRequest): Promise<TokenSet & { claims: NonNullable<TokenSet['claims']> }>;
   readonly logger: Logger;
   readonly now: () => number;
+  /** The session with a token that is valid now, renewing it first if needed; undefined if it cannot be. */
+  ensureFresh(sessionId: string): Promise<StoredSession | undefined>;
+  /** The account callers that name none get first. */
+  activeAccountId?(): string | undefined;
 }
-
-/** A token this close to expiry is not handed out; callers would fail with it mid-request. */
-export const EXPIRY_MARGIN_MS = 30_000;
 
 export function accountLabel(claims: NonNullable<TokenSet['claims']>): string {
   return claims.preferred_username ?? claims.email ?? claims.name ?? claims.sub;
@@ -69,13 +71,17 @@ export class SessionKeeperProvider implements Disposable {
   }
 
   async getSessions(scopes?: readonly string[], options?: { account?: AccountInfo }): Promise<AuthSession[]> {
-    const now = this.deps.now();
-    return this.current().filter((s) => {
-      if (options?.account && s.account.id !== options.account.id) return false;
-      if (!scopesSatisfy(s.scopes, scopes ?? [])) return false;
-      const stored = this.deps.store.find(s.id)?.session;
-      return stored?.expiresAt === undefined || stored.expiresAt - EXPIRY_MARGIN_MS > now;
-    });
+    const candidates = this.current().filter(
+      (s) => (!options?.account || s.account.id === options.account.id) && scopesSatisfy(s.scopes, scopes ?? []),
+    );
+    // Never a stale token: each candidate is renewed first if it needs it, or left out.
+    const fresh = await Promise.all(candidates.map(async (s) => {
+      const session = await this.deps.ensureFresh(s.id);
+      return session && toAuthSession(s.account, session);
+    }));
+    const active = this.deps.activeAccountId?.();
+    // Stable sort: the active account's sessions first, the rest in sign-in order.
+    return fresh.filter((s): s is AuthSession => s !== undefined).sort((a, b) => Number(b.account.id === active) - Number(a.account.id === active));
   }
 
   async createSession(scopes: readonly string[], options?: { account?: AccountInfo }): Promise<AuthSession> {
@@ -83,7 +89,10 @@ export class SessionKeeperProvider implements Disposable {
     const extraParameters: Record<string, string> = { ...config.authorizationParameters };
     // OIDC Core §3.1.2.1: suggest the account VS Code asked for.
     if (options?.account && extraParameters.login_hint === undefined) extraParameters.login_hint = options.account.label;
-    const tokens = await deps.signIn({ scopes: requestScopes(config.scopes, scopes), extraParameters });
+    // With an account already signed in, the user wants another one: the issuer's own browser
+    // session would otherwise sign the same user in again.
+    const another = !options?.account && this.current().length > 0;
+    const tokens = await deps.signIn({ scopes: requestScopes(config.scopes, scopes), extraParameters, prompt: another ? ['login'] : [] });
     const account = { id: tokens.claims.sub, label: accountLabel(tokens.claims) };
     const session: StoredSession = {
       id: randomUUID(),
@@ -139,8 +148,11 @@ export class SessionKeeperProvider implements Disposable {
     }
   }
 
+  /** Sessions callers may use; one whose grant ended waits in the store for a new sign-in. */
   private current(): AuthSession[] {
-    return this.deps.store.accounts(this.config.id).flatMap((a) => a.sessions.map((s) => toAuthSession(a.account, s)));
+    return this.deps.store
+      .accounts(this.config.id)
+      .flatMap((a) => a.sessions.filter((s) => !s.refresh.needsSignIn).map((s) => toAuthSession(a.account, s)));
   }
 
   private publish(): void {

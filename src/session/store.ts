@@ -1,6 +1,8 @@
 // Session storage in SecretStorage: one secret per account plus an index of account keys.
 // Records are versioned, unknown fields survive a rewrite, corrupt records are set aside, and
 // every change goes through one queue so concurrent sign-ins lose nothing.
+import type { Coordinator, GenerationRecord } from './coordination';
+import { ErrorCode, SessionKeeperError } from './errors';
 import { Emitter, type Event } from './events';
 import { t } from './l10n';
 import { describeError, redactor, type Logger } from './log';
@@ -88,8 +90,18 @@ export class SessionStore {
     private readonly secrets: SecretStorageLike,
     private readonly mirror: MementoLike,
     private readonly logger: Logger,
-    private readonly options: { now?: () => number; migrations?: Migrations; schemaVersion?: number; onQuarantine?: (message: string) => void } = {},
+    private readonly options: {
+      now?: () => number;
+      migrations?: Migrations;
+      schemaVersion?: number;
+      onQuarantine?: (message: string) => void;
+      /** Cross-window locks and generation records; without it the store trusts it is alone. */
+      coordinator?: Coordinator;
+    } = {},
   ) {}
+
+  /** True once another window changed sessions this window cannot see; writes are refused then. */
+  stale = false;
 
   private get version(): number {
     return this.options.schemaVersion ?? SCHEMA_VERSION;
@@ -97,18 +109,69 @@ export class SessionStore {
 
   /** Reads the index and every account. Bad records are set aside; unreadable ones skipped for now. */
   load(): Promise<void> {
+    return this.exclusive(() => this.loadNow());
+  }
+
+  private async loadNow(): Promise<void> {
+    const keys = await this.readIndex();
+    const before = new Set(this.records.keys());
+    this.records.clear();
+    this.unreadable.clear();
+    for (const key of keys) {
+      const record = await this.readAccount(key);
+      if (record) this.records.set(key, record);
+    }
+    const providers = new Set<string>([...this.records.values()].map((r) => r.providerId));
+    for (const key of before) if (!this.records.has(key)) providers.add(providerOfKey(key));
+    if (providers.size) this.changed.fire({ providerIds: providers });
+  }
+
+  /**
+   * Makes sure this window has seen every other window's writes, re-reading SecretStorage if
+   * not (desktop shares it between windows). Throws StaleWindow when the host keeps a separate
+   * copy per window and another window is ahead: then this window must not refresh or write.
+   */
+  syncWithOtherWindows(): Promise<void> {
     return this.exclusive(async () => {
-      const keys = await this.readIndex();
-      const before = new Set(this.records.keys());
-      this.records.clear();
-      this.unreadable.clear();
-      for (const key of keys) {
-        const record = await this.readAccount(key);
-        if (record) this.records.set(key, record);
-      }
-      const providers = new Set<string>([...this.records.values()].map((r) => r.providerId));
-      for (const key of before) if (!this.records.has(key)) providers.add(providerOfKey(key));
-      if (providers.size) this.changed.fire({ providerIds: providers });
+      await this.ensureCurrent();
+    });
+  }
+
+  private async ensureCurrent(): Promise<GenerationRecord[]> {
+    const coordinator = this.options.coordinator;
+    if (!coordinator) return [];
+    let records = await coordinator.generations();
+    if (!this.behind(records)) return records;
+    await this.loadNow();
+    records = await coordinator.generations();
+    if (!this.behind(records)) {
+      this.stale = false;
+      return records;
+    }
+    if (!this.stale) {
+      this.stale = true;
+      this.logger.warn('Another window changed sessions that this window cannot read; this window stops refreshing and writing until it is reloaded');
+      this.changed.fire({ providerIds: new Set([...this.records.values()].map((r) => r.providerId)) });
+    }
+    throw staleWindowError();
+  }
+
+  private behind(records: readonly GenerationRecord[]): boolean {
+    return records.some((g) => {
+      if (this.unreadable.has(g.key)) return false;
+      const held = this.records.get(g.key);
+      return g.removed ? held !== undefined && held.generation < g.generation : (held?.generation ?? 0) < g.generation;
+    });
+  }
+
+  /** Runs a write with the cross-window write lock held and this window known to be current. */
+  private write<T>(fn: (generationFloor: (key: string) => number) => Promise<T>): Promise<T> {
+    return this.exclusive(async () => {
+      const run = async () => {
+        const records = await this.ensureCurrent();
+        return fn((key) => records.find((r) => r.key === key)?.generation ?? 0);
+      };
+      return this.options.coordinator ? this.options.coordinator.withLock('store', run) : run();
     });
   }
 
@@ -135,7 +198,7 @@ export class SessionStore {
     account: { id: string; label: string },
     session: StoredSession,
   ): Promise<StoredSession | undefined> {
-    return this.exclusive(async () => {
+    return this.write(async (floor) => {
       const key = accountKey(providerId, account.id);
       const existing = this.records.get(key);
       const scopes = normalizeScopes(session.scopes).join(' ');
@@ -148,10 +211,11 @@ export class SessionStore {
         issuer,
         account: { ...existing?.account, id: account.id, label: account.label },
         sessions,
-        generation: (existing?.generation ?? 0) + 1,
+        // Generations only grow, also across a sign-out and a new sign-in of the same account.
+        generation: Math.max(existing?.generation ?? 0, floor(key)) + 1,
       };
       await this.writeAccount(key, record);
-      if (!existing) await this.writeIndex();
+      if (!existing) await this.writeIndex({ add: key });
       this.changed.fire({ providerIds: new Set([providerId]) });
       return replaced;
     });
@@ -159,7 +223,7 @@ export class SessionStore {
 
   /** Rewrites one session (after a refresh, or to record refresh state). */
   updateSession(sessionId: string, update: (s: StoredSession) => StoredSession): Promise<StoredSession | undefined> {
-    return this.exclusive(async () => {
+    return this.write(async () => {
       const found = this.find(sessionId);
       if (!found) return undefined;
       const next = update(found.session);
@@ -177,7 +241,7 @@ export class SessionStore {
 
   /** Removes a session; the account's secret goes when its last session does. */
   removeSession(sessionId: string): Promise<StoredSession | undefined> {
-    return this.exclusive(async () => {
+    return this.write(async () => {
       const found = this.find(sessionId);
       if (!found) return undefined;
       const key = accountKey(found.account.providerId, found.account.account.id);
@@ -187,7 +251,8 @@ export class SessionStore {
       } else {
         await this.secrets.delete(key);
         this.records.delete(key);
-        await this.writeIndex();
+        await this.options.coordinator?.record(key, found.account.generation + 1, true);
+        await this.writeIndex({ remove: key });
       }
       this.changed.fire({ providerIds: new Set([found.account.providerId]) });
       return found.session;
@@ -282,13 +347,32 @@ export class SessionStore {
   private async writeAccount(key: string, record: StoredAccount): Promise<void> {
     await this.secrets.store(key, JSON.stringify(record));
     this.records.set(key, record);
+    await this.options.coordinator?.record(key, record.generation, false);
   }
 
-  private async writeIndex(): Promise<void> {
-    const keys = [...new Set([...this.records.keys(), ...this.unreadable])].sort();
-    await this.secrets.store(INDEX_KEY, JSON.stringify({ v: this.version, accounts: keys }));
-    await this.mirror.update(MIRROR_KEY, keys);
+  /** Applies one change to the stored index, so keys another window added are kept. */
+  private async writeIndex(change: { add?: string; remove?: string }): Promise<void> {
+    let stored: string[] = [];
+    try {
+      const parsed = JSON.parse((await this.secrets.get(INDEX_KEY)) ?? '{}') as { accounts?: unknown };
+      if (Array.isArray(parsed.accounts)) stored = parsed.accounts.filter((k): k is string => typeof k === 'string');
+    } catch {
+      // Unreadable or damaged: rebuilt from what this window holds.
+    }
+    const keys = new Set([...stored, ...this.records.keys(), ...this.unreadable]);
+    if (change.add) keys.add(change.add);
+    if (change.remove) keys.delete(change.remove);
+    const list = [...keys].sort();
+    await this.secrets.store(INDEX_KEY, JSON.stringify({ v: this.version, accounts: list }));
+    await this.mirror.update(MIRROR_KEY, list);
   }
+}
+
+function staleWindowError(): SessionKeeperError {
+  return new SessionKeeperError(
+    ErrorCode.StaleWindow,
+    t('Another VS Code window changed your sign-ins and this window cannot see the change. Reload this window (Developer: Reload Window) to continue here.'),
+  );
 }
 
 function providerOfKey(key: string): string {

@@ -50,6 +50,7 @@ function setup(idp: Idp, o: { issuer?: string; timeoutMs?: number; browser?: Bro
       client,
       logger,
       now: Date.now,
+      ensureFresh: async (id) => store.find(id)?.session,
       signIn: (request) => authorizationCodeFlow(client, host, logger, { ...request, signal: new AbortController().signal }),
     },
   );

@@ -33,6 +33,10 @@ function setup() {
     client,
     logger: silentLogger,
     now: () => now,
+    ensureFresh: async (id) => {
+      const s = store.find(id)?.session;
+      return s && (s.expiresAt === undefined || s.expiresAt - 30_000 > now) ? s : undefined;
+    },
     signIn: async (request) => {
       signIns.push(request);
       const user = users.shift() ?? 'alice';

@@ -1,0 +1,193 @@
+// The engine: configured providers, their OAuth clients, the store and the refresher, wired once.
+// It is also the model the views read. The editor integration registers its providers and
+// supplies the interactive parts (browser, progress, notifications).
+import type { Clock } from './clock';
+import type { ProviderConfig } from './config';
+import type { Coordinator } from './coordination';
+import { Emitter, type Disposable, type Event } from './events';
+import { sessionHealth } from './health';
+import type { Fetch } from './http';
+import type { Logger } from './log';
+import { worstHealth, type AccountSummary, type ProviderSummary, type SessionKeeperModel } from './model';
+import { OAuthClient, type TokenSet } from './oauth';
+import { SessionKeeperProvider, type SignInRequest } from './provider';
+import { Refresher, refreshLead, type RefreshPolicy } from './refresher';
+import type { MementoLike, SessionStore, StoredAccount } from './store';
+
+export interface EngineDeps {
+  readonly store: SessionStore;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly fetch: Fetch;
+  readonly requestTimeoutMs: number;
+  readonly policy: RefreshPolicy;
+  readonly coordinator?: Coordinator;
+  /** Remembers the active account per provider (account ids only). */
+  readonly memento: MementoLike;
+  /** The interactive sign-in: browser, progress, cancellation. */
+  signIn(config: ProviderConfig, client: OAuthClient, request: SignInRequest): Promise<TokenSet & { claims: NonNullable<TokenSet['claims']> }>;
+  onSignInNeeded?(account: StoredAccount, message: string): void;
+  onStaleWindow?(message: string): void;
+}
+
+interface Entry {
+  readonly config: ProviderConfig;
+  readonly client: OAuthClient;
+  readonly provider: SessionKeeperProvider;
+}
+
+const ACTIVE_KEY = 'sessionKeeper.activeAccounts';
+
+export class SessionKeeperEngine implements SessionKeeperModel, Disposable {
+  private readonly entries = new Map<string, Entry>();
+  readonly refresher: Refresher;
+  private readonly changed = new Emitter<void>();
+  readonly onDidChange: Event<void> = this.changed.event;
+  private readonly subscriptions: Disposable[];
+
+  constructor(private readonly deps: EngineDeps) {
+    this.refresher = new Refresher({
+      store: deps.store,
+      client: (id) => this.entries.get(id)?.client,
+      clock: deps.clock,
+      logger: deps.logger,
+      policy: deps.policy,
+      coordinator: deps.coordinator,
+      onSignInNeeded: deps.onSignInNeeded,
+      onStaleWindow: deps.onStaleWindow,
+    });
+    this.subscriptions = [
+      deps.store.onDidChange(() => this.changed.fire()),
+      this.refresher.onDidChangeState(() => this.changed.fire()),
+    ];
+  }
+
+  /** Applies a configuration; returns the providers that were added and the ids that went away. */
+  configure(configs: readonly ProviderConfig[]): { added: SessionKeeperProvider[]; removed: string[] } {
+    const wanted = new Map(configs.map((c) => [c.id, c]));
+    const removed: string[] = [];
+    for (const [id, entry] of this.entries) {
+      const next = wanted.get(id);
+      if (!next || JSON.stringify(next) !== JSON.stringify(entry.config)) {
+        entry.provider.dispose();
+        this.entries.delete(id);
+        removed.push(id);
+      }
+    }
+    const added: SessionKeeperProvider[] = [];
+    for (const config of configs) {
+      if (this.entries.has(config.id)) continue;
+      const client = new OAuthClient({ issuer: config.issuer, clientId: config.clientId, fetch: this.deps.fetch, timeoutMs: this.deps.requestTimeoutMs, now: this.deps.clock.now });
+      const provider = new SessionKeeperProvider(config, {
+        store: this.deps.store,
+        client,
+        logger: this.deps.logger,
+        now: this.deps.clock.now,
+        ensureFresh: (id) => this.refresher.ensureFresh(id),
+        signIn: (request) => this.deps.signIn(config, client, request),
+        activeAccountId: () => this.activeAccountId(config.id),
+      });
+      this.entries.set(config.id, { config, client, provider });
+      added.push(provider);
+    }
+    // Keep the configured order: the first provider is the primary one.
+    const order = configs.map((c) => c.id);
+    const sorted = [...this.entries.entries()].sort(([a], [b]) => order.indexOf(a) - order.indexOf(b));
+    this.entries.clear();
+    for (const [id, e] of sorted) this.entries.set(id, e);
+    if (added.length || removed.length) this.changed.fire();
+    this.refresher.start();
+    return { added, removed };
+  }
+
+  provider(id: string): SessionKeeperProvider | undefined {
+    return this.entries.get(id)?.provider;
+  }
+
+  client(id: string): OAuthClient | undefined {
+    return this.entries.get(id)?.client;
+  }
+
+  now(): number {
+    return this.deps.clock.now();
+  }
+
+  primaryProviderId(): string | undefined {
+    return this.entries.keys().next().value;
+  }
+
+  providers(): ProviderSummary[] {
+    const now = this.now();
+    return [...this.entries.values()].map(({ config }) => {
+      const activeId = this.activeAccountId(config.id);
+      const accounts = this.deps.store.accounts(config.id).map((a): AccountSummary => {
+        const sessions = a.sessions.map((s) => ({
+          id: s.id,
+          scopes: s.scopes,
+          createdAt: s.createdAt,
+          expiresAt: s.expiresAt,
+          hasRefreshToken: s.refreshToken !== undefined,
+          refresh: { ...s.refresh },
+          health: sessionHealth(s, this.refresher.isRefreshing(s.id), now, this.leadFor(s.expiresAt, s.refresh.lastRefreshAt ?? s.createdAt)),
+        }));
+        return {
+          providerId: config.id,
+          id: a.account.id,
+          label: a.account.label,
+          active: a.account.id === activeId,
+          sessions,
+          health: worstHealth(sessions.map((s) => s.health)),
+        };
+      });
+      return { id: config.id, label: config.label, issuer: config.issuer, accounts };
+    });
+  }
+
+  async signIn(providerId: string): Promise<void> {
+    const provider = this.requireProvider(providerId);
+    const session = await provider.createSession([]);
+    await this.switchAccount(providerId, session.account.id);
+  }
+
+  async signOut(providerId: string, accountId: string): Promise<void> {
+    const provider = this.requireProvider(providerId);
+    const account = this.deps.store.accounts(providerId).find((a) => a.account.id === accountId);
+    for (const s of account?.sessions ?? []) await provider.removeSession(s.id);
+  }
+
+  async switchAccount(providerId: string, accountId: string): Promise<void> {
+    const active = { ...this.deps.memento.get<Record<string, string>>(ACTIVE_KEY), [providerId]: accountId };
+    await this.deps.memento.update(ACTIVE_KEY, active);
+    this.changed.fire();
+  }
+
+  async refreshNow(providerId: string, accountId?: string): Promise<void> {
+    const accounts = this.deps.store.accounts(providerId).filter((a) => accountId === undefined || a.account.id === accountId);
+    await Promise.all(accounts.flatMap((a) => a.sessions.map((s) => this.refresher.refresh(s.id))));
+  }
+
+  /** The account the user chose, else the first one signed in. */
+  activeAccountId(providerId: string): string | undefined {
+    const accounts = this.deps.store.accounts(providerId);
+    const chosen = this.deps.memento.get<Record<string, string>>(ACTIVE_KEY)?.[providerId];
+    return accounts.find((a) => a.account.id === chosen)?.account.id ?? accounts[0]?.account.id;
+  }
+
+  dispose(): void {
+    for (const d of this.subscriptions) d.dispose();
+    for (const e of this.entries.values()) e.provider.dispose();
+    this.entries.clear();
+    this.refresher.dispose();
+    this.changed.dispose();
+  }
+
+  private leadFor(expiresAt: number | undefined, issuedAt: number): number {
+    return expiresAt === undefined ? this.deps.policy.leadMs : refreshLead(expiresAt - issuedAt, this.deps.policy.leadMs);
+  }
+
+  private requireProvider(id: string): SessionKeeperProvider {
+    const p = this.entries.get(id)?.provider;
+    if (!p) throw new Error(`No identity provider "${id}" is configured`);
+    return p;
+  }
+}

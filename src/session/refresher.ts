@@ -1,0 +1,346 @@
+// The background refresher: one timer for the earliest due refresh, one in-flight refresh per
+// session, a cap on concurrent refreshes, backoff for transient failures, and an end (with one
+// notice per account) for terminal ones. It notices sleep and clock jumps and re-plans at once.
+import type { Clock } from './clock';
+import { lockNameForAccount, type Coordinator } from './coordination';
+import { ErrorCode, SessionKeeperError } from './errors';
+import { Emitter, type Disposable, type Event } from './events';
+import { canRefresh } from './health';
+import { t } from './l10n';
+import { describeError, type Logger } from './log';
+import type { OAuthClient } from './oauth';
+import { accountKey, type SessionStore, type StoredAccount, type StoredSession } from './store';
+
+export interface RefreshPolicy {
+  /** Refresh when less than max(leadMs, 20% of the lifetime) remains. */
+  readonly leadMs: number;
+  readonly baseBackoffMs: number;
+  readonly maxBackoffMs: number;
+  readonly maxConcurrent: number;
+  /** How long getSessions waits for an inline refresh before answering without the session. */
+  readonly inlineWaitMs: number;
+  /** The longest the timer sleeps, so sleep and clock jumps are noticed within this time. */
+  readonly heartbeatMs: number;
+  /** A timer this late, or a clock this far off, means the machine slept or the clock jumped. */
+  readonly wakeThresholdMs: number;
+}
+
+export const defaultPolicy: RefreshPolicy = {
+  leadMs: 5 * 60_000,
+  baseBackoffMs: 2_000,
+  maxBackoffMs: 5 * 60_000,
+  maxConcurrent: 4,
+  inlineWaitMs: 10_000,
+  heartbeatMs: 60_000,
+  wakeThresholdMs: 30_000,
+};
+
+/** A token this close to expiry is not handed out; callers would fail with it mid-request. */
+export const EXPIRY_MARGIN_MS = 30_000;
+
+/** How long before expiry a token is renewed, and never earlier than halfway through its life. */
+export function refreshLead(lifetimeMs: number, leadMs: number): number {
+  return Math.min(Math.max(leadMs, 0.2 * lifetimeMs), 0.5 * lifetimeMs);
+}
+
+/** The next planned refresh of tokens issued at `issuedAt`, with jitter so sessions spread out. */
+export function planRefresh(issuedAt: number, expiresAt: number | undefined, leadMs: number, random: () => number): number | undefined {
+  if (expiresAt === undefined) return undefined;
+  const lifetime = Math.max(0, expiresAt - issuedAt);
+  const jitter = random() * Math.min(30_000, 0.05 * lifetime);
+  return Math.round(expiresAt - refreshLead(lifetime, leadMs) - jitter);
+}
+
+/** Exponential backoff with full jitter in its upper half, capped; Retry-After wins when longer. */
+export function backoffDelay(failures: number, policy: RefreshPolicy, random: () => number, retryAfterSeconds?: number): number {
+  const exp = Math.min(policy.maxBackoffMs, policy.baseBackoffMs * 2 ** Math.max(0, failures - 1));
+  const delay = exp / 2 + random() * (exp / 2);
+  return Math.max(delay, (retryAfterSeconds ?? 0) * 1000);
+}
+
+export interface RefresherDeps {
+  readonly store: SessionStore;
+  /** The OAuth client of a configured provider, if it is still configured. */
+  client(providerId: string): OAuthClient | undefined;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly policy: RefreshPolicy;
+  readonly coordinator?: Coordinator;
+  /** Called once per account when its grant is gone for good. */
+  onSignInNeeded?(account: StoredAccount, message: string): void;
+  /** Called once when this window cannot see another window's newer tokens. */
+  onStaleWindow?(message: string): void;
+}
+
+export interface SchedulerState {
+  /** When the timer fires next, if armed. */
+  readonly timerDueAt?: number;
+  /** The earliest planned refresh over all sessions. */
+  readonly nextRefreshAt?: number;
+  readonly inFlight: number;
+  readonly maxInFlight: number;
+  readonly timers: number;
+}
+
+export class Refresher implements Disposable {
+  private readonly inFlight = new Map<string, Promise<StoredSession | undefined>>();
+  private readonly waiting: Array<() => void> = [];
+  private running = 0;
+  private maxRunning = 0;
+  private timer: unknown;
+  private timerDueAt?: number;
+  private lastTick?: { at: number; delay: number };
+  private readonly notifiedAccounts = new Set<string>();
+  private staleNotified = false;
+  private disposed = false;
+  private readonly stateChanged = new Emitter<void>();
+  readonly onDidChangeState: Event<void> = this.stateChanged.event;
+  private readonly subscription: Disposable;
+
+  constructor(private readonly deps: RefresherDeps) {
+    this.subscription = deps.store.onDidChange(() => this.schedule());
+  }
+
+  start(): void {
+    this.schedule();
+  }
+
+  isRefreshing(sessionId: string): boolean {
+    return this.inFlight.has(sessionId);
+  }
+
+  state(): SchedulerState {
+    return {
+      timerDueAt: this.timerDueAt,
+      nextRefreshAt: this.earliestDue(),
+      inFlight: this.running,
+      maxInFlight: this.maxRunning,
+      timers: this.timer === undefined ? 0 : 1,
+    };
+  }
+
+  /** The session, renewed first if it expired or is about to; undefined rather than a stale token. */
+  async ensureFresh(sessionId: string): Promise<StoredSession | undefined> {
+    const found = this.deps.store.find(sessionId);
+    if (!found || found.session.refresh.needsSignIn) return undefined;
+    const now = this.deps.clock.now();
+    const usable = (s: StoredSession | undefined) =>
+      s && !s.refresh.needsSignIn && (s.expiresAt === undefined || s.expiresAt - EXPIRY_MARGIN_MS > this.deps.clock.now()) ? s : undefined;
+    if (usable(found.session) && !(found.session.expiresAt !== undefined && found.session.expiresAt - EXPIRY_MARGIN_MS <= now)) {
+      return found.session;
+    }
+    if (!canRefresh(found.session)) return undefined;
+    let timer: unknown;
+    const timeout = new Promise<undefined>((resolve) => {
+      timer = this.deps.clock.setTimeout(() => resolve(undefined), this.deps.policy.inlineWaitMs);
+    });
+    try {
+      return usable(await Promise.race([this.refresh(sessionId), timeout]));
+    } finally {
+      this.deps.clock.clearTimeout(timer);
+    }
+  }
+
+  /** Refreshes one session; concurrent callers share the same refresh. */
+  refresh(sessionId: string): Promise<StoredSession | undefined> {
+    let p = this.inFlight.get(sessionId);
+    if (!p) {
+      p = this.runRefresh(sessionId).finally(() => {
+        this.inFlight.delete(sessionId);
+        this.stateChanged.fire();
+        this.schedule();
+      });
+      this.inFlight.set(sessionId, p);
+      this.stateChanged.fire();
+    }
+    return p;
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    this.subscription.dispose();
+    if (this.timer !== undefined) this.deps.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+    this.stateChanged.dispose();
+  }
+
+  /** Starts every due refresh and sets the one timer for the next. */
+  private schedule(woke = false): void {
+    if (this.disposed) return;
+    const now = this.deps.clock.now();
+    for (const account of this.deps.store.accounts()) {
+      for (const s of account.sessions) {
+        if (this.inFlight.has(s.id) || !canRefresh(s)) continue;
+        const due = this.dueAt(s, woke);
+        if (due !== undefined && due <= now) void this.refresh(s.id).catch(() => undefined);
+      }
+    }
+    if (this.timer !== undefined) this.deps.clock.clearTimeout(this.timer);
+    const next = this.earliestDue();
+    const delay = Math.max(0, Math.min(this.deps.policy.heartbeatMs, next === undefined ? Infinity : next - now));
+    this.timerDueAt = now + delay;
+    this.lastTick = { at: now, delay };
+    this.timer = this.deps.clock.setTimeout(() => this.onTimer(), delay);
+  }
+
+  private onTimer(): void {
+    this.timer = undefined;
+    const now = this.deps.clock.now();
+    const planned = this.lastTick ? this.lastTick.at + this.lastTick.delay : now;
+    // Timers stop while the machine sleeps; the wall clock does not. Either direction is a jump.
+    const drift = now - planned;
+    const woke = Math.abs(drift) > this.deps.policy.wakeThresholdMs;
+    if (woke) this.deps.logger.info(`The clock moved ${Math.round(drift / 1000)} s past the plan (sleep or clock change); re-evaluating every session`);
+    this.schedule(woke);
+  }
+
+  private earliestDue(): number | undefined {
+    let min: number | undefined;
+    for (const account of this.deps.store.accounts()) {
+      for (const s of account.sessions) {
+        if (this.inFlight.has(s.id) || !canRefresh(s)) continue;
+        const due = this.dueAt(s, false);
+        if (due !== undefined && (min === undefined || due < min)) min = due;
+      }
+    }
+    return min;
+  }
+
+  private dueAt(s: StoredSession, woke: boolean): number | undefined {
+    // After a wake-up, a session waiting out a backoff is retried at once.
+    if (woke && s.refresh.consecutiveFailures > 0) return this.deps.clock.now();
+    if (s.refresh.nextRefreshAt !== undefined) return s.refresh.nextRefreshAt;
+    if (s.expiresAt === undefined) return undefined;
+    return s.expiresAt - refreshLead(s.expiresAt - (s.refresh.lastRefreshAt ?? s.createdAt), this.deps.policy.leadMs);
+  }
+
+  private async runRefresh(sessionId: string): Promise<StoredSession | undefined> {
+    await this.acquireSlot();
+    try {
+      return await this.refreshLocked(sessionId);
+    } finally {
+      this.releaseSlot();
+    }
+  }
+
+  private async refreshLocked(sessionId: string): Promise<StoredSession | undefined> {
+    const { store, coordinator, logger, clock } = this.deps;
+    const found = store.find(sessionId);
+    if (!found || !canRefresh(found.session)) return found?.session;
+    const client = this.deps.client(found.account.providerId);
+    if (!client) return found.session;
+    const key = accountKey(found.account.providerId, found.account.account.id);
+    const label = `${found.account.account.label} (${found.account.providerId})`;
+    const work = async (): Promise<StoredSession | undefined> => {
+      // Another window may have renewed this session since this window last looked.
+      await store.syncWithOtherWindows();
+      const current = store.find(sessionId);
+      if (!current || !canRefresh(current.session)) return current?.session;
+      if (current.session.refreshToken !== found.session.refreshToken && !this.isDue(current.session)) {
+        logger.debug(`Adopted the tokens another window renewed for ${label}`);
+        return current.session;
+      }
+      const started = clock.now();
+      const tokens = await client.refreshTokenGrant(current.session.refreshToken!);
+      // OIDC Core §12.2: a refreshed ID token must name the same subject.
+      if (tokens.claims && tokens.claims.sub !== current.account.account.id) {
+        throw new SessionKeeperError(ErrorCode.InvalidIdToken, t('{0} returned an ID token for another account on refresh. Sign in again.', client.issuer));
+      }
+      const next = await store.updateSession(sessionId, (s) => ({
+        ...s,
+        accessToken: tokens.accessToken,
+        tokenType: tokens.tokenType,
+        // RFC 6749 §6: without a new refresh token, the old one stays valid.
+        refreshToken: tokens.refreshToken ?? s.refreshToken,
+        idToken: tokens.idToken ?? s.idToken,
+        expiresAt: tokens.expiresAt,
+        scopes: tokens.scopes ?? s.scopes,
+        refresh: {
+          ...s.refresh,
+          lastRefreshAt: started,
+          nextRefreshAt: planRefresh(started, tokens.expiresAt, this.deps.policy.leadMs, clock.random),
+          refreshCount: s.refresh.refreshCount + 1,
+          consecutiveFailures: 0,
+          lastError: undefined,
+        },
+      }));
+      logger.info(`Refreshed the session of ${label}; ${tokens.expiresAt ? `valid for ${Math.round((tokens.expiresAt - clock.now()) / 1000)} s` : 'no expiry given'}`);
+      return next;
+    };
+    try {
+      return await (coordinator ? coordinator.withLock(lockNameForAccount(key), work) : work());
+    } catch (err) {
+      return this.failed(sessionId, label, found.account, err);
+    }
+  }
+
+  private isDue(s: StoredSession): boolean {
+    const due = this.dueAt(s, false);
+    return due !== undefined && due <= this.deps.clock.now();
+  }
+
+  private async failed(sessionId: string, label: string, account: StoredAccount, err: unknown): Promise<StoredSession | undefined> {
+    const { store, logger, clock, policy } = this.deps;
+    const e = err instanceof SessionKeeperError ? err : undefined;
+    if (e?.code === ErrorCode.StaleWindow) {
+      logger.warn(`Not refreshing ${label}: ${e.message}`);
+      if (!this.staleNotified) {
+        this.staleNotified = true;
+        this.deps.onStaleWindow?.(e.message);
+      }
+      return store.find(sessionId)?.session;
+    }
+    const message = e?.message ?? describeError(err);
+    // A response that never reached the issuer (or never came back) leaves the grant intact.
+    const transient = e ? e.transient || e.code === ErrorCode.InvalidResponse : false;
+    try {
+      if (transient) {
+        return await store.updateSession(sessionId, (s) => {
+          const failures = s.refresh.consecutiveFailures + 1;
+          const delay = backoffDelay(failures, policy, clock.random, e?.retryAfterSeconds);
+          logger.warn(`Refreshing ${label} failed (${message}); attempt ${failures}, retrying in ${Math.round(delay / 1000)} s`);
+          return { ...s, refresh: { ...s.refresh, consecutiveFailures: failures, lastError: message, nextRefreshAt: clock.now() + delay } };
+        });
+      }
+      logger.error(`Refreshing ${label} failed for good (${message}); that session needs a new sign-in`);
+      const ended = await store.updateSession(sessionId, (s) => ({
+        ...s,
+        refresh: { ...s.refresh, needsSignIn: true, lastError: message, nextRefreshAt: undefined, consecutiveFailures: s.refresh.consecutiveFailures + 1 },
+      }));
+      const accountId = `${account.providerId}/${account.account.id}`;
+      if (!this.notifiedAccounts.has(accountId)) {
+        this.notifiedAccounts.add(accountId);
+        this.deps.onSignInNeeded?.(account, message);
+      }
+      return ended;
+    } catch (writeErr) {
+      logger.warn(`Could not record the refresh failure of ${label}: ${describeError(writeErr)}`);
+      return store.find(sessionId)?.session;
+    }
+  }
+
+  /** A new sign-in of the account may notify again if it ends later. */
+  forgetNotice(providerId: string, accountId: string): void {
+    this.notifiedAccounts.delete(`${providerId}/${accountId}`);
+  }
+
+  private acquireSlot(): Promise<void> {
+    if (this.running < this.deps.policy.maxConcurrent) {
+      this.running++;
+      this.maxRunning = Math.max(this.maxRunning, this.running);
+      return Promise.resolve();
+    }
+    return new Promise((resolve) =>
+      this.waiting.push(() => {
+        this.running++;
+        this.maxRunning = Math.max(this.maxRunning, this.running);
+        resolve();
+      }),
+    );
+  }
+
+  private releaseSlot(): void {
+    this.running--;
+    this.waiting.shift()?.();
+  }
+}
