@@ -40,7 +40,7 @@ export const EXPIRY_MARGIN_MS = 30_000;
 
 /** How long before expiry a token is renewed, and never earlier than halfway through its life. */
 export function refreshLead(lifetimeMs: number, leadMs: number): number {
-  return Math.min(Math.max(leadMs, 0.2 * lifetimeMs), 0.5 * lifetimeMs);
+  return Math.round(Math.min(Math.max(leadMs, 0.2 * lifetimeMs), 0.5 * lifetimeMs));
 }
 
 /** The next planned refresh of tokens issued at `issuedAt`, with jitter so sessions spread out. */

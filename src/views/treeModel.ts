@@ -1,0 +1,268 @@
+// The Accounts tree as plain data: provider → account → session → details, built from the
+// engine's model and the clock. No vscode import, so every row can be checked in plain Node.
+import { describeHealth, type Health, type HealthState } from '../session/health';
+import { t } from '../session/l10n';
+import { worstHealth, type AccountSummary, type ProviderSummary, type SessionInfo } from '../session/model';
+import { earliest, nextHealthTextChange } from './countdown';
+
+export type NodeKind = 'provider' | 'account' | 'session' | 'detail';
+
+/** A codicon id and, where colour helps, a theme colour id. */
+export interface NodeIcon {
+  readonly id: string;
+  readonly color?: string;
+}
+
+export interface TooltipField {
+  readonly label: string;
+  readonly value: string;
+}
+
+/** Rendered as markdown by the view; values are plain text and get escaped there. */
+export interface Tooltip {
+  readonly title: string;
+  readonly fields: readonly TooltipField[];
+}
+
+/** What a command needs to act on a row. */
+export interface NodeTarget {
+  readonly kind: NodeKind;
+  readonly providerId: string;
+  readonly accountId?: string;
+  readonly sessionId?: string;
+}
+
+export interface TreeNode extends NodeTarget {
+  /** Stable across snapshots, so expansion state and targeted refreshes survive. */
+  readonly id: string;
+  readonly parent?: string;
+  readonly children: readonly string[];
+  readonly expanded: boolean;
+  readonly label: string;
+  readonly description?: string;
+  readonly icon: NodeIcon;
+  /** For `viewItem` in when clauses: provider, account, account.active, session, detail. */
+  readonly contextValue: string;
+  readonly accessibilityLabel: string;
+  readonly tooltip?: Tooltip;
+  /** The health the description counts down from, when it counts down. */
+  readonly health?: Health;
+}
+
+export interface TreeSnapshot {
+  readonly roots: readonly string[];
+  readonly nodes: ReadonlyMap<string, TreeNode>;
+  readonly hasProviders: boolean;
+  readonly hasAccounts: boolean;
+}
+
+export interface TreeOptions {
+  /** Formats an epoch-ms instant for details and tooltips. */
+  readonly formatTime?: (ms: number) => string;
+}
+
+export const healthIcons: Readonly<Record<HealthState, NodeIcon>> = {
+  healthy: { id: 'pass', color: 'testing.iconPassed' },
+  expiring: { id: 'warning', color: 'list.warningForeground' },
+  refreshing: { id: 'sync~spin' },
+  offline: { id: 'debug-disconnect', color: 'list.warningForeground' },
+  signInNeeded: { id: 'error', color: 'list.errorForeground' },
+};
+
+const notSignedInIcon: NodeIcon = { id: 'sign-in' };
+
+export function nodeId(providerId: string, accountId?: string, sessionId?: string): string {
+  return [providerId, accountId, sessionId].filter((p) => p !== undefined).map((p) => encodeURIComponent(p!)).join('/');
+}
+
+export function issuerHost(issuer: string): string {
+  try {
+    return new URL(issuer).host;
+  } catch {
+    return issuer;
+  }
+}
+
+export function accountCount(n: number): string {
+  return n === 1 ? t('1 account') : t('{0} accounts', n);
+}
+
+function onOff(on: boolean): string {
+  return on ? t('on') : t('off');
+}
+
+interface Detail {
+  readonly key: string;
+  readonly icon: string;
+  readonly label: () => string;
+  /** Undefined leaves the row out. */
+  readonly value: (s: SessionInfo, time: (ms: number) => string) => string | undefined;
+}
+
+// Absolute times only: detail rows never need a countdown tick.
+const details: readonly Detail[] = [
+  { key: 'expires', icon: 'watch', label: () => t('Expires'), value: (s, time) => (s.expiresAt === undefined ? t('no expiry') : time(s.expiresAt)) },
+  { key: 'lastRefresh', icon: 'history', label: () => t('Last refresh'), value: (s, time) => (s.refresh.lastRefreshAt === undefined ? t('never') : time(s.refresh.lastRefreshAt)) },
+  { key: 'nextRefresh', icon: 'clock', label: () => t('Next refresh'), value: (s, time) => (s.refresh.nextRefreshAt === undefined ? undefined : time(s.refresh.nextRefreshAt)) },
+  { key: 'refreshCount', icon: 'sync', label: () => t('Refreshes'), value: (s) => String(s.refresh.refreshCount) },
+  { key: 'failures', icon: 'debug-disconnect', label: () => t('Failures in a row'), value: (s) => (s.refresh.consecutiveFailures > 0 ? String(s.refresh.consecutiveFailures) : undefined) },
+  { key: 'lastError', icon: 'error', label: () => t('Last error'), value: (s) => s.refresh.lastError },
+  { key: 'autoRefresh', icon: 'sync', label: () => t('Auto-refresh'), value: (s) => autoRefreshText(s) },
+];
+
+function autoRefreshText(s: SessionInfo): string {
+  return s.hasRefreshToken ? onOff(s.refresh.autoRefresh) : t('off (no refresh token)');
+}
+
+function sessionLabel(s: SessionInfo): string {
+  return s.scopes.join(' ') || t('(no scopes)');
+}
+
+export function buildTree(providers: readonly ProviderSummary[], now: number, options: TreeOptions = {}): TreeSnapshot {
+  const time = options.formatTime ?? ((ms: number) => new Date(ms).toLocaleString());
+  const nodes = new Map<string, TreeNode>();
+  const add = (node: TreeNode) => (nodes.set(node.id, node), node.id);
+
+  const sessionNode = (p: ProviderSummary, a: AccountSummary, s: SessionInfo, parent: string): string => {
+    const id = nodeId(p.id, a.id, s.id);
+    const status = describeHealth(s.health, now);
+    const children = details.flatMap((d) => {
+      const value = d.value(s, time);
+      if (value === undefined) return [];
+      const label = d.label();
+      return [
+        add({
+          id: `${id}/${d.key}`,
+          parent: id,
+          children: [],
+          expanded: false,
+          kind: 'detail',
+          providerId: p.id,
+          accountId: a.id,
+          sessionId: s.id,
+          label,
+          description: value,
+          icon: { id: d.icon },
+          contextValue: 'detail',
+          accessibilityLabel: t('{0}: {1}', label, value),
+        }),
+      ];
+    });
+    const fields: TooltipField[] = [
+      { label: t('Status'), value: status },
+      { label: t('Issuer'), value: p.issuer },
+      { label: t('Subject'), value: a.id },
+      { label: t('Scopes'), value: s.scopes.join(' ') },
+      { label: t('Expires'), value: s.expiresAt === undefined ? t('no expiry') : time(s.expiresAt) },
+      { label: t('Last refresh'), value: s.refresh.lastRefreshAt === undefined ? t('never') : time(s.refresh.lastRefreshAt) },
+      { label: t('Refresh count'), value: String(s.refresh.refreshCount) },
+      { label: t('Consecutive failures'), value: String(s.refresh.consecutiveFailures) },
+      ...(s.refresh.lastError ? [{ label: t('Last error'), value: s.refresh.lastError }] : []),
+      { label: t('Auto-refresh'), value: autoRefreshText(s) },
+    ];
+    return add({
+      id,
+      parent,
+      children,
+      expanded: false,
+      kind: 'session',
+      providerId: p.id,
+      accountId: a.id,
+      sessionId: s.id,
+      label: sessionLabel(s),
+      description: status,
+      icon: healthIcons[s.health.state],
+      contextValue: 'session',
+      accessibilityLabel: t('Session for {0}, {1}', sessionLabel(s), status),
+      tooltip: { title: t('Session of {0}', a.label), fields },
+      health: s.health,
+    });
+  };
+
+  const accountNode = (p: ProviderSummary, a: AccountSummary, parent: string): string => {
+    const id = nodeId(p.id, a.id);
+    const status = describeHealth(a.health, now);
+    return add({
+      id,
+      parent,
+      children: a.sessions.map((s) => sessionNode(p, a, s, id)),
+      expanded: false,
+      kind: 'account',
+      providerId: p.id,
+      accountId: a.id,
+      label: a.label,
+      description: a.active ? t('active · {0}', status) : status,
+      icon: healthIcons[a.health.state],
+      contextValue: a.active ? 'account.active' : 'account',
+      accessibilityLabel: a.active ? t('{0}, active account, {1}', a.label, status) : t('{0}, {1}', a.label, status),
+      tooltip: {
+        title: a.label,
+        fields: [
+          { label: t('Status'), value: status },
+          { label: t('Provider'), value: p.label },
+          { label: t('Issuer'), value: p.issuer },
+          { label: t('Subject'), value: a.id },
+          { label: t('Active'), value: a.active ? t('yes') : t('no') },
+          { label: t('Sessions'), value: String(a.sessions.length) },
+        ],
+      },
+      health: a.health,
+    });
+  };
+
+  const roots = providers.map((p) => {
+    const id = nodeId(p.id);
+    const host = issuerHost(p.issuer);
+    const signedIn = p.accounts.length > 0;
+    return add({
+      id,
+      children: p.accounts.map((a) => accountNode(p, a, id)),
+      expanded: true,
+      kind: 'provider',
+      providerId: p.id,
+      label: p.label,
+      description: signedIn ? host : t('{0} · not signed in', host),
+      icon: signedIn ? healthIcons[worstHealth(p.accounts.map((a) => a.health)).state] : notSignedInIcon,
+      contextValue: 'provider',
+      accessibilityLabel: signedIn ? t('{0} at {1}, {2}', p.label, host, accountCount(p.accounts.length)) : t('{0} at {1}, not signed in', p.label, host),
+      tooltip: {
+        title: p.label,
+        fields: [
+          { label: t('Provider id'), value: p.id },
+          { label: t('Issuer'), value: p.issuer },
+          { label: t('Accounts'), value: String(p.accounts.length) },
+        ],
+      },
+    });
+  });
+
+  const hasAccounts = providers.some((p) => p.accounts.length > 0);
+  // Without any account the tree stays empty, so the "Sign In" welcome view shows instead.
+  return { roots: hasAccounts ? roots : [], nodes, hasProviders: providers.length > 0, hasAccounts };
+}
+
+/** The next instant any row's description can read differently; undefined when none counts down. */
+export function nextChangeAt(snapshot: TreeSnapshot, now: number): number | undefined {
+  return earliest([...snapshot.nodes.values()].map((n) => (n.health ? nextHealthTextChange(n.health, now) : undefined)));
+}
+
+export interface TreeDiff {
+  /** Rows were added, removed or moved: refresh the whole tree. */
+  readonly structural: boolean;
+  /** Rows that stayed in place but render differently. */
+  readonly changed: readonly string[];
+}
+
+function rendering(n: TreeNode): string {
+  return JSON.stringify([n.label, n.description, n.icon, n.contextValue, n.accessibilityLabel, n.tooltip]);
+}
+
+function shape(s: TreeSnapshot): string {
+  return JSON.stringify([s.roots, [...s.nodes.values()].map((n) => [n.id, n.kind, n.children])]);
+}
+
+export function diffTree(prev: TreeSnapshot | undefined, next: TreeSnapshot): TreeDiff {
+  if (!prev || shape(prev) !== shape(next)) return { structural: true, changed: [] };
+  const changed = [...next.nodes.values()].filter((n) => rendering(n) !== rendering(prev.nodes.get(n.id)!)).map((n) => n.id);
+  return { structural: false, changed };
+}
