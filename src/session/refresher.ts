@@ -38,6 +38,17 @@ export const defaultPolicy: RefreshPolicy = {
 /** A token this close to expiry is not handed out; callers would fail with it mid-request. */
 export const EXPIRY_MARGIN_MS = 30_000;
 
+/** The margin, scaled down for tokens whose whole life is shorter than a few margins. */
+export function expiryMargin(s: StoredSession): number {
+  if (s.expiresAt === undefined) return 0;
+  return Math.min(EXPIRY_MARGIN_MS, Math.max(0, (s.expiresAt - (s.refresh.lastRefreshAt ?? s.createdAt)) / 4));
+}
+
+/** Whether the access token may still be handed out at `now`. */
+export function isServable(s: StoredSession, now: number): boolean {
+  return !s.refresh.needsSignIn && (s.expiresAt === undefined || s.expiresAt - expiryMargin(s) > now);
+}
+
 /** How long before expiry a token is renewed, and never earlier than halfway through its life. */
 export function refreshLead(lifetimeMs: number, leadMs: number): number {
   return Math.round(Math.min(Math.max(leadMs, 0.2 * lifetimeMs), 0.5 * lifetimeMs));
@@ -123,12 +134,8 @@ export class Refresher implements Disposable {
   async ensureFresh(sessionId: string): Promise<StoredSession | undefined> {
     const found = this.deps.store.find(sessionId);
     if (!found || found.session.refresh.needsSignIn) return undefined;
-    const now = this.deps.clock.now();
-    const usable = (s: StoredSession | undefined) =>
-      s && !s.refresh.needsSignIn && (s.expiresAt === undefined || s.expiresAt - EXPIRY_MARGIN_MS > this.deps.clock.now()) ? s : undefined;
-    if (usable(found.session) && !(found.session.expiresAt !== undefined && found.session.expiresAt - EXPIRY_MARGIN_MS <= now)) {
-      return found.session;
-    }
+    const usable = (s: StoredSession | undefined) => (s && isServable(s, this.deps.clock.now()) ? s : undefined);
+    if (usable(found.session)) return found.session;
     if (!canRefresh(found.session)) return undefined;
     let timer: unknown;
     const timeout = new Promise<undefined>((resolve) => {

@@ -118,12 +118,13 @@ describe('background refresher', () => {
   it('shares one in-flight refresh among 50 concurrent callers', async () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
-    const { refresher, add, calls, ok, state } = setup();
+    const { clock, refresher, add, calls, ok, state } = setup();
     state.behaviour = async (rt) => {
       await gate;
       return ok(rt);
     };
     await add('s1', 10_000);
+    clock.jump(9_000);
     const results = Promise.all(Array.from({ length: 50 }, () => refresher.ensureFresh('s1')));
     await flush();
     release();

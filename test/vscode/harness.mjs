@@ -1,14 +1,61 @@
 // Building blocks for driving Session Keeper inside a real VS Code: code-server (the VS Code server
 // and its web workbench, one real extension host) opened by a headless Debian chromium through
-// playwright-core. run.mjs composes them into the test run; UI and screenshot scripts can reuse them.
+// playwright-core, against the test IdP. run.mjs runs the suite with them; UI and screenshot
+// scripts can start the same environment with startEnvironment() and use its driver's steps.
 import { spawn } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { format } from 'node:util';
 import { chromium } from 'playwright-core';
-import { root } from './fixture.mjs';
+import { ensureCodeServer } from '../../scripts/ensure-code-server.mjs';
+import { startIdp } from '../idp/idp.mjs';
+import { prepareProfile, root, suiteEnv } from './fixture.mjs';
 
 export const artifactsDir = join(root, '.test-artifacts', 'vscode');
+
+/**
+ * One complete environment in a fresh temp dir: the test IdP (in this process), a profile with
+ * the provider configured and the test consumer installed, code-server, and a browser page.
+ * close() stops everything in reverse order; call it on every path out. The temp dir (logs)
+ * stays for the caller to remove.
+ */
+export async function startEnvironment({ idpOptions = {} } = {}) {
+  const entry = ensureCodeServer();
+  const dir = mkdtempSync(join(tmpdir(), 'sk-vscode-'));
+  const stack = [];
+  const env = {
+    dir,
+    logs: { idp: join(dir, 'idp.log'), server: join(dir, 'code-server.log'), browser: join(dir, 'browser.log') },
+    async close() {
+      while (stack.length) await stack.pop()().catch((e) => console.error(`cleanup: ${e.message}`));
+    },
+    /** The workbench with Session Keeper under development, running `extensionTestsPath` if given. */
+    workbenchUrl(extensionTestsPath) {
+      return env.server.workbenchUrl({ folder: env.profile.workspaceDir, extensionDevelopmentPath: root, extensionTestsPath });
+    },
+  };
+  try {
+    // oidc-provider's development notices (console.info/warn) would drown the test output.
+    console.info = console.warn = (...args) => appendFileSync(env.logs.idp, `${format(...args)}\n`);
+    env.idp = await startIdp(idpOptions);
+    stack.push(() => env.idp.close());
+    env.profile = prepareProfile({ dir, issuer: env.idp.issuer });
+    env.server = await startCodeServer({ entry, dir, ...env.profile, env: suiteEnv({ dir, issuer: env.idp.issuer, ui: 'browser' }) });
+    process.on('exit', () => env.server.kill()); // even if close() never runs
+    stack.push(() => env.server.stop());
+    const { browser, context } = await launchBrowser({ dir });
+    stack.push(() => browser.close());
+    env.context = context;
+    env.workbench = await context.newPage();
+    env.driver = createUiDriver({ context, workbench: env.workbench });
+  } catch (e) {
+    await env.close();
+    throw e;
+  }
+  return env;
+}
 
 export async function freePort() {
   const server = createServer();
@@ -64,6 +111,7 @@ export async function startCodeServer({ entry, dir, userDataDir, extensionsDir, 
     '--vscode-option', 'enable-smoke-test-driver',
     ...args,
   ], { detached: true, stdio: ['ignore', log, log], env: { ...process.env, TMPDIR: dir, ...env } });
+  closeSync(log); // the child has its own copy
   let exited = false;
   const exit = new Promise((res) => child.once('exit', (code, signal) => { exited = true; res({ code, signal }); }));
   const origin = `http://127.0.0.1:${port}`;
@@ -74,12 +122,14 @@ export async function startCodeServer({ entry, dir, userDataDir, extensionsDir, 
     userDataDir,
     /** Kills the whole process group and waits for the server to be gone. */
     async stop() {
-      if (exited) return;
-      killGroup(child.pid, 'SIGTERM');
-      const timer = setTimeout(() => killGroup(child.pid, 'SIGKILL'), 5_000);
-      await exit;
-      clearTimeout(timer);
-      killGroup(child.pid, 'SIGKILL'); // extension hosts may ignore SIGTERM while the server is gone
+      if (!exited) {
+        killGroup(child.pid, 'SIGTERM');
+        const timer = setTimeout(() => killGroup(child.pid, 'SIGKILL'), 5_000);
+        await exit;
+        clearTimeout(timer);
+      }
+      killGroup(child.pid, 'SIGKILL'); // extension hosts outlive the server for a reconnection grace period
+      await waitFor(() => !groupAlive(child.pid), 'the code-server process group to exit', 10_000, 100);
     },
     /** Synchronous last resort for process exit handlers. */
     kill() { killGroup(child.pid, 'SIGKILL'); },
@@ -103,6 +153,15 @@ export async function startCodeServer({ entry, dir, userDataDir, extensionsDir, 
     throw e;
   }
   return server;
+}
+
+function groupAlive(pid) {
+  try {
+    process.kill(-pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function killGroup(pid, signal) {
@@ -139,12 +198,16 @@ function redactQuery(url) {
   return q < 0 ? url : `${url.slice(0, q)}?…`;
 }
 
-/** The tail of the remote extension host's log, which holds the extension's own errors. */
-export function extensionHostLogTail(userDataDir, lines = 60) {
-  const logs = findFiles(join(userDataDir, 'logs'), (name) => /exthost\d*\.log$|remoteexthost\.log$/.test(name));
-  if (!logs.length) return undefined;
-  const newest = logs.sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0];
-  return { path: newest, tail: readFileSync(newest, 'utf8').split('\n').slice(-lines).join('\n') };
+/**
+ * Tails of the newest extension host's logs: the host's own (activation errors) and the output
+ * channels of `extensionId` (its own account of what happened).
+ */
+export function extensionHostLogTails(userDataDir, extensionId, lines = 40) {
+  const hosts = findFiles(join(userDataDir, 'logs'), (name) => name === 'remoteexthost.log');
+  if (!hosts.length) return [];
+  const newest = hosts.sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0];
+  const files = [newest, ...findFiles(join(dirname(newest), extensionId), (name) => name.endsWith('.log'))];
+  return files.map((path) => ({ path, tail: readFileSync(path, 'utf8').trimEnd().split('\n').slice(-lines).join('\n') }));
 }
 
 function findFiles(dir, match) {
@@ -164,13 +227,19 @@ export function createUiDriver({ context, workbench }) {
   async function screenshot(page, name) {
     mkdirSync(artifactsDir, { recursive: true });
     const file = join(artifactsDir, `${String(++shots).padStart(2, '0')}-${name.replace(/[^\w.-]+/g, '-')}.png`);
-    await page.screenshot({ path: file }).catch(() => undefined); // a closing tab is not a failed step
+    await page.screenshot({ path: file, animations: 'disabled' }).catch(() => undefined); // a closing tab is not a failed step
     return file;
   }
 
-  /** Opens the Accounts menu and clicks the first item whose label starts with `label`. */
+  /** Items of the open menus whose label starts with `label`. */
+  function menuItem(label) {
+    const startsWith = new RegExp(`^\\s*${label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`);
+    return workbench.locator('.monaco-menu .action-menu-item').filter({ hasText: startsWith });
+  }
+
+  /** Opens the Accounts menu (again, until the item is there) and returns the item starting with `label`. */
   async function openAccountsMenuItem(label) {
-    const item = workbench.locator('.monaco-menu .action-menu-item').filter({ hasText: label });
+    const item = menuItem(label);
     await waitFor(async () => {
       if (!(await item.first().isVisible())) {
         await workbench.keyboard.press('Escape');
@@ -187,18 +256,18 @@ export function createUiDriver({ context, workbench }) {
     screenshot,
     steps: {
       async accountsMenuClick({ label, submenu }) {
-        const item = await openAccountsMenuItem(label);
+        let item = await openAccountsMenuItem(label);
         if (submenu) {
+          // Hover only: a click opens the submenu too, and the hover's delayed open then rebuilds it
+          // under the pointer, which can swallow the next click.
           await item.hover();
-          await item.click(); // opens the account's submenu
-          const subItem = workbench.locator('.monaco-menu .action-menu-item').filter({ hasText: submenu });
-          await subItem.first().waitFor({ state: 'visible', timeout: 10_000 });
-          await screenshot(workbench, 'accountsMenuClick');
-          await subItem.first().click();
-        } else {
-          await screenshot(workbench, 'accountsMenuClick');
-          await item.click();
+          item = menuItem(submenu).first();
+          await item.waitFor({ state: 'visible', timeout: 10_000 });
         }
+        await screenshot(workbench, 'accountsMenuClick');
+        await item.click();
+        // Running an action closes the menu; an open menu means the click did not land.
+        await item.waitFor({ state: 'hidden', timeout: 10_000 });
       },
 
       /** Logs in on the IdP page the extension opened, consents, and waits for the loopback callback. */

@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import { consumer, sessionKeeperId } from './fixtures';
-import { screenshot } from './ui';
+import { print, screenshot } from './ui';
 
 suite('Test harness', () => {
   test('Session Keeper runs beside the test consumer, which is installed and active', async () => {
@@ -13,7 +13,7 @@ suite('Test harness', () => {
 
   test('the browser driver performs UI steps in the page', async function () {
     if (process.env.SK_TEST_UI === 'commands') {
-      console.log('    skipped: desktop runs (electron.mjs) have no browser driver');
+      print('    skipped: desktop runs (electron.mjs) have no browser driver');
       this.skip();
     }
     await screenshot('workbench-started');

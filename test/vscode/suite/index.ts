@@ -1,7 +1,8 @@
 // The test runner VS Code loads in the extension host (extensionTestsPath). The extension host exits
 // when run() settles, so behaviour across a window reload is tested in phases: each window runs
 // one phase, then asks the driver to reload the window into the next.
-import { readPhase, requestReload } from './ui';
+import * as util from 'node:util';
+import { print, readPhase, requestReload } from './ui';
 
 // Static requires, not a glob: the suite is one bundle. Requiring a file after mocha has set up
 // its globals (`suite`, `test`) is what registers that file's tests.
@@ -19,6 +20,8 @@ interface Stats { passes: number; failures: number; pending: number }
 
 export async function run(): Promise<void> {
   const Mocha = require('mocha');
+  // The console forwards arguments unformatted; mocha's reporters print format strings.
+  Mocha.reporters.Base.consoleLog = (...args: unknown[]) => print(util.format(...args));
   const phase = readPhase();
   // Sign-in waits for a real browser and IdP: generous per test, but bounded.
   const mocha = new Mocha({ ui: 'tdd', color: false, timeout: 120_000, slow: 15_000 });

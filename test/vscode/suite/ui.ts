@@ -1,6 +1,7 @@
-// What the tests ask a user to do. With a browser driver (code-server), a test prints a request
-// line, the driver performs it in the page and writes an acknowledgement file into SK_TEST_DIR:
-//   @@ui {"id":"<pid>-<n>","step":"accountsMenuClick","label":"..."}  ->  <SK_TEST_DIR>/ui-ack-<id>.json
+// What the tests ask a user to do, and what they print. The launcher reads the extension host's
+// console line by line: `@@out <text>` is test output, `@@result {...}` a phase's counts, and
+// `@@ui {"id":"<pid>-<n>","step":"accountsMenuClick",...}` a request for the browser driver, which
+// performs it in the page and then writes <SK_TEST_DIR>/ui-ack-<id>.json ({"ok":true} or {"ok":false,"error":"..."}).
 // Without one (desktop VS Code via @vscode/test-electron) the same helpers use workbench commands.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -12,6 +13,11 @@ export const issuer = requiredEnv('SK_TEST_ISSUER');
 const withBrowser = process.env.SK_TEST_UI !== 'commands';
 
 let lastId = 0;
+
+/** Prints test output; the extension host's console carries it to the launcher. */
+export function print(text: string): void {
+  console.log(text.split('\n').map((line) => `@@out ${line}`).join('\n'));
+}
 
 /** Asks the browser driver for one step and resolves once it is done. */
 async function ui(step: string, args: Record<string, unknown> = {}, timeoutMs = 120_000): Promise<void> {
