@@ -18,10 +18,14 @@ export interface GenerationRecord {
   readonly key: string;
   readonly generation: number;
   readonly removed: boolean;
+  /** The window that wrote it. */
+  readonly writer?: string;
 }
 
 /** How the store and refresher use cross-window coordination. `undefined` work means none. */
 export interface Coordinator {
+  /** This window's identity in generation records. */
+  readonly id: string;
   /** Runs fn while holding the named lock across windows. */
   withLock<T>(name: string, fn: () => Promise<T>, waitMs?: number): Promise<T>;
   /** Every account's generation record. */
@@ -38,7 +42,7 @@ function hash(s: string): string {
 }
 
 export class FileCoordinator implements Coordinator {
-  private readonly owner = `${hostname()}:${process.pid}:${randomUUID()}`;
+  readonly id = `${hostname()}:${process.pid}:${randomUUID()}`;
   private ready?: Promise<void>;
 
   constructor(
@@ -56,7 +60,7 @@ export class FileCoordinator implements Coordinator {
     for (;;) {
       try {
         const handle = await open(path, 'wx');
-        await handle.writeFile(JSON.stringify({ owner: this.owner, at: this.clock.now() }));
+        await handle.writeFile(JSON.stringify({ owner: this.id, at: this.clock.now() }));
         await handle.close();
         break;
       } catch (err) {
@@ -83,7 +87,9 @@ export class FileCoordinator implements Coordinator {
       if (!name.endsWith('.json')) continue;
       try {
         const r = JSON.parse(await readFile(join(dir, name), 'utf8')) as GenerationRecord;
-        if (typeof r.key === 'string' && typeof r.generation === 'number') out.push({ key: r.key, generation: r.generation, removed: r.removed === true });
+        if (typeof r.key === 'string' && typeof r.generation === 'number') {
+          out.push({ key: r.key, generation: r.generation, removed: r.removed === true, writer: typeof r.writer === 'string' ? r.writer : undefined });
+        }
       } catch {
         // Half-written by a window that died mid-write: the next write replaces it.
       }
@@ -96,7 +102,7 @@ export class FileCoordinator implements Coordinator {
     const file = join(this.dir, 'generations', `${hash(key)}.json`);
     // Write then rename, so a reader never sees half a record.
     const tmp = `${file}.${randomUUID()}.tmp`;
-    await writeFile(tmp, JSON.stringify({ key, generation, removed }));
+    await writeFile(tmp, JSON.stringify({ key, generation, removed, writer: this.id }));
     await rename(tmp, file);
   }
 

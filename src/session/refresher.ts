@@ -1,7 +1,7 @@
 // The background refresher: one timer for the earliest due refresh, one in-flight refresh per
 // session, a cap on concurrent refreshes, backoff for transient failures, and an end (with one
 // notice per account) for terminal ones. It notices sleep and clock jumps and re-plans at once.
-import type { Clock } from './clock';
+import { sleep, type Clock } from './clock';
 import { lockNameForAccount, type Coordinator } from './coordination';
 import { ErrorCode, SessionKeeperError } from './errors';
 import { Emitter, type Disposable, type Event } from './events';
@@ -23,6 +23,8 @@ export interface RefreshPolicy {
   readonly heartbeatMs: number;
   /** A timer this late, or a clock this far off, means the machine slept or the clock jumped. */
   readonly wakeThresholdMs: number;
+  /** The longest a window waits, at a planned refresh, for the window that last renewed to do it. */
+  readonly followerDelayMs: number;
 }
 
 export const defaultPolicy: RefreshPolicy = {
@@ -33,6 +35,7 @@ export const defaultPolicy: RefreshPolicy = {
   inlineWaitMs: 10_000,
   heartbeatMs: 60_000,
   wakeThresholdMs: 30_000,
+  followerDelayMs: 15_000,
 };
 
 /** A token this close to expiry is not handed out; callers would fail with it mid-request. */
@@ -148,11 +151,14 @@ export class Refresher implements Disposable {
     }
   }
 
-  /** Refreshes one session; concurrent callers share the same refresh. */
-  refresh(sessionId: string): Promise<StoredSession | undefined> {
+  /**
+   * Refreshes one session; concurrent callers share the same refresh. A planned refresh first
+   * gives the window that renewed last a head start, so windows do not race for the same token.
+   */
+  refresh(sessionId: string, options: { planned?: boolean } = {}): Promise<StoredSession | undefined> {
     let p = this.inFlight.get(sessionId);
     if (!p) {
-      p = this.runRefresh(sessionId).finally(() => {
+      p = this.runRefresh(sessionId, options.planned === true).finally(() => {
         this.inFlight.delete(sessionId);
         this.stateChanged.fire();
         this.schedule();
@@ -179,7 +185,7 @@ export class Refresher implements Disposable {
       for (const s of account.sessions) {
         if (this.inFlight.has(s.id) || !canRefresh(s)) continue;
         const due = this.dueAt(s, woke);
-        if (due !== undefined && due <= now) void this.refresh(s.id).catch(() => undefined);
+        if (due !== undefined && due <= now) void this.refresh(s.id, { planned: true }).catch(() => undefined);
       }
     }
     if (this.timer !== undefined) this.deps.clock.clearTimeout(this.timer);
@@ -221,7 +227,8 @@ export class Refresher implements Disposable {
     return s.expiresAt - refreshLead(s.expiresAt - (s.refresh.lastRefreshAt ?? s.createdAt), this.deps.policy.leadMs);
   }
 
-  private async runRefresh(sessionId: string): Promise<StoredSession | undefined> {
+  private async runRefresh(sessionId: string, planned: boolean): Promise<StoredSession | undefined> {
+    if (planned) await this.yieldToLastWriter(sessionId);
     await this.acquireSlot();
     try {
       return await this.refreshLocked(sessionId);
@@ -279,6 +286,20 @@ export class Refresher implements Disposable {
     } catch (err) {
       return this.failed(sessionId, label, found.account, err);
     }
+  }
+
+  private async yieldToLastWriter(sessionId: string): Promise<void> {
+    const { coordinator, store, clock, policy } = this.deps;
+    const found = store.find(sessionId);
+    if (!coordinator || !found || found.session.expiresAt === undefined) return;
+    const key = accountKey(found.account.providerId, found.account.account.id);
+    const record = (await coordinator.generations().catch(() => [])).find((g) => g.key === key);
+    if (!record?.writer || record.writer === coordinator.id) return;
+    const lifetime = found.session.expiresAt - (found.session.refresh.lastRefreshAt ?? found.session.createdAt);
+    const lead = refreshLead(lifetime, policy.leadMs);
+    // Well before expiry: the other window has a quarter of the lead time to do it first.
+    const delay = Math.min(policy.followerDelayMs, lead / 4, Math.max(0, found.session.expiresAt - clock.now() - lead / 2));
+    if (delay > 0) await sleep(clock, delay);
   }
 
   private isDue(s: StoredSession): boolean {
