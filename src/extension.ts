@@ -1,14 +1,18 @@
 import * as vscode from 'vscode';
-import { registerCommands } from './commands';
+import { registerCommands, type IssuerCheck } from './commands';
 import { ProviderRegistry, SETTING, signInInteractively } from './registry';
 import { systemClock } from './session/clock';
 import { FileCoordinator } from './session/coordination';
 import { SessionKeeperEngine } from './session/engine';
 import { REQUEST_TIMEOUT_MS, createFetch } from './session/http';
 import { setTranslator } from './session/l10n';
+import { issuerProblem } from './session/config';
+import { SessionKeeperError } from './session/errors';
 import { createLogger, describeError } from './session/log';
+import { OAuthClient } from './session/oauth';
 import { defaultPolicy, type RefreshPolicy } from './session/refresher';
 import { SessionStore } from './session/store';
+import { registerViews } from './views';
 
 const LEAD_SETTING = 'sessionKeeper.refresh.leadTimeMinutes';
 
@@ -26,12 +30,13 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   });
   await store.load();
 
+  const fetch = createFetch(REQUEST_TIMEOUT_MS);
   const policy: { -readonly [K in keyof RefreshPolicy]: RefreshPolicy[K] } = { ...defaultPolicy, leadMs: leadTime() };
   const engine: SessionKeeperEngine = new SessionKeeperEngine({
     store,
     clock: systemClock,
     logger,
-    fetch: createFetch(REQUEST_TIMEOUT_MS),
+    fetch,
     requestTimeoutMs: REQUEST_TIMEOUT_MS,
     policy,
     coordinator,
@@ -59,7 +64,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     channel,
     registry,
     engine,
-    ...registerCommands({ showLog }),
+    ...registerCommands({ model: engine, logger, showLog, checkIssuer: issuerCheck(fetch) }),
+    ...registerViews({ model: engine }),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration(SETTING)) registry.sync();
       if (e.affectsConfiguration(LEAD_SETTING)) policy.leadMs = leadTime();
@@ -70,6 +76,20 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     }),
   );
   logger.info(`Session Keeper ${context.extension.packageJSON.version} started`);
+}
+
+/** The discovery check of "Add Identity Provider…", through the same OAuth client as sign-in. */
+function issuerCheck(fetch: ReturnType<typeof createFetch>): IssuerCheck {
+  return async (issuer, signal) => {
+    const problem = issuerProblem(issuer);
+    if (problem) return { ok: false, message: problem };
+    try {
+      await new OAuthClient({ issuer, clientId: 'discovery-check', fetch, timeoutMs: REQUEST_TIMEOUT_MS }).metadata(signal);
+      return { ok: true };
+    } catch (err) {
+      return { ok: false, message: err instanceof SessionKeeperError ? err.message : describeError(err) };
+    }
+  };
 }
 
 function leadTime(): number {

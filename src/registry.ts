@@ -23,7 +23,6 @@ export class ProviderRegistry implements vscode.Disposable {
   sync(): void {
     const { providers, problems } = parseProviders(vscode.workspace.getConfiguration().get(SETTING));
     for (const p of problems) this.reportProblem(describeProblem(p));
-    void vscode.commands.executeCommand('setContext', 'sessionKeeper.hasProviders', providers.length > 0);
     const { added, removed } = this.engine.configure(providers);
     // VS Code ignores a second registration of a live id, so the old one always goes first.
     for (const id of removed) {

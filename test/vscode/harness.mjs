@@ -49,7 +49,7 @@ export async function startEnvironment({ idpOptions = {} } = {}) {
     stack.push(() => browser.close());
     env.context = context;
     env.workbench = await context.newPage();
-    env.driver = createUiDriver({ context, workbench: env.workbench });
+    env.driver = createUiDriver({ context, workbench: env.workbench, plainWorkbenchUrl: () => env.workbenchUrl() });
   } catch (e) {
     await env.close();
     throw e;
@@ -220,9 +220,11 @@ function findFiles(dir, match) {
  * Performs what a user does in the page. `workbench` is the window under test; other tabs in the
  * context are the ones the extension opened (vscode.env.openExternal becomes window.open).
  */
-export function createUiDriver({ context, workbench }) {
+export function createUiDriver({ context, workbench, plainWorkbenchUrl }) {
   let shots = 0;
   const handled = new WeakSet([workbench]);
+  /** Windows opened with openWindow: each tab is a window with its own extension host. */
+  const windows = [];
 
   async function screenshot(page, name) {
     mkdirSync(artifactsDir, { recursive: true });
@@ -292,6 +294,21 @@ export function createUiDriver({ context, workbench }) {
 
       async screenshot({ name }) {
         await screenshot(workbench, name);
+      },
+
+      /** Opens another window of the same workspace (a tab sharing the browser's storage), not under test. */
+      async openWindow() {
+        const page = await context.newPage();
+        handled.add(page);
+        windows.push(page);
+        await page.goto(plainWorkbenchUrl());
+        // Its Session Keeper has started once the Accounts menu shows the workbench is up.
+        await page.locator('li.action-item[aria-label^="Accounts"]').waitFor({ state: 'visible', timeout: 60_000 });
+        await screenshot(page, 'second-window');
+      },
+
+      async closeWindows() {
+        for (const page of windows.splice(0)) await page.close();
       },
     },
   };

@@ -29,7 +29,8 @@ async function main() {
   }
   rmSync(artifactsDir, { recursive: true, force: true });
   const started = Date.now();
-  env = await startEnvironment();
+  // Short-lived JWT access tokens: renewals happen during the run, and tests can read `exp`.
+  env = await startEnvironment({ idpOptions: { accessTokenTtl: 20, accessTokenFormat: 'jwt' } });
   const { dir, workbench, driver } = env;
 
   const phases = [];

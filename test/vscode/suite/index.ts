@@ -13,6 +13,8 @@ const phases: (() => void)[] = [
   },
   () => {
     require('./afterReload.test');
+    require('./renewal.test');
+    require('./signOut.test');
   },
 ];
 

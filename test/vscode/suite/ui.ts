@@ -52,6 +52,16 @@ export async function logInAtIdp(login: string): Promise<void> {
   if (withBrowser) return ui('idpLogin', { login });
 }
 
+/** Opens a second window on the same workspace; it runs its own Session Keeper. */
+export async function openSecondWindow(): Promise<void> {
+  if (withBrowser) return ui('openWindow');
+  throw new Error('a second window needs the browser driver');
+}
+
+export async function closeOtherWindows(): Promise<void> {
+  if (withBrowser) return ui('closeWindows');
+}
+
 export async function screenshot(name: string): Promise<void> {
   if (withBrowser) return ui('screenshot', { name });
 }

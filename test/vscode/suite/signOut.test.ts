@@ -1,0 +1,22 @@
+import * as assert from 'node:assert/strict';
+import { configuredProvider, consumer, idpStats } from './fixtures';
+import { screenshot, signOutInAccountsMenu } from './ui';
+import { waitFor } from './wait';
+
+// Runs last, in the reloaded window, once alice's session has served its purpose.
+suite('Signing out', () => {
+  test('signing alice out in the Accounts menu removes her session for every extension and revokes it at the IdP', async () => {
+    const provider = configuredProvider();
+    const { api } = await consumer();
+    const revocationsBefore = (await idpStats()).revocations;
+    const changesBefore = api.sessionChangeCount(provider.id);
+
+    await signOutInAccountsMenu(provider, 'alice');
+
+    await waitFor(async () => (await api.getAccounts(provider.id)).length === 0, 'alice to leave the accounts list');
+    assert.equal(await api.getSession(provider.id, ['openid'], { createIfNone: false }), undefined);
+    await waitFor(() => api.sessionChangeCount(provider.id) > changesBefore, "the consumer's onDidChangeSessions to fire");
+    await waitFor(async () => (await idpStats()).revocations > revocationsBefore, 'the IdP to record a revocation');
+    await screenshot('signed-out');
+  });
+});
