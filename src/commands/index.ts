@@ -1,10 +1,35 @@
-// Commands stay thin: they call the engine and show its results.
+// Commands stay thin: they pick a target, call the engine, and let the views show the result.
 import * as vscode from 'vscode';
+import type { Logger } from '../session/log';
+import type { SessionKeeperModel } from '../session/model';
+import { refreshNow, signIn, signOut, switchAccount } from './actions';
+import { addProvider, type IssuerCheck } from './addProvider';
+import { Command, type CommandId } from './ids';
+import { targetOf } from './picks';
+import { showStatusBarMenu } from './statusMenu';
 
-export interface CommandContext {
+export type { IssuerCheck, IssuerCheckResult } from './addProvider';
+export { Command } from './ids';
+
+export interface CommandDeps {
+  readonly model: SessionKeeperModel;
+  readonly logger: Logger;
   readonly showLog: () => void;
+  /** Discovery check for "Add Identity Provider…". */
+  readonly checkIssuer: IssuerCheck;
 }
 
-export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
-  return [vscode.commands.registerCommand('sessionKeeper.showLog', () => ctx.showLog())];
+export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
+  // Tree rows pass their element, links and other commands a provider id, the palette nothing.
+  const commands: Record<CommandId, (arg?: unknown) => unknown> = {
+    [Command.signIn]: (arg) => signIn(deps, targetOf(arg)),
+    [Command.signOut]: (arg) => signOut(deps, targetOf(arg)),
+    [Command.switchAccount]: (arg) => switchAccount(deps, targetOf(arg)),
+    [Command.switchToAccount]: (arg) => switchAccount(deps, targetOf(arg)),
+    [Command.refreshNow]: (arg) => refreshNow(deps, targetOf(arg)),
+    [Command.showLog]: () => deps.showLog(),
+    [Command.addProvider]: () => addProvider(deps),
+    [Command.statusBarMenu]: () => showStatusBarMenu(deps),
+  };
+  return Object.entries(commands).map(([id, run]) => vscode.commands.registerCommand(id, run));
 }

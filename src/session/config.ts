@@ -25,7 +25,7 @@ export interface ConfigProblem {
 
 export const DEFAULT_SCOPES = ['openid', 'profile', 'email', 'offline_access'] as const;
 
-const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 /** Parameters the authorization code flow sets itself (RFC 6749 §4.1.1, RFC 7636, OIDC Core §3.1.2.1). */
 const RESERVED_PARAMETERS = new Set([

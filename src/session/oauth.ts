@@ -213,7 +213,7 @@ export class OAuthClient {
     if (err instanceof SessionKeeperError) return err;
     const issuer = this.issuer;
     if (err instanceof oauth.ResponseBodyError) {
-      const description = err.error_description ? `: ${String(err.error_description).slice(0, 200)}` : '';
+      const description = describeIssuerText(err.error_description);
       if (err.error === 'invalid_grant' || err.error === 'invalid_client' || err.error === 'unauthorized_client') {
         return new SessionKeeperError(
           ErrorCode.GrantRevoked,
@@ -223,7 +223,7 @@ export class OAuthClient {
       return new SessionKeeperError(ErrorCode.OAuthError, t('{0} refused the request ({1}{2}).', issuer, err.error, description));
     }
     if (err instanceof oauth.AuthorizationResponseError) {
-      const description = err.error_description ? `: ${String(err.error_description).slice(0, 200)}` : '';
+      const description = describeIssuerText(err.error_description);
       return new SessionKeeperError(ErrorCode.AuthorizationDenied, t('{0} did not authorize the sign-in ({1}{2}).', issuer, err.error, description));
     }
     if (err instanceof oauth.WWWAuthenticateChallengeError) {
@@ -264,6 +264,11 @@ export class OAuthClient {
       t('{0} sent a response that is not valid OAuth JSON (during {1}). Check that the issuer URL points at an OpenID Connect provider.', issuer, step),
     );
   }
+}
+
+/** Issuer-written text goes into messages shortened and redacted: it is not ours to trust. */
+function describeIssuerText(text: unknown): string {
+  return typeof text === 'string' && text ? `: ${redactor.redact(text.slice(0, 200))}` : '';
 }
 
 function stringClaim(v: unknown): string | undefined {

@@ -88,10 +88,6 @@ export class CountdownTimer {
     this.run();
   }
 
-  get pending(): boolean {
-    return this.handle !== undefined;
-  }
-
   dispose(): void {
     this.pause();
   }

@@ -114,8 +114,12 @@ function autoRefreshText(s: SessionInfo): string {
   return s.hasRefreshToken ? onOff(s.refresh.autoRefresh) : t('off (no refresh token)');
 }
 
+// Every session has these; the label shows what tells sessions apart (the tooltip lists all).
+const protocolScopes = new Set(['openid', 'offline_access']);
+
 function sessionLabel(s: SessionInfo): string {
-  return s.scopes.join(' ') || t('(no scopes)');
+  const telling = s.scopes.filter((scope) => !protocolScopes.has(scope));
+  return (telling.length ? telling : s.scopes).join(' ') || t('(no scopes)');
 }
 
 export function buildTree(providers: readonly ProviderSummary[], now: number, options: TreeOptions = {}): TreeSnapshot {

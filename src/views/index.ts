@@ -1,0 +1,66 @@
+// The Accounts view and the status bar item, each re-rendered on model changes and by one
+// countdown timer set for the next instant its visible text changes.
+import * as vscode from 'vscode';
+import type { SessionKeeperModel } from '../session/model';
+import { timeFormatter } from './clock';
+import { CountdownTimer, type TimerHost } from './countdown';
+import { ACCOUNTS_VIEW, ContextKey, STATUS_BAR_SETTING } from './ids';
+import { StatusBar } from './statusBar';
+import { AccountsTreeProvider } from './tree';
+
+export interface ViewDeps {
+  readonly model: SessionKeeperModel;
+}
+
+export function registerViews({ model }: ViewDeps): vscode.Disposable[] {
+  const formatTime = timeFormatter(vscode.env.language, () => model.now());
+  const host: TimerHost = {
+    now: () => model.now(),
+    setTimeout: (fn, ms) => setTimeout(fn, ms),
+    clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+  };
+
+  const tree = new AccountsTreeProvider(model, formatTime);
+  const view = vscode.window.createTreeView(ACCOUNTS_VIEW, { treeDataProvider: tree, showCollapseAll: true });
+  const context = new ContextKeys();
+  const treeTimer = new CountdownTimer(host, () => {
+    const next = tree.update();
+    context.set(ContextKey.hasProviders, tree.current.hasProviders);
+    context.set(ContextKey.hasAccounts, tree.current.hasAccounts);
+    return next;
+  });
+  // A hidden view needs no countdown; it is brought up to date when shown again.
+  if (!view.visible) treeTimer.pause();
+  treeTimer.run();
+
+  const statusBar = new StatusBar(model, formatTime);
+  const statusTimer = new CountdownTimer(host, () => statusBar.update());
+  statusTimer.run();
+
+  return [
+    view,
+    tree,
+    { dispose: () => treeTimer.dispose() },
+    statusBar,
+    { dispose: () => statusTimer.dispose() },
+    view.onDidChangeVisibility((e) => (e.visible ? treeTimer.resume() : treeTimer.pause())),
+    model.onDidChange(() => {
+      treeTimer.run();
+      statusTimer.run();
+    }),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration(STATUS_BAR_SETTING)) statusTimer.run();
+    }),
+  ];
+}
+
+/** Sets a context key only when its value changes. */
+class ContextKeys {
+  private readonly values = new Map<string, unknown>();
+
+  set(key: string, value: unknown): void {
+    if (this.values.get(key) === value) return;
+    this.values.set(key, value);
+    void vscode.commands.executeCommand('setContext', key, value);
+  }
+}

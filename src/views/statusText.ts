@@ -1,0 +1,151 @@
+// The status bar item as plain data: the primary provider's active account and its health, in
+// short text, full words for screen readers, and a tooltip. No vscode import: unit-tested in Node.
+import { describeHealth } from '../session/health';
+import { t } from '../session/l10n';
+import type { AccountSummary, ProviderSummary } from '../session/model';
+import { nextHealthTextChange, wholeSeconds } from './countdown';
+import type { Tooltip, TooltipField } from './treeModel';
+
+export type StatusBackground = 'warning' | 'error';
+
+export interface StatusView {
+  readonly visible: boolean;
+  readonly text: string;
+  readonly background?: StatusBackground;
+  readonly accessibilityLabel: string;
+  readonly tooltip?: Tooltip;
+  /** When text, label or tooltip next read differently; undefined when nothing counts down. */
+  readonly nextChangeAt?: number;
+}
+
+export interface StatusInput {
+  /** The `sessionKeeper.statusBar.enabled` setting. */
+  readonly enabled: boolean;
+  /** The primary provider, if any is configured. */
+  readonly provider: ProviderSummary | undefined;
+  readonly now: number;
+  readonly formatTime?: (ms: number) => string;
+}
+
+const hidden: StatusView = { visible: false, text: '', accessibilityLabel: '' };
+
+/** "42m", "1h 5m", "30s": same rounding as formatDuration, so both change at the same instants. */
+export function formatShortDuration(ms: number): string {
+  const s = wholeSeconds(ms);
+  if (s < 60) return t('{0}s', s);
+  const m = Math.floor(s / 60);
+  if (m < 60) return t('{0}m', m);
+  const h = Math.floor(m / 60);
+  return m % 60 ? t('{0}h {1}m', h, m % 60) : t('{0}h', h);
+}
+
+/** "42 minutes", "1 hour and 5 minutes", "1 second": for screen readers. */
+export function formatLongDuration(ms: number): string {
+  const s = wholeSeconds(ms);
+  if (s < 60) return s === 1 ? t('1 second') : t('{0} seconds', s);
+  const m = Math.floor(s / 60);
+  const minutes = (n: number) => (n === 1 ? t('1 minute') : t('{0} minutes', n));
+  if (m < 60) return minutes(m);
+  const h = Math.floor(m / 60);
+  const hours = h === 1 ? t('1 hour') : t('{0} hours', h);
+  return m % 60 ? t('{0} and {1}', hours, minutes(m % 60)) : hours;
+}
+
+/** Labels in the status bar and quick picks render $(icon) syntax; a name must not. */
+export function escapeIcons(text: string): string {
+  return text.replace(/\$\(/g, '\\$(');
+}
+
+export function activeAccount(p: ProviderSummary | undefined): AccountSummary | undefined {
+  return p?.accounts.find((a) => a.active) ?? p?.accounts[0];
+}
+
+export function statusView({ enabled, provider, now, formatTime }: StatusInput): StatusView {
+  if (!enabled || !provider) return hidden;
+  const time = formatTime ?? ((ms: number) => new Date(ms).toLocaleString());
+  const account = activeAccount(provider);
+  if (!account) {
+    return {
+      visible: true,
+      text: `$(account) ${escapeIcons(t('Sign in to {0}', provider.label))}`,
+      accessibilityLabel: t('Session Keeper: not signed in to {0}; select to sign in', provider.label),
+      tooltip: { title: provider.label, fields: [{ label: t('Status'), value: t('not signed in') }, { label: t('Issuer'), value: provider.issuer }] },
+    };
+  }
+
+  const h = account.health;
+  const name = escapeIcons(account.label);
+  const remaining = h.expiresAt !== undefined && h.expiresAt > now ? h.expiresAt - now : undefined;
+  const signedIn = (detail?: string) =>
+    detail === undefined ? t('Session Keeper: signed in to {0} as {1}', provider.label, account.label) : t('Session Keeper: signed in to {0} as {1}, {2}', provider.label, account.label, detail);
+
+  let text: string;
+  let background: StatusBackground | undefined;
+  let accessibilityLabel: string;
+  switch (h.state) {
+    case 'healthy':
+      text = remaining === undefined ? `$(account) ${name}` : `$(account) ${name} · ${formatShortDuration(remaining)}`;
+      accessibilityLabel = signedIn(remaining === undefined ? undefined : t('session expires in {0}', formatLongDuration(remaining)));
+      break;
+    case 'expiring':
+      text = `$(warning) ${name} · ${formatShortDuration(remaining ?? 0)}`;
+      background = 'warning';
+      accessibilityLabel = signedIn(t('session expires in {0} and cannot be renewed', formatLongDuration(remaining ?? 0)));
+      break;
+    case 'refreshing':
+      text = `$(sync~spin) ${name}`;
+      accessibilityLabel = signedIn(t('renewing the session'));
+      break;
+    case 'offline':
+      text = `$(debug-disconnect) ${name} · ${t('offline')}`;
+      background = 'warning';
+      accessibilityLabel = signedIn(
+        h.nextRefreshAt !== undefined && h.nextRefreshAt > now ? t('offline, next retry in {0}', formatLongDuration(h.nextRefreshAt - now)) : t('offline, retrying'),
+      );
+      break;
+    case 'signInNeeded':
+      text = `$(error) ${name} · ${t('sign-in needed')}`;
+      background = 'error';
+      accessibilityLabel = signedIn(t('sign-in needed'));
+      break;
+  }
+
+  const others = provider.accounts.length - 1;
+  const fields: TooltipField[] = [
+    { label: t('Account'), value: account.label },
+    { label: t('Status'), value: describeHealth(h, now) },
+    ...(h.expiresAt !== undefined ? [{ label: t('Expires'), value: time(h.expiresAt) }] : []),
+    ...(h.lastError ? [{ label: t('Last error'), value: h.lastError }] : []),
+    ...(others > 0 ? [{ label: t('Other accounts'), value: String(others) }] : []),
+  ];
+  return { visible: true, text, background, accessibilityLabel, tooltip: { title: provider.label, fields }, nextChangeAt: nextHealthTextChange(h, now) };
+}
+
+export type StatusMenuAction =
+  | { readonly kind: 'switch'; readonly accountId: string }
+  | { readonly kind: 'signIn' }
+  | { readonly kind: 'refresh'; readonly accountId: string }
+  | { readonly kind: 'signOut'; readonly accountId: string }
+  | { readonly kind: 'addProvider' }
+  | { readonly kind: 'openView' };
+
+export type StatusMenuEntry = { readonly label: string; readonly description?: string; readonly action: StatusMenuAction } | { readonly separator: string };
+
+/** What clicking the status bar item offers, for the primary provider. */
+export function statusMenu(provider: ProviderSummary | undefined, now: number): StatusMenuEntry[] {
+  const openView: StatusMenuEntry = { label: `$(list-tree) ${t('Open Accounts View')}`, action: { kind: 'openView' } };
+  if (!provider) return [{ label: `$(add) ${t('Add Identity Provider…')}`, action: { kind: 'addProvider' } }, openView];
+  const active = activeAccount(provider);
+  if (!active) return [{ label: `$(sign-in) ${escapeIcons(t('Sign In to {0}…', provider.label))}`, action: { kind: 'signIn' } }, openView];
+  const switches: StatusMenuEntry[] = provider.accounts
+    .filter((a) => a !== active)
+    .map((a) => ({ label: `$(arrow-swap) ${escapeIcons(t('Switch to {0}', a.label))}`, description: describeHealth(a.health, now), action: { kind: 'switch', accountId: a.id } }));
+  return [
+    ...switches,
+    ...(switches.length ? [{ separator: '' }] : []),
+    { label: `$(sign-in) ${t('Sign In Another Account…')}`, action: { kind: 'signIn' } },
+    { label: `$(refresh) ${t('Refresh Now')}`, action: { kind: 'refresh', accountId: active.id } },
+    { label: `$(sign-out) ${escapeIcons(t('Sign Out {0}…', active.label))}`, action: { kind: 'signOut', accountId: active.id } },
+    openView,
+  ];
+}
