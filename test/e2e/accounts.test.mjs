@@ -1,0 +1,148 @@
+// What a user does with the Accounts view, the status bar item and the commands, in a real VS Code
+// (code-server) window driven by a real chromium, against the test IdP. The window is a plain one,
+// not in extension-test mode, so dialogs and notifications behave as they do for a user. Every
+// step leaves a screenshot in .test-artifacts/e2e/ (the README's pictures come from there).
+import assert from 'node:assert/strict';
+import { cpSync, mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { root } from '../vscode/fixture.mjs';
+import { startEnvironment, waitFor } from '../vscode/harness.mjs';
+
+const shotsDir = join(root, '.test-artifacts', 'e2e');
+/** Screenshots the README shows, copied to media/screenshots/ when SK_UPDATE_SCREENSHOTS=1. */
+const readmeShots = ['signed-in', 'status-bar-menu', 'offline', 'recovered'];
+
+describe('Accounts view, status bar and commands in a real VS Code window', function () {
+  let env;
+  let page;
+  let shots = 0;
+
+  const shot = async (name) => {
+    mkdirSync(shotsDir, { recursive: true });
+    await page.screenshot({ path: join(shotsDir, `${String(++shots).padStart(2, '0')}-${name}.png`), animations: 'disabled' });
+    if (process.env.SK_UPDATE_SCREENSHOTS === '1' && readmeShots.includes(name)) {
+      mkdirSync(join(root, 'media', 'screenshots'), { recursive: true });
+      cpSync(join(shotsDir, `${String(shots).padStart(2, '0')}-${name}.png`), join(root, 'media', 'screenshots', `${name}.png`));
+    }
+  };
+
+  /** The status bar item's accessible label ("Session Keeper: signed in to Acme SSO as alice, …") and text. */
+  const statusBar = async () => {
+    const item = page.locator('.statusbar-item[aria-label^="Session Keeper"]').first();
+    if (!(await item.isVisible())) return { label: '', text: '' };
+    return { label: (await item.getAttribute('aria-label')) ?? '', text: (await item.innerText()).trim() };
+  };
+  const statusBarShows = (what, pattern) => waitFor(async () => pattern.test((await statusBar()).label) && (await statusBar()), `the status bar to show ${what}`, 90_000);
+
+  const sidebarRows = () => page.locator('#workbench\\.parts\\.sidebar .monaco-list-row');
+  const row = (text) => sidebarRows().filter({ hasText: text }).first();
+  const rowTexts = async () => (await sidebarRows().allInnerTexts()).map((t) => t.replace(/\s+/g, ' ').trim());
+
+  /** Session Keeper's notifications that are showing. */
+  const notifications = async () =>
+    (await page.locator('.notifications-toasts .notification-toast').allInnerTexts()).map((t) => t.replace(/\s+/g, ' ').trim());
+
+  const pickInQuickPick = async (text) => {
+    const item = page.locator('.quick-input-widget .monaco-list-row').filter({ hasText: text }).first();
+    await item.waitFor({ state: 'visible', timeout: 30_000 });
+    await shot(`quick-pick-${text.toLowerCase().replace(/\W+/g, '-')}`);
+    await item.click();
+  };
+
+  const contextMenu = async (rowText, action) => {
+    await row(rowText).click({ button: 'right' });
+    const item = page.locator('.context-view .action-menu-item').filter({ hasText: action }).first();
+    await item.waitFor({ state: 'visible', timeout: 10_000 });
+    await shot(`context-menu-${action.toLowerCase().replace(/\W+/g, '-')}`);
+    await item.click();
+  };
+
+  const idpStats = async () => (await fetch(`${env.idp.issuer}/__test/stats`)).json();
+
+  before(async () => {
+    rmSync(shotsDir, { recursive: true, force: true });
+    // Tokens that live 30 s, so renewals happen while a person watches.
+    env = await startEnvironment({ idpOptions: { accessTokenTtl: 30 } });
+    page = env.workbench;
+    await page.goto(env.workbenchUrl());
+    await page.locator('li.action-item[aria-label^="Accounts"]').waitFor({ state: 'visible', timeout: 120_000 });
+  });
+
+  after(async () => {
+    if (this.currentTest?.state === 'failed' && page) await shot('failed').catch(() => undefined);
+    await env?.close();
+  });
+
+  it('invites the user to sign in, in the status bar and the Accounts view', async () => {
+    await statusBarShows('the sign-in invitation', /not signed in to Acme SSO/);
+    await page.locator('#workbench\\.parts\\.activitybar a.action-label[aria-label="Session Keeper"]').click();
+    await page.locator('.welcome-view-content').filter({ hasText: 'Sign In' }).first().waitFor({ timeout: 30_000 });
+    await shot('welcome');
+  });
+
+  it('signs alice in from the view, through the IdP login page, and shows her in the tree and the status bar', async () => {
+    await page.locator('.welcome-view-content a.monaco-button, .welcome-view-content .monaco-button').filter({ hasText: 'Sign In' }).first().click();
+    await env.driver.steps.idpLogin({ login: 'alice' });
+    await waitFor(async () => (await rowTexts()).some((t) => t.includes('alice')), 'alice in the Accounts view', 60_000);
+    await row('alice').click();
+    const { text } = await statusBarShows('alice', /signed in to Acme SSO as alice/);
+    assert.match(text, /alice · \d+s/);
+    assert.ok((await rowTexts()).some((t) => t.includes('Acme SSO')));
+    await shot('signed-in');
+  });
+
+  it('signs in a second account and switches between them through the status bar', async () => {
+    await page.locator('.statusbar-item[aria-label^="Session Keeper"]').first().click();
+    await pickInQuickPick('Sign In Another Account');
+    await env.driver.steps.idpLogin({ login: 'bob' });
+    await statusBarShows('bob, the account just signed in', /as bob/);
+    await waitFor(async () => (await rowTexts()).some((t) => t.includes('bob')), 'bob in the Accounts view', 30_000);
+
+    await page.locator('.statusbar-item[aria-label^="Session Keeper"]').first().click();
+    await page.locator('.quick-input-widget .monaco-list-row').filter({ hasText: 'Switch to alice' }).first().waitFor({ timeout: 30_000 });
+    await shot('status-bar-menu');
+    await pickInQuickPick('Switch to alice');
+    await statusBarShows('alice again', /as alice/);
+  });
+
+  it('renews on its own, and again on "Refresh Now" from the context menu', async () => {
+    const start = (await idpStats()).refreshes;
+    await waitFor(async () => (await idpStats()).refreshes > start, 'a background renewal', 90_000);
+    const before = (await idpStats()).refreshes;
+    await contextMenu('alice', 'Refresh Now');
+    await waitFor(async () => (await idpStats()).refreshes > before, 'the renewal asked for', 30_000);
+    assert.equal((await idpStats()).refreshTokenReuse, 0);
+  });
+
+  it('shows offline while the IdP is down and recovers when it is back, without a notification', async () => {
+    await env.idp.stop();
+    try {
+      await contextMenu('alice', 'Refresh Now');
+      await statusBarShows('offline', /offline/);
+      await shot('offline');
+    } finally {
+      await env.idp.start();
+    }
+    await statusBarShows('a healthy session again', /as alice, session expires in/);
+    await shot('recovered');
+    assert.deepEqual((await notifications()).filter((n) => /Session Keeper|session|alice|Acme/i.test(n)), []);
+  });
+
+  it('signs bob out from the context menu: the tree, the status bar and the Accounts menu follow', async () => {
+    await contextMenu('bob', 'Sign Out');
+    const confirm = page.locator('.monaco-dialog-box .monaco-button').filter({ hasText: 'Sign Out' }).first();
+    await confirm.waitFor({ timeout: 10_000 });
+    await shot('sign-out-confirm');
+    await confirm.click();
+    await waitFor(async () => !(await rowTexts()).some((t) => t.includes('bob')), 'bob to leave the Accounts view', 30_000);
+    await statusBarShows('alice', /as alice/);
+    await page.locator('li.action-item[aria-label^="Accounts"]').click();
+    const menu = page.locator('.monaco-menu .action-menu-item');
+    await menu.first().waitFor({ timeout: 10_000 });
+    const entries = (await menu.allInnerTexts()).join('\n');
+    await shot('accounts-menu-after-sign-out');
+    await page.keyboard.press('Escape');
+    assert.match(entries, /alice \(Acme SSO\)/);
+    assert.doesNotMatch(entries, /bob \(Acme SSO\)/);
+  });
+});
