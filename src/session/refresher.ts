@@ -105,6 +105,11 @@ export class Refresher implements Disposable {
   private timerDueAt?: number;
   private lastTick?: { at: number; delay: number };
   private readonly notifiedAccounts = new Set<string>();
+  /**
+   * No planned refresh before this time, whatever the store says: a failure whose state could not
+   * be written (this window may not write at all) must not turn into a busy loop.
+   */
+  private readonly holdUntil = new Map<string, number>();
   private staleNotified = false;
   private disposed = false;
   private readonly stateChanged = new Emitter<void>();
@@ -221,10 +226,15 @@ export class Refresher implements Disposable {
 
   private dueAt(s: StoredSession, woke: boolean): number | undefined {
     // After a wake-up, a session waiting out a backoff is retried at once.
-    if (woke && s.refresh.consecutiveFailures > 0) return this.deps.clock.now();
-    if (s.refresh.nextRefreshAt !== undefined) return s.refresh.nextRefreshAt;
-    if (s.expiresAt === undefined) return undefined;
-    return s.expiresAt - refreshLead(s.expiresAt - (s.refresh.lastRefreshAt ?? s.createdAt), this.deps.policy.leadMs);
+    if (woke && s.refresh.consecutiveFailures > 0) {
+      this.holdUntil.delete(s.id);
+      return this.deps.clock.now();
+    }
+    const planned =
+      s.refresh.nextRefreshAt ??
+      (s.expiresAt === undefined ? undefined : s.expiresAt - refreshLead(s.expiresAt - (s.refresh.lastRefreshAt ?? s.createdAt), this.deps.policy.leadMs));
+    const hold = this.holdUntil.get(s.id);
+    return planned === undefined || hold === undefined ? planned : Math.max(planned, hold);
   }
 
   private async runRefresh(sessionId: string, planned: boolean): Promise<StoredSession | undefined> {
@@ -278,6 +288,7 @@ export class Refresher implements Disposable {
           lastError: undefined,
         },
       }));
+      this.holdUntil.delete(sessionId);
       logger.info(`Refreshed the session of ${label}; ${tokens.expiresAt ? `valid for ${Math.round((tokens.expiresAt - clock.now()) / 1000)} s` : 'no expiry given'}`);
       return next;
     };
@@ -311,6 +322,8 @@ export class Refresher implements Disposable {
     const { store, logger, clock, policy } = this.deps;
     const e = err instanceof SessionKeeperError ? err : undefined;
     if (e?.code === ErrorCode.StaleWindow) {
+      // Looked at again on the heartbeat: desktop windows catch up once SecretStorage tells them.
+      this.holdUntil.set(sessionId, clock.now() + policy.heartbeatMs);
       logger.warn(`Not refreshing ${label}: ${e.message}`);
       if (!this.staleNotified) {
         this.staleNotified = true;
@@ -323,13 +336,16 @@ export class Refresher implements Disposable {
     const transient = e ? e.transient || e.code === ErrorCode.InvalidResponse : false;
     try {
       if (transient) {
-        return await store.updateSession(sessionId, (s) => {
-          const failures = s.refresh.consecutiveFailures + 1;
-          const delay = backoffDelay(failures, policy, clock.random, e?.retryAfterSeconds);
-          logger.warn(`Refreshing ${label} failed (${message}); attempt ${failures}, retrying in ${Math.round(delay / 1000)} s`);
-          return { ...s, refresh: { ...s.refresh, consecutiveFailures: failures, lastError: message, nextRefreshAt: clock.now() + delay } };
-        });
+        const failures = (store.find(sessionId)?.session.refresh.consecutiveFailures ?? 0) + 1;
+        const delay = backoffDelay(failures, policy, clock.random, e?.retryAfterSeconds);
+        this.holdUntil.set(sessionId, clock.now() + delay);
+        logger.warn(`Refreshing ${label} failed (${message}); attempt ${failures}, retrying in ${Math.round(delay / 1000)} s`);
+        return await store.updateSession(sessionId, (s) => ({
+          ...s,
+          refresh: { ...s.refresh, consecutiveFailures: failures, lastError: message, nextRefreshAt: clock.now() + delay },
+        }));
       }
+      this.holdUntil.set(sessionId, clock.now() + policy.maxBackoffMs);
       logger.error(`Refreshing ${label} failed for good (${message}); that session needs a new sign-in`);
       const ended = await store.updateSession(sessionId, (s) => ({
         ...s,

@@ -108,6 +108,31 @@ describe('coordination between windows', () => {
       refresher.dispose();
     });
 
+    it('checks again once a heartbeat there, instead of spinning on a refresh it may not do', async () => {
+      const { clock, a, b } = await twoWindows();
+      await a.updateSession('s1', (s) => ({ ...s, refreshToken: 'rt-rotated-in-a' }));
+      const coordinator = new FileCoordinator(dir);
+      let checks = 0;
+      const generations = coordinator.generations.bind(coordinator);
+      coordinator.generations = () => {
+        checks++;
+        return generations();
+      };
+      const refresher = new Refresher({
+        store: b,
+        client: () => ({ refreshTokenGrant: async () => assert.fail('must not refresh') }) as unknown as OAuthClient,
+        clock,
+        logger: silentLogger,
+        policy: defaultPolicy,
+        coordinator,
+      });
+      refresher.start();
+      // Due at 48 minutes; then twelve minutes of heartbeats.
+      for (let i = 0; i < 60; i++) await clock.advance(60_000);
+      assert.ok(checks > 0 && checks <= 40, `${checks} checks in 12 minutes`);
+      refresher.dispose();
+    });
+
     it('lets a window whose storage is shared pick up the newer tokens instead', async () => {
       const shared = new MemorySecrets();
       const clock = new FakeClock(Date.now());
