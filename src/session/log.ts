@@ -21,13 +21,20 @@ const patterns: Array<[RegExp, string]> = [
   [/\b(Bearer|DPoP|Basic)\s+[A-Za-z0-9._~+/=-]+/g, `$1 ${MASK}`],
 ];
 
+/** Tokens remembered at most; rotated-out tokens are dead, and the patterns still mask their shapes. */
+const REMEMBERED = 512;
+
 export class Redactor {
   private readonly secrets = new Set<string>();
 
   /** Remembers a secret so that any later log line containing it is masked. */
   add(secret: string | undefined): void {
     // Very short values would mask ordinary words; real tokens are far longer.
-    if (secret && secret.length >= 8) this.secrets.add(secret);
+    if (!secret || secret.length < 8) return;
+    this.secrets.delete(secret);
+    this.secrets.add(secret);
+    // Oldest first: a long-running window renews forever and must not keep every token it saw.
+    if (this.secrets.size > REMEMBERED) this.secrets.delete(this.secrets.values().next().value!);
   }
 
   redact(text: string): string {

@@ -165,6 +165,10 @@ export class Refresher implements Disposable {
     if (!p) {
       p = this.runRefresh(sessionId, options.planned === true).finally(() => {
         this.inFlight.delete(sessionId);
+        // An attempt that leaves the session due (whatever the reason) waits for the heartbeat,
+        // so no path can turn into a loop that starves the extension host.
+        const after = this.deps.store.find(sessionId)?.session;
+        if (after && this.isDue(after)) this.holdUntil.set(sessionId, this.deps.clock.now() + this.deps.policy.heartbeatMs);
         this.stateChanged.fire();
         this.schedule();
       });
@@ -186,7 +190,7 @@ export class Refresher implements Disposable {
   private schedule(woke = false): void {
     if (this.disposed) return;
     const now = this.deps.clock.now();
-    for (const account of this.deps.store.accounts()) {
+    for (const account of this.refreshable()) {
       for (const s of account.sessions) {
         if (this.inFlight.has(s.id) || !canRefresh(s)) continue;
         const due = this.dueAt(s, woke);
@@ -214,7 +218,7 @@ export class Refresher implements Disposable {
 
   private earliestDue(): number | undefined {
     let min: number | undefined;
-    for (const account of this.deps.store.accounts()) {
+    for (const account of this.refreshable()) {
       for (const s of account.sessions) {
         if (this.inFlight.has(s.id) || !canRefresh(s)) continue;
         const due = this.dueAt(s, false);
@@ -222,6 +226,11 @@ export class Refresher implements Disposable {
       }
     }
     return min;
+  }
+
+  /** Accounts of providers that are still configured; the others wait for their provider. */
+  private refreshable(): StoredAccount[] {
+    return this.deps.store.accounts().filter((a) => this.deps.client(a.providerId) !== undefined);
   }
 
   private dueAt(s: StoredSession, woke: boolean): number | undefined {

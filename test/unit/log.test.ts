@@ -34,3 +34,12 @@ describe('log redaction', () => {
     assert.equal(r.redact('alice signed in'), 'alice signed in');
   });
 });
+
+describe('log redaction over a long session', () => {
+  it('remembers a bounded number of tokens, newest kept', () => {
+    const r = new Redactor();
+    for (let i = 0; i < 2_000; i++) r.add(`opaque-token-number-${i}`);
+    assert.equal(r.redact('opaque-token-number-1999'), '[redacted]');
+    assert.equal(r.redact('opaque-token-number-0'), 'opaque-token-number-0');
+  });
+});

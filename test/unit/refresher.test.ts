@@ -272,3 +272,21 @@ describe('background refresher', () => {
     assert.equal(calls.length, 0);
   });
 });
+
+describe('background refresher, edge cases', () => {
+  it('leaves alone the sessions of a provider that is no longer configured', async () => {
+    const clock = new FakeClock();
+    const store = new SessionStore(new MemorySecrets(), new MemoryMemento(), silentLogger, { now: clock.now });
+    await store.putSession('gone', 'https://idp.example', { id: 'a', label: 'alice' }, {
+      id: 's1', scopes: ['openid'], accessToken: 'initial-at', tokenType: 'Bearer', refreshToken: 'initial-rt',
+      expiresAt: clock.now() + 10_000, createdAt: clock.now(), refresh: freshRefreshState(true),
+    });
+    let lookups = 0;
+    const refresher = new Refresher({ store, client: () => (lookups++, undefined), clock, logger: silentLogger, policy: defaultPolicy });
+    refresher.start();
+    await clock.advance(60_000);
+    assert.ok(lookups < 20, `${lookups} client lookups in one minute`);
+    assert.equal(refresher.state().timers, 1);
+    refresher.dispose();
+  });
+});

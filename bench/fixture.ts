@@ -1,0 +1,126 @@
+// The local IdP (in a child process), sign-in through its real endpoints, and the engine as the
+// extension wires it, minus the editor.
+import { fork } from 'node:child_process';
+import { join } from 'node:path';
+import type { IdpOptions, IdpStats } from '../test/idp/idp.mjs';
+import { MemoryMemento } from '../test/support/fakes';
+import { systemClock, type Clock } from '../src/session/clock';
+import type { ProviderConfig } from '../src/session/config';
+import { SessionKeeperEngine } from '../src/session/engine';
+import { REQUEST_TIMEOUT_MS, createFetch } from '../src/session/http';
+import { createLogger, type Logger } from '../src/session/log';
+import type { OAuthClient, TokenSet } from '../src/session/oauth';
+import type { SignInRequest } from '../src/session/provider';
+import { defaultPolicy, type RefreshPolicy } from '../src/session/refresher';
+import type { SessionStore } from '../src/session/store';
+
+export interface BenchIdp {
+  readonly issuer: string;
+  /** Completes login and consent over HTTP; resolves with the redirect carrying the code. */
+  login(authorizationUrl: string, login: string): Promise<string>;
+  stats(): Promise<IdpStats>;
+  /** CPU time the IdP process has used, in ms. */
+  cpuMs(): Promise<number>;
+  close(): Promise<void>;
+}
+
+export async function startBenchIdp(options: IdpOptions): Promise<BenchIdp> {
+  const child = fork(join(__dirname, 'idpProcess.mjs'), [], {
+    // Plain JavaScript: none of this process's flags (tsx, profiling) belong there.
+    execArgv: [],
+    env: { ...process.env, BENCH_IDP_OPTIONS: JSON.stringify(options) },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
+  let nextId = 1;
+  const issuer = await new Promise<string>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      const err = new Error(`the IdP process exited with ${code}`);
+      reject(err);
+      for (const p of pending.values()) p.reject(err);
+    });
+    child.on('message', (m: { ready?: { issuer: string }; id?: number; result?: unknown; error?: string }) => {
+      if (m.ready) return resolve(m.ready.issuer);
+      const p = pending.get(m.id!);
+      pending.delete(m.id!);
+      if (m.error !== undefined) p?.reject(new Error(m.error));
+      else p?.resolve(m.result);
+    });
+  });
+  const call = <T>(op: string, args: object = {}) =>
+    new Promise<T>((resolve, reject) => {
+      const id = nextId++;
+      pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      child.send({ id, op, ...args });
+    });
+  return {
+    issuer,
+    login: (url, login) => call<string>('login', { url, login }),
+    stats: () => call<IdpStats>('stats'),
+    cpuMs: async () => {
+      const { user, system } = await call<NodeJS.CpuUsage>('cpu');
+      return (user + system) / 1000;
+    },
+    async close() {
+      const exited = new Promise((r) => child.once('exit', r));
+      await call('close');
+      await exited;
+    },
+  };
+}
+
+/** `count` users named user0001…, all with names and emails of the same length. */
+export function users(count: number): Record<string, { name: string; email: string }> {
+  const out: Record<string, { name: string; email: string }> = {};
+  for (let i = 1; i <= count; i++) {
+    const id = `user${String(i).padStart(4, '0')}`;
+    out[id] = { name: `User ${id}`, email: `${id}@example.test` };
+  }
+  return out;
+}
+
+export const providerConfig = (issuer: string): ProviderConfig => ({
+  id: 'acme',
+  label: 'Acme',
+  issuer,
+  clientId: 'session-keeper',
+  scopes: ['email', 'offline_access', 'openid', 'profile'],
+  authorizationParameters: {},
+});
+
+/**
+ * A real authorization code flow with PKCE against the IdP: its login and consent pages, then the
+ * code exchange and ID token checks of the client. Only the loopback listener is skipped: the
+ * IdP's redirect is read instead of followed.
+ */
+export async function signInAt(idp: BenchIdp, client: OAuthClient, login: string, request: SignInRequest) {
+  const pending = await client.authorizationRequest({ redirectUri: 'http://127.0.0.1/callback', ...request });
+  const redirect = await idp.login(pending.url, login);
+  const tokens = await client.authorizationCodeGrant(pending, new URL(redirect));
+  if (!tokens.claims) throw new Error('no ID token');
+  return tokens as TokenSet & { claims: NonNullable<TokenSet['claims']> };
+}
+
+/** The extension logs through a redacting logger; its output channel is replaced by nothing. */
+export const quietLogger: Logger = createLogger({ trace() {}, debug() {}, info() {}, warn() {}, error() {} });
+
+/** The engine as activate() builds it: undici fetch, 30 s limits, default policy, redacting logger. */
+export function createEngine(
+  idp: BenchIdp,
+  store: SessionStore,
+  opts: { nextLogin: () => string; clock?: Clock; policy?: Partial<RefreshPolicy> },
+): SessionKeeperEngine {
+  const engine = new SessionKeeperEngine({
+    store,
+    clock: opts.clock ?? systemClock,
+    logger: quietLogger,
+    fetch: createFetch(REQUEST_TIMEOUT_MS),
+    requestTimeoutMs: REQUEST_TIMEOUT_MS,
+    policy: { ...defaultPolicy, ...opts.policy },
+    memento: new MemoryMemento(),
+    signIn: (_config, client, request) => signInAt(idp, client, opts.nextLogin(), request),
+  });
+  engine.configure([providerConfig(idp.issuer)]);
+  return engine;
+}

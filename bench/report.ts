@@ -1,0 +1,102 @@
+// The text of BENCHMARKS.md around the table of one run.
+export function report(run: { table: string; machine: string; seconds: number; date: Date }): string {
+  return `# Benchmarks
+
+Written by \`npm run bench\` (bench/run.ts) on ${run.date.toISOString().slice(0, 10)}; the whole run took ${run.seconds.toFixed(1)} s.
+Run it again to replace this file.
+
+Machine: ${run.machine}.
+
+## How to read the ratios
+
+Every ratio is **measured ÷ baseline**, both measured in the same run on the same machine. Nothing
+fails because a machine is slow: compare ratios between runs and machines, not absolute times,
+which are shown only to give the ratios a scale.
+
+- For times and memory, 1.00× means the same as the baseline and 2.00× twice as long (or as much).
+  Cells with \`a / b\` give the median / the 90th percentile.
+- The speed-up row is the other way round (baseline ÷ measured): higher is better.
+- CPU rows are CPU time ÷ wall time: 1.00× is one core busy for the whole time.
+- Rows with \`—\` as ratio are counts that must hold (one timer, no \`invalid_grant\`, the concurrency
+  limit). They are checks, not speed thresholds: the benchmark stops with an error when one fails.
+- Rows 1 and 2 interleave the measured code with its baseline, so they are the steadiest. Storm and
+  coordination times depend more on what else the machine is doing; expect ±20 % between runs.
+
+${run.table}
+
+## Common setup
+
+- **IdP**: test/idp/idp.mjs (oidc-provider; refresh tokens rotate and a reused one revokes the
+  grant) in its own Node process (bench/idpProcess.mjs), so its work never runs on the event loop
+  being measured. On 2 cores the IdP and the code under test get about one core each.
+- **Sign-in** uses the IdP's real endpoints: the extension's OAuthClient builds the authorization
+  request (PKCE, nonce), the IdP's login and consent pages are completed over HTTP, and OAuthClient
+  exchanges the code and checks the ID token. Only the loopback listener is skipped: the IdP's
+  redirect is read instead of followed.
+- **Engine**: built as \`activate()\` builds it (undici fetch with 30 s limits, default refresh policy,
+  the redacting logger with its output dropped), over MemorySecrets and MemoryMemento from
+  test/support instead of the editor's storage, and without the cross-window FileCoordinator unless
+  a row names it.
+- Each benchmark file runs in a fresh Node process (\`--expose-gc\`), one after another.
+
+## The rows
+
+**1. Refresh** (bench/refresh.ts). Four variants, each refreshing its own grant with the newest
+refresh token (rotation), interleaved in a rotating order: 30 warm-up rounds, then 200 measured.
+The baseline is bare oauth4webapi, \`refreshTokenGrantRequest\` + \`processRefreshTokenResponse\`
+with Node's global fetch.
+- *OAuthClient.refreshTokenGrant*: the same library calls plus what the extension adds: an undici
+  Agent with connect/header/body time limits, an \`AbortSignal.timeout\` per request, the 5xx/429
+  guard, error translation, registering the tokens with the log redactor, and the ID token signature
+  check (the IdP returns an ID token with every refresh; oauth4webapi caches the JWKS).
+- *Refresher.refresh*: the whole engine path: single-flight map, concurrency slot, the check for
+  another window's tokens, the refresh, the subject check, the store write (MemorySecrets yields to
+  the event loop once per write, like a keychain call), re-planning and change events.
+- *with FileCoordinator*: as above with the cross-window lock file around the refresh and generation
+  records around the store write, in a temporary directory, as \`activate()\` wires it.
+
+**2. Cached getSessions** (bench/getSession.ts). One session valid for another hour; the engine's
+fetch rejects every request, so any network use would fail the run. 20,000 warm-up calls each, then
+10 alternating blocks of 10,000. The baseline is a five-line provider that filters a fixed array by
+scope. The ratio compares time per call; the extension's call looks the session up in the store,
+checks expiry through the refresher and puts the active account first, all in memory.
+
+**3. Scheduler, 1,000 sessions** (bench/scheduler.ts). 1,000 accounts with one session each (token
+sizes as the local IdP issues them), none due during the run; the refresher has no OAuth client, so
+nothing can reach the network. The baseline is the same store without a refresher.
+- *Timers*: a counting wrapper around the system clock's setTimeout/clearTimeout counts live timers
+  after start, after 300 store writes that each make the refresher re-plan, and the peak. It must be 1
+  (and 0 after dispose).
+- *Heap*: \`heapUsed\` after forced collections, before and after filling the store, then after starting
+  a refresher over it; median of 5 rounds after one discarded round. The store's share includes the
+  JSON copy MemorySecrets keeps as the keychain stand-in. The refresher keeps no state per session, so
+  what it adds is a constant (a few KB, within GC noise) spread over 1,000 sessions.
+- *Write*: one \`updateSession\` on a store watched by a refresher vs an identical store without one,
+  alternated, 300 each: what re-planning over all sessions adds to every store change.
+
+**4. Storm, 1,000 due** (bench/storm.ts). 1,000 users (user0001…) each signed in once through the
+IdP with \`SessionKeeperProvider.createSession\`, two at a time; access tokens live 10 minutes, so a
+session is due 5 minutes after sign-in. *Storm*: a new store loads the keychain and a new engine
+starts with its clock one token lifetime further ahead each time (the editor opening 10 minutes
+later), so all 1,000 sessions are due the moment it starts; the time runs from engine start until
+every session is renewed exactly once. Four storms in the order default \`maxConcurrent\`, 1, 1,
+default; each limit reports the mean of its two. *Median single refresh*: sequential
+\`Refresher.refresh\` calls in an engine over the same 1,000 sessions with nothing else due, 30 before
+and 30 after the storms (each batch after 20 warm-up calls).
+- *Completion*: completion ÷ (1,000 × median single refresh ÷ limit). 1.00× means the limit turned
+  fully into parallel speed. Above 1 at the default limit, the CPU row tells whether the two cores,
+  not the limit, set the pace. Below 1 at limit 1 means a refresh during a storm costs less than a
+  lone one: re-planning skips the sessions already in flight.
+- *CPU*: CPU time of the IdP process and of the engine's process during the default storms.
+- *maxInFlight*: \`refresher.state().maxInFlight\`; must not exceed the limit.
+- *invalid_grant*: the IdP's count of \`invalid_grant\` answers in all four storms, and sessions left
+  needing sign-in. Must be 0.
+
+**5. Coordination, store side of a refresh** (bench/coordination.ts). What the store does for each
+refresh in the extension as \`activate()\` wires it: \`syncWithOtherWindows\` then \`updateSession\`,
+with the FileCoordinator, at 1,000 accounts, against the same store without a coordinator and
+against the coordinated store at 10 accounts. The generation records are written directly, one per
+account, to keep the setup short. The cross-window check reads every account's generation record on
+both calls, so its cost grows with the number of accounts.
+`;
+}

@@ -1,0 +1,153 @@
+// 3. The refresher over 1,000 stored sessions: timers it holds, heap it adds to the store, and what
+// its re-planning adds to each store write, each against the same store without a refresher.
+import { randomBytes } from 'node:crypto';
+import { MemoryMemento, MemorySecrets } from '../test/support/fakes';
+import { systemClock, type Clock } from '../src/session/clock';
+import { silentLogger } from '../src/session/log';
+import { Refresher, defaultPolicy } from '../src/session/refresher';
+import { SessionStore, freshRefreshState } from '../src/session/store';
+import { heapUsed, main, median, ratio, timed, type Row } from './lib';
+
+const SESSIONS = 1_000;
+const HEAP_ROUNDS = 5;
+const WRITE_WARMUP = 50;
+const WRITES = 300;
+
+const token = (length: number) => randomBytes(length).toString('base64url').slice(0, length);
+
+/** The system clock, counting the timers that are set and have neither fired nor been cleared. */
+function countingClock() {
+  const live = new Set<unknown>();
+  let peak = 0;
+  const clock: Clock = {
+    ...systemClock,
+    setTimeout(fn, ms) {
+      const handle = setTimeout(() => {
+        live.delete(handle);
+        fn();
+      }, ms);
+      live.add(handle);
+      peak = Math.max(peak, live.size);
+      return handle;
+    },
+    clearTimeout(handle) {
+      live.delete(handle);
+      clearTimeout(handle as NodeJS.Timeout);
+    },
+  };
+  return { clock, live: () => live.size, peak: () => peak };
+}
+
+/** 1,000 accounts with one session each, shaped like the local IdP's, none due for 8 minutes. */
+async function filledStore(): Promise<SessionStore> {
+  const store = new SessionStore(new MemorySecrets(), new MemoryMemento(), silentLogger);
+  const start = Date.now();
+  for (let i = 0; i < SESSIONS; i++) {
+    const id = `user${String(i).padStart(4, '0')}`;
+    await store.putSession('acme', 'http://127.0.0.1:1', { id, label: id }, {
+      id: `session-${i}`,
+      scopes: ['email', 'offline_access', 'openid', 'profile'],
+      accessToken: token(43),
+      tokenType: 'bearer',
+      refreshToken: token(43),
+      idToken: token(754),
+      // Signed in over the last 40 minutes with 1-hour tokens, renewed 12 minutes before expiry.
+      // None may be due: a due session without a client would be retried at once, forever.
+      createdAt: start - (i / SESSIONS) * 2_400_000,
+      expiresAt: start - (i / SESSIONS) * 2_400_000 + 3_600_000,
+      refresh: freshRefreshState(true),
+    });
+  }
+  return store;
+}
+
+function newRefresher(store: SessionStore, clock: Clock): Refresher {
+  // No client: nothing is due, and nothing may reach the network.
+  return new Refresher({ store, client: () => undefined, clock, logger: silentLogger, policy: defaultPolicy });
+}
+
+/**
+ * Heap added by the store with its sessions, then by a started refresher over it. Each round runs
+ * in its own call: a suspended async frame keeps stale references that would hide a free.
+ */
+async function heapRound(): Promise<{ store: number; refresher: number }> {
+  const h0 = heapUsed();
+  const store = await filledStore();
+  const h1 = heapUsed();
+  const refresher = newRefresher(store, systemClock);
+  refresher.start();
+  const h2 = heapUsed();
+  refresher.dispose();
+  return { store: h1 - h0, refresher: h2 - h1 };
+}
+
+export async function run(): Promise<Row[]> {
+  // The first round also pays for code and caches created once; it is not counted.
+  await heapRound();
+  const storeBytes: number[] = [];
+  const refresherBytes: number[] = [];
+  for (let round = 0; round < HEAP_ROUNDS; round++) {
+    const { store, refresher } = await heapRound();
+    storeBytes.push(store);
+    refresherBytes.push(refresher);
+  }
+
+  // Timers and write cost: two identical stores, one watched by a refresher, written alternately.
+  const counting = countingClock();
+  const watched = await filledStore();
+  const plain = await filledStore();
+  const refresher = newRefresher(watched, counting.clock);
+  refresher.start();
+  const afterStart = counting.live();
+  const write = (store: SessionStore, i: number) =>
+    // What a refresh writes: new expiry and plan for one session.
+    store.updateSession(`session-${(i * 7919) % SESSIONS}`, (s) => ({
+      ...s,
+      expiresAt: Date.now() + 3_600_000,
+      refresh: { ...s.refresh, lastRefreshAt: Date.now(), nextRefreshAt: Date.now() + 3_300_000, refreshCount: s.refresh.refreshCount + 1 },
+    }));
+  const withRefresher: number[] = [];
+  const without: number[] = [];
+  for (let i = 0; i < WRITE_WARMUP + WRITES; i++) {
+    const pair: Array<[SessionStore, number[]]> = i % 2 ? [[plain, without], [watched, withRefresher]] : [[watched, withRefresher], [plain, without]];
+    for (const [store, samples] of pair) {
+      const t = await timed(() => write(store, i));
+      if (i >= WRITE_WARMUP) samples.push(t * 1000);
+    }
+  }
+  const afterWrites = counting.live();
+  const state = refresher.state();
+  refresher.dispose();
+  const afterDispose = counting.live();
+  if (afterStart !== 1 || afterWrites !== 1 || state.timers !== 1 || afterDispose !== 0) {
+    throw new Error(`expected exactly one timer, saw ${afterStart} after start, ${afterWrites} after writes, ${afterDispose} after dispose`);
+  }
+
+  const perSession = (bytes: number[]) => median(bytes) / SESSIONS;
+  const bench = '3. Scheduler, 1,000 sessions';
+  return [
+    {
+      bench,
+      metric: `Timers in use after start / after ${WRITES} re-plans (peak); baseline = store without refresher`,
+      measured: `${afterStart} / ${afterWrites} (peak ${counting.peak()})`,
+      baseline: '0',
+      ratio: '—',
+    },
+    {
+      bench,
+      metric: `Heap per session: store + refresher vs store alone (median of ${HEAP_ROUNDS}); refresher adds ${perSession(refresherBytes).toFixed(1)} B/session`,
+      measured: `${((median(storeBytes) + median(refresherBytes)) / SESSIONS).toFixed(0)} B`,
+      baseline: `${perSession(storeBytes).toFixed(0)} B`,
+      ratio: ratio(median(storeBytes) + median(refresherBytes), median(storeBytes)),
+    },
+    {
+      bench,
+      metric: `One session write (updateSession, MemorySecrets) with the refresher re-planning vs without, median (${WRITES} each)`,
+      measured: `${median(withRefresher).toFixed(0)} µs`,
+      baseline: `${median(without).toFixed(0)} µs`,
+      ratio: ratio(median(withRefresher), median(without)),
+    },
+  ];
+}
+
+if (require.main === module) main(run);
