@@ -38,9 +38,19 @@ describe('Accounts view, status bar and commands in a real VS Code window', func
   const row = (text) => sidebarRows().filter({ hasText: text }).first();
   const rowTexts = async () => (await sidebarRows().allInnerTexts()).map((t) => t.replace(/\s+/g, ' ').trim());
 
-  /** Session Keeper's notifications that are showing. */
-  const notifications = async () =>
-    (await page.locator('.notifications-toasts .notification-toast').allInnerTexts()).map((t) => t.replace(/\s+/g, ' ').trim());
+  /**
+   * Every notification of this window, from the notification center (toasts may not pop up in a
+   * headless page; the center lists them all). Leaves the center open for the caller's clicks.
+   */
+  const openNotifications = async () => {
+    const center = page.locator('.notifications-center');
+    if (!(await center.isVisible())) await page.locator('.statusbar-item[id="status.notifications"]').click();
+    await center.waitFor({ state: 'visible', timeout: 10_000 });
+    return (await center.locator('.monaco-list-row').allInnerTexts()).map((t) => t.replace(/\s+/g, ' ').trim());
+  };
+  const closeNotifications = async () => {
+    if (await page.locator('.notifications-center').isVisible()) await page.locator('.statusbar-item[id="status.notifications"]').click();
+  };
 
   const pickInQuickPick = async (text) => {
     const item = page.locator('.quick-input-widget .monaco-list-row').filter({ hasText: text }).first();
@@ -68,8 +78,11 @@ describe('Accounts view, status bar and commands in a real VS Code window', func
     await page.locator('li.action-item[aria-label^="Accounts"]').waitFor({ state: 'visible', timeout: 120_000 });
   });
 
+  afterEach(async function () {
+    if (this.currentTest?.state === 'failed' && page) await shot(`failed-${this.currentTest.title.slice(0, 40)}`).catch(() => undefined);
+  });
+
   after(async () => {
-    if (this.currentTest?.state === 'failed' && page) await shot('failed').catch(() => undefined);
     await env?.close();
   });
 
@@ -125,7 +138,8 @@ describe('Accounts view, status bar and commands in a real VS Code window', func
     }
     await statusBarShows('a healthy session again', /as alice, session expires in/);
     await shot('recovered');
-    assert.deepEqual((await notifications()).filter((n) => /Session Keeper|session|alice|Acme/i.test(n)), []);
+    assert.deepEqual((await openNotifications()).filter((n) => /Session Keeper|session|alice|Acme/i.test(n)), []);
+    await closeNotifications();
   });
 
   it('signs bob out from the context menu: the tree, the status bar and the Accounts menu follow', async () => {
@@ -144,5 +158,32 @@ describe('Accounts view, status bar and commands in a real VS Code window', func
     await page.keyboard.press('Escape');
     assert.match(entries, /alice \(Acme SSO\)/);
     assert.doesNotMatch(entries, /bob \(Acme SSO\)/);
+  });
+
+  it('adds an identity provider through the guided input, catching an unreachable issuer on the way', async () => {
+    const input = page.locator('.quick-input-widget input.input');
+    /** Answers step `step` of the guided input, once its title shows that step. */
+    const answer = async (step, text) => {
+      await page.locator('.quick-input-widget .quick-input-title').filter({ hasText: `(${step}/4)` }).waitFor({ timeout: 30_000 });
+      await input.fill(text);
+      await input.press('Enter');
+    };
+    await page.keyboard.press('F1');
+    await input.fill('>Session Keeper: Add Identity Provider');
+    await page.locator('.quick-input-widget .monaco-list-row').filter({ hasText: 'Add Identity Provider' }).first().click();
+    // Nothing listens on port 9 (discard): discovery fails, and the message offers to edit the URL.
+    await answer(1, 'http://127.0.0.1:9');
+    const message = await waitFor(async () => (await openNotifications()).find((n) => n.includes('is not a usable OpenID Connect issuer')),
+      'the message about the unreachable issuer', 60_000);
+    assert.match(message, /Cannot reach 127\.0\.0\.1:9\. Check the issuer URL and your network\./);
+    await shot('add-provider-unreachable');
+    await page.locator('.notifications-center .monaco-list-row').filter({ hasText: 'is not a usable' })
+      .locator('.monaco-button').filter({ hasText: 'Edit Issuer URL' }).first().click();
+    await answer(1, env.idp.issuer);
+    await answer(2, 'session-keeper');
+    await answer(3, 'Second SSO');
+    await answer(4, 'second');
+    await waitFor(async () => (await rowTexts()).some((t) => t.includes('Second SSO')), 'the new provider in the Accounts view', 60_000);
+    await shot('provider-added');
   });
 });
