@@ -1,0 +1,98 @@
+import assert from 'node:assert/strict';
+import type { ProviderConfig } from '../../src/session/config';
+import { SessionKeeperEngine } from '../../src/session/engine';
+import { silentLogger } from '../../src/session/log';
+import { jwtExpiry } from '../../src/session/oauth';
+import { defaultPolicy } from '../../src/session/refresher';
+import { SessionStore, freshRefreshState } from '../../src/session/store';
+import { FakeClock } from '../support/fakeClock';
+import { MemoryMemento, MemorySecrets } from '../support/fakes';
+
+const provider = (id: string, label = id): ProviderConfig => ({
+  id,
+  label,
+  issuer: `https://${id}.example`,
+  clientId: 'vscode',
+  scopes: ['openid'],
+  authorizationParameters: {},
+});
+
+function setup() {
+  const clock = new FakeClock();
+  const store = new SessionStore(new MemorySecrets(), new MemoryMemento(), silentLogger, { now: clock.now });
+  const engine = new SessionKeeperEngine({
+    store,
+    clock,
+    logger: silentLogger,
+    fetch: () => Promise.reject(new Error('no network in unit tests')),
+    requestTimeoutMs: 1_000,
+    policy: defaultPolicy,
+    memento: new MemoryMemento(),
+    signIn: () => Promise.reject(new Error('not used')),
+  });
+  return { clock, store, engine };
+}
+
+describe('engine configuration', () => {
+  it('adds, keeps, replaces and removes providers to match the setting', () => {
+    const { engine } = setup();
+    const first = engine.configure([provider('a'), provider('b')]);
+    assert.deepEqual(first.added.map((p) => p.config.id), ['a', 'b']);
+    assert.deepEqual(first.removed, []);
+    const kept = engine.provider('a');
+
+    const second = engine.configure([provider('a'), provider('b', 'B renamed'), provider('c')]);
+    assert.deepEqual(second.added.map((p) => p.config.id), ['b', 'c']);
+    assert.deepEqual(second.removed, ['b']);
+    assert.equal(engine.provider('a'), kept, 'an unchanged entry keeps its provider');
+
+    const third = engine.configure([provider('c')]);
+    assert.deepEqual(third.removed.sort(), ['a', 'b']);
+    assert.equal(engine.primaryProviderId(), 'c');
+    engine.dispose();
+  });
+
+  it('follows the configured order for the primary provider', () => {
+    const { engine } = setup();
+    engine.configure([provider('b'), provider('a')]);
+    assert.equal(engine.primaryProviderId(), 'b');
+    assert.deepEqual(engine.providers().map((p) => p.id), ['b', 'a']);
+    engine.dispose();
+  });
+
+  it('keeps the signed-in accounts of a provider whose entry changed', async () => {
+    const { engine, store, clock } = setup();
+    engine.configure([provider('a')]);
+    await store.putSession('a', 'https://a.example', { id: 'sub', label: 'alice' }, {
+      id: 's1', scopes: ['openid'], accessToken: 'access-token', tokenType: 'Bearer', expiresAt: clock.now() + 3_600_000, createdAt: clock.now(), refresh: freshRefreshState(false),
+    });
+    engine.configure([provider('a', 'Renamed')]);
+    assert.deepEqual((await engine.provider('a')!.getSessions([])).map((s) => s.account.label), ['alice']);
+    assert.equal(engine.providers()[0].accounts[0].health.state, 'healthy');
+    engine.dispose();
+  });
+
+  it('remembers the active account and hands its sessions out first', async () => {
+    const { engine, store, clock } = setup();
+    engine.configure([provider('a')]);
+    for (const who of ['alice', 'bob']) {
+      await store.putSession('a', 'https://a.example', { id: who, label: who }, {
+        id: `s-${who}`, scopes: ['openid'], accessToken: `access-token-${who}`, tokenType: 'Bearer', expiresAt: clock.now() + 3_600_000, createdAt: clock.now(), refresh: freshRefreshState(false),
+      });
+    }
+    assert.equal(engine.activeAccountId('a'), 'alice');
+    await engine.switchAccount('a', 'bob');
+    assert.deepEqual((await engine.provider('a')!.getSessions([])).map((s) => s.account.label), ['bob', 'alice']);
+    assert.deepEqual(engine.providers()[0].accounts.map((a) => [a.label, a.active]), [['alice', false], ['bob', true]]);
+    engine.dispose();
+  });
+});
+
+describe('access token expiry', () => {
+  it('reads exp from a JWT access token and nothing from an opaque one', () => {
+    const jwt = (payload: object) => `eyJhbGciOiJub25lIn0.${Buffer.from(JSON.stringify(payload)).toString('base64url')}.`;
+    assert.equal(jwtExpiry(jwt({ exp: 1_700_000_000 })), 1_700_000_000_000);
+    assert.equal(jwtExpiry(jwt({ sub: 'x' })), undefined);
+    assert.equal(jwtExpiry('opaque-token-value-1234567890'), undefined);
+  });
+});
