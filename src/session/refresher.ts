@@ -190,6 +190,10 @@ export class Refresher implements Disposable {
   private schedule(woke = false): void {
     if (this.disposed) return;
     const now = this.deps.clock.now();
+    // An account signed in again may end again later, and then deserves a new notice.
+    for (const account of this.deps.store.accounts()) {
+      if (!account.sessions.some((s) => s.refresh.needsSignIn)) this.notifiedAccounts.delete(`${account.providerId}/${account.account.id}`);
+    }
     for (const account of this.refreshable()) {
       for (const s of account.sessions) {
         if (this.inFlight.has(s.id) || !canRefresh(s)) continue;
@@ -370,11 +374,6 @@ export class Refresher implements Disposable {
       logger.warn(`Could not record the refresh failure of ${label}: ${describeError(writeErr)}`);
       return store.find(sessionId)?.session;
     }
-  }
-
-  /** A new sign-in of the account may notify again if it ends later. */
-  forgetNotice(providerId: string, accountId: string): void {
-    this.notifiedAccounts.delete(`${providerId}/${accountId}`);
   }
 
   private acquireSlot(): Promise<void> {

@@ -216,6 +216,12 @@ describe('background refresher', () => {
     assert.match(store.find('b1')!.session.accessToken, /^at-/);
     assert.deepEqual(signInNeeded.map((a) => a.account.label), ['alice']);
     assert.equal(await refresher.ensureFresh('a1'), undefined);
+
+    // Alice signs in again (her new session replaces the ended ones); if that grant ends too, she hears of it again.
+    await store.removeSession('a2');
+    await add('a1', HOUR, {}, 'alice');
+    await clock.advance(50 * MIN);
+    assert.deepEqual(signInNeeded.map((a) => a.account.label), ['alice', 'alice']);
   });
 
   it('re-evaluates every session at once after an 8-hour sleep', async () => {
