@@ -1,20 +1,18 @@
 // 5. What every refresh asks of the store in the extension as activate() wires it (cross-window
 // FileCoordinator): make sure this window is current, then write one session. At 1,000 accounts,
 // against the same store without a coordinator, and against the coordinated store at 10 accounts.
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MemoryMemento, MemorySecrets } from '../test/support/fakes';
 import { FileCoordinator } from '../src/session/coordination';
 import { silentLogger } from '../src/session/log';
-import { SessionStore, accountKey, freshRefreshState } from '../src/session/store';
+import { SessionStore, accountKey } from '../src/session/store';
+import { idpShapedSession } from './fixture';
 import { main, median, ms, ratio, timed, type Row } from './lib';
 
 const WARMUP = 3;
 const SAMPLES = 15;
-
-const token = (length: number) => randomBytes(length).toString('base64url').slice(0, length);
 
 /** Stores of `accounts` accounts, one session each: a plain one and a coordinated one. */
 async function stores(accounts: number, dir: string) {
@@ -23,17 +21,7 @@ async function stores(accounts: number, dir: string) {
   const plain = new SessionStore(secrets, memento, silentLogger);
   for (let i = 0; i < accounts; i++) {
     const id = `user${String(i).padStart(4, '0')}`;
-    await plain.putSession('acme', 'http://127.0.0.1:1', { id, label: id }, {
-      id: `session-${i}`,
-      scopes: ['email', 'offline_access', 'openid', 'profile'],
-      accessToken: token(43),
-      tokenType: 'bearer',
-      refreshToken: token(43),
-      idToken: token(754),
-      createdAt: Date.now(),
-      expiresAt: Date.now() + 3_600_000,
-      refresh: freshRefreshState(true),
-    });
+    await plain.putSession('acme', 'http://127.0.0.1:1', { id, label: id }, idpShapedSession(i, Date.now(), Date.now() + 3_600_000));
   }
   // The generation records a coordinated window would have written, written directly: signing
   // 1,000 accounts in through the coordinated store would take minutes on its own.

@@ -1,6 +1,7 @@
 // The local IdP (in a child process), sign-in through its real endpoints, and the engine as the
 // extension wires it, minus the editor.
 import { fork } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { IdpOptions, IdpStats } from '../test/idp/idp.mjs';
 import { MemoryMemento } from '../test/support/fakes';
@@ -12,7 +13,7 @@ import { createLogger, type Logger } from '../src/session/log';
 import type { OAuthClient, TokenSet } from '../src/session/oauth';
 import type { SignInRequest } from '../src/session/provider';
 import { defaultPolicy, type RefreshPolicy } from '../src/session/refresher';
-import type { SessionStore } from '../src/session/store';
+import { freshRefreshState, type SessionStore, type StoredSession } from '../src/session/store';
 
 export interface BenchIdp {
   readonly issuer: string;
@@ -123,4 +124,24 @@ export function createEngine(
   });
   engine.configure([providerConfig(idp.issuer)]);
   return engine;
+}
+
+const token = (length: number) => randomBytes(length).toString('base64url').slice(0, length);
+
+/**
+ * A stored session shaped like one signed in at the local IdP: 43-character opaque access and
+ * refresh tokens and a ~750-byte ID token.
+ */
+export function idpShapedSession(index: number, createdAt: number, expiresAt: number): StoredSession {
+  return {
+    id: `session-${index}`,
+    scopes: ['email', 'offline_access', 'openid', 'profile'],
+    accessToken: token(43),
+    tokenType: 'bearer',
+    refreshToken: token(43),
+    idToken: token(754),
+    createdAt,
+    expiresAt,
+    refresh: freshRefreshState(true),
+  };
 }

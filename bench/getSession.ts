@@ -1,6 +1,5 @@
 // 2. getSessions for a valid cached session: the extension's provider (store lookup, expiry check
 // through the refresher, active-account ordering) vs a provider that returns a fixed array.
-import { randomBytes } from 'node:crypto';
 import { MemoryMemento, MemorySecrets } from '../test/support/fakes';
 import { systemClock } from '../src/session/clock';
 import { SessionKeeperEngine } from '../src/session/engine';
@@ -8,8 +7,8 @@ import { REQUEST_TIMEOUT_MS } from '../src/session/http';
 import { silentLogger } from '../src/session/log';
 import type { AuthSession } from '../src/session/provider';
 import { defaultPolicy } from '../src/session/refresher';
-import { SessionStore, freshRefreshState } from '../src/session/store';
-import { providerConfig, quietLogger } from './fixture';
+import { SessionStore } from '../src/session/store';
+import { idpShapedSession, providerConfig, quietLogger } from './fixture';
 import { main, now, ratio, type Row } from './lib';
 
 const WARMUP = 20_000;
@@ -24,8 +23,6 @@ function trivialProvider(sessions: AuthSession[]) {
     },
   };
 }
-
-const token = (length: number) => randomBytes(length).toString('base64url').slice(0, length);
 
 export async function run(): Promise<Row[]> {
   const store = new SessionStore(new MemorySecrets(), new MemoryMemento(), silentLogger);
@@ -42,19 +39,8 @@ export async function run(): Promise<Row[]> {
   });
   try {
     engine.configure([providerConfig('http://127.0.0.1:1')]);
-    // Shaped like a session signed in at the local IdP (43-character opaque tokens, ~750-byte ID
-    // token), valid for another hour.
-    await store.putSession('acme', 'http://127.0.0.1:1', { id: 'user0001', label: 'user0001' }, {
-      id: 'session-1',
-      scopes: ['email', 'offline_access', 'openid', 'profile'],
-      accessToken: token(43),
-      tokenType: 'bearer',
-      refreshToken: token(43),
-      idToken: token(754),
-      expiresAt: Date.now() + 3_600_000,
-      createdAt: Date.now(),
-      refresh: freshRefreshState(true),
-    });
+    // Valid for another hour.
+    await store.putSession('acme', 'http://127.0.0.1:1', { id: 'user0001', label: 'user0001' }, idpShapedSession(1, Date.now(), Date.now() + 3_600_000));
     const provider = engine.provider('acme')!;
     const cached = await provider.getSessions(['openid']);
     if (cached.length !== 1) throw new Error('the cached session was not served');

@@ -1,19 +1,18 @@
 // 3. The refresher over 1,000 stored sessions: timers it holds, heap it adds to the store, and what
 // its re-planning adds to each store write, each against the same store without a refresher.
-import { randomBytes } from 'node:crypto';
 import { MemoryMemento, MemorySecrets } from '../test/support/fakes';
 import { systemClock, type Clock } from '../src/session/clock';
 import { silentLogger } from '../src/session/log';
+import type { OAuthClient } from '../src/session/oauth';
 import { Refresher, defaultPolicy } from '../src/session/refresher';
-import { SessionStore, freshRefreshState } from '../src/session/store';
+import { SessionStore } from '../src/session/store';
+import { idpShapedSession } from './fixture';
 import { heapUsed, main, median, ratio, timed, type Row } from './lib';
 
 const SESSIONS = 1_000;
 const HEAP_ROUNDS = 5;
 const WRITE_WARMUP = 50;
 const WRITES = 300;
-
-const token = (length: number) => randomBytes(length).toString('base64url').slice(0, length);
 
 /** The system clock, counting the timers that are set and have neither fired nor been cleared. */
 function countingClock() {
@@ -44,26 +43,19 @@ async function filledStore(): Promise<SessionStore> {
   const start = Date.now();
   for (let i = 0; i < SESSIONS; i++) {
     const id = `user${String(i).padStart(4, '0')}`;
-    await store.putSession('acme', 'http://127.0.0.1:1', { id, label: id }, {
-      id: `session-${i}`,
-      scopes: ['email', 'offline_access', 'openid', 'profile'],
-      accessToken: token(43),
-      tokenType: 'bearer',
-      refreshToken: token(43),
-      idToken: token(754),
-      // Signed in over the last 40 minutes with 1-hour tokens, renewed 12 minutes before expiry.
-      // None may be due: a due session without a client would be retried at once, forever.
-      createdAt: start - (i / SESSIONS) * 2_400_000,
-      expiresAt: start - (i / SESSIONS) * 2_400_000 + 3_600_000,
-      refresh: freshRefreshState(true),
-    });
+    // Signed in over the last 40 minutes with 1-hour tokens: none is due for 8 minutes.
+    const createdAt = start - (i / SESSIONS) * 2_400_000;
+    await store.putSession('acme', 'http://127.0.0.1:1', { id, label: id }, idpShapedSession(i, createdAt, createdAt + 3_600_000));
   }
   return store;
 }
 
 function newRefresher(store: SessionStore, clock: Clock): Refresher {
-  // No client: nothing is due, and nothing may reach the network.
-  return new Refresher({ store, client: () => undefined, clock, logger: silentLogger, policy: defaultPolicy });
+  // A configured provider whose client must never be used: nothing is due within the benchmark.
+  const client = {
+    refreshTokenGrant: () => Promise.reject(new Error('no session may be due in this benchmark')),
+  } as unknown as OAuthClient;
+  return new Refresher({ store, client: () => client, clock, logger: silentLogger, policy: defaultPolicy });
 }
 
 /**
