@@ -7,8 +7,7 @@ import { SessionKeeperEngine } from './session/engine';
 import { REQUEST_TIMEOUT_MS, createFetch } from './session/http';
 import { setTranslator } from './session/l10n';
 import { issuerProblem } from './session/config';
-import { SessionKeeperError } from './session/errors';
-import { createLogger, describeError } from './session/log';
+import { createLogger, describeError, userMessage } from './session/log';
 import { OAuthClient } from './session/oauth';
 import { defaultPolicy, type RefreshPolicy } from './session/refresher';
 import { SessionStore } from './session/store';
@@ -87,7 +86,7 @@ function issuerCheck(fetch: ReturnType<typeof createFetch>): IssuerCheck {
       await new OAuthClient({ issuer, clientId: 'discovery-check', fetch, timeoutMs: REQUEST_TIMEOUT_MS }).metadata(signal);
       return { ok: true };
     } catch (err) {
-      return { ok: false, message: err instanceof SessionKeeperError ? err.message : describeError(err) };
+      return { ok: false, message: userMessage(err) };
     }
   };
 }

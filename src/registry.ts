@@ -5,7 +5,7 @@ import { authorizationCodeFlow, type BrowserHost } from './session/authorization
 import { describeProblem, parseProviders, type ProviderConfig } from './session/config';
 import type { SessionKeeperEngine } from './session/engine';
 import { ErrorCode, SessionKeeperError, isCancellation } from './session/errors';
-import { describeError, type Logger } from './session/log';
+import { describeError, userMessage, type Logger } from './session/log';
 import type { OAuthClient } from './session/oauth';
 import type { SignInRequest } from './session/provider';
 
@@ -40,7 +40,7 @@ export class ProviderRegistry implements vscode.Disposable {
       // Check discovery now, so a wrong issuer is reported when it is configured, not at first sign-in.
       this.engine.client(config.id)?.metadata().then(
         () => this.logger.debug(`Discovery for "${config.id}" succeeded`),
-        (err) => this.reportProblem(vscode.l10n.t('Identity provider "{0}": {1}', config.id, err instanceof SessionKeeperError ? err.message : describeError(err))),
+        (err) => this.reportProblem(vscode.l10n.t('Identity provider "{0}": {1}', config.id, userMessage(err))),
       );
     }
   }
@@ -84,7 +84,7 @@ export async function signInInteractively(
   } catch (err) {
     logger.error(`Sign-in to "${config.id}" failed: ${describeError(err)}`);
     if (!isCancellation(err)) {
-      const message = err instanceof SessionKeeperError ? err.message : describeError(err);
+      const message = userMessage(err);
       const show = vscode.l10n.t('Show Log');
       void vscode.window.showErrorMessage(vscode.l10n.t('Sign-in to {0} failed: {1}', config.label, message), show).then((choice) => {
         if (choice === show) showLog();

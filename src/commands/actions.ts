@@ -1,8 +1,8 @@
 // Sign in, sign out, switch and refresh: resolve the target (tree row or quick picks), then call
 // the engine. Results show in the views; only failures the engine does not report get a message.
 import * as vscode from 'vscode';
-import { SessionKeeperError, isCancellation } from '../session/errors';
-import { describeError, type Logger } from '../session/log';
+import { isCancellation } from '../session/errors';
+import { describeError, userMessage, type Logger } from '../session/log';
 import type { AccountSummary, ProviderSummary, SessionKeeperModel } from '../session/model';
 import { accountItem, pickAccount, pickProvider, type Target } from './picks';
 import { Command } from './ids';
@@ -116,7 +116,7 @@ async function withFeedback(deps: ActionDeps, { title, log, failed, action }: St
     if (isCancellation(err)) return;
     deps.logger.error(`${log}: ${describeError(err)}`);
     const showLog = vscode.l10n.t('Show Log');
-    const message = err instanceof SessionKeeperError ? err.message : describeError(err);
+    const message = userMessage(err);
     if ((await vscode.window.showErrorMessage(failed(message), showLog)) === showLog) deps.showLog();
   }
 }

@@ -3,8 +3,7 @@
 import * as vscode from 'vscode';
 import { SETTING } from '../registry';
 import { issuerProblem } from '../session/config';
-import { SessionKeeperError } from '../session/errors';
-import { describeError, type Logger } from '../session/log';
+import { describeError, userMessage, type Logger } from '../session/log';
 import { Command } from './ids';
 import { clientIdProblem, idProblem, labelProblem, suggestId, suggestLabel, takenIds } from './providerEntry';
 
@@ -105,7 +104,7 @@ export async function addProvider({ checkIssuer, logger }: AddProviderDeps): Pro
         } catch (err) {
           if (controller.signal.aborted) return undefined;
           logger.warn(`Discovery check for ${url} failed: ${describeError(err)}`);
-          return { ok: false as const, message: err instanceof SessionKeeperError ? err.message : describeError(err) };
+          return { ok: false as const, message: userMessage(err) };
         } finally {
           subscription.dispose();
         }

@@ -1,5 +1,6 @@
 // One logger for the whole extension. Every line passes through the redactor, which knows every
 // token value the engine has seen and the shapes tokens take in URLs, JSON and headers.
+import { SessionKeeperError } from './errors';
 
 export interface LogSink {
   trace(message: string): void;
@@ -61,6 +62,11 @@ export function createLogger(sink: LogSink, r: Redactor = redactor): Logger {
 
 /** A logger that drops everything (tests, tools). */
 export const silentLogger: Logger = { trace() {}, debug() {}, info() {}, warn() {}, error() {} };
+
+/** What to tell a user about an error: Session Keeper's own message, or the error's name and message. */
+export function userMessage(err: unknown): string {
+  return err instanceof SessionKeeperError ? err.message : describeError(err);
+}
 
 /** Describes an error for the log without its cause chain or any response body. */
 export function describeError(err: unknown): string {
