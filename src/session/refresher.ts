@@ -194,15 +194,18 @@ export class Refresher implements Disposable {
     for (const account of this.deps.store.accounts()) {
       if (!account.sessions.some((s) => s.refresh.needsSignIn)) this.notifiedAccounts.delete(`${account.providerId}/${account.account.id}`);
     }
+    // One pass: start what is due, and find the earliest of the rest for the timer.
+    let next: number | undefined;
     for (const account of this.refreshable()) {
       for (const s of account.sessions) {
         if (this.inFlight.has(s.id) || !canRefresh(s)) continue;
         const due = this.dueAt(s, woke);
-        if (due !== undefined && due <= now) void this.refresh(s.id, { planned: true }).catch(() => undefined);
+        if (due === undefined) continue;
+        if (due <= now) void this.refresh(s.id, { planned: true }).catch(() => undefined);
+        else if (next === undefined || due < next) next = due;
       }
     }
     if (this.timer !== undefined) this.deps.clock.clearTimeout(this.timer);
-    const next = this.earliestDue();
     const delay = Math.max(0, Math.min(this.deps.policy.heartbeatMs, next === undefined ? Infinity : next - now));
     this.timerDueAt = now + delay;
     this.lastTick = { at: now, delay };
