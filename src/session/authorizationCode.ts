@@ -43,6 +43,8 @@ export async function authorizationCodeFlow(
   try {
     const redirectUri = await chooseRedirectUri(loopback.redirectUri, host, logger);
     const pending = await client.authorizationRequest({ redirectUri, scopes: request.scopes, extraParameters: request.extraParameters, prompt: request.prompt, signal });
+    loopback.expectState(pending.state);
+    assertBrowsable(pending.url, client.issuer);
     logger.info(`Opening the browser to sign in at ${client.issuer} (scopes: ${pending.scopes.join(' ')})`);
     if (!(await host.openBrowser(pending.url))) {
       throw new SessionKeeperError(ErrorCode.Cancelled, t('The browser could not be opened for sign-in.'));
@@ -80,6 +82,13 @@ async function chooseRedirectUri(loopback: string, host: BrowserHost, logger: Lo
     // No external mapping: the browser shares this machine.
   }
   return loopback;
+}
+
+/** Only an https page (or http on this computer) is handed to the browser: never a command or file URI. */
+function assertBrowsable(url: string, issuer: string): void {
+  const { protocol, hostname } = new URL(url);
+  if (protocol === 'https:' || (protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(hostname))) return;
+  throw new SessionKeeperError(ErrorCode.DiscoveryFailed, t('The sign-in page of {0} is not an https address; it was not opened.', issuer));
 }
 
 function abortWith(source: AbortSignal, reason: unknown): AbortSignal {

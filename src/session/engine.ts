@@ -12,7 +12,7 @@ import { worstHealth, type AccountSummary, type ProviderSummary, type SessionKee
 import { OAuthClient, type TokenSet } from './oauth';
 import { SessionKeeperProvider, type SignInRequest } from './provider';
 import { Refresher, refreshLead, type RefreshPolicy } from './refresher';
-import type { MementoLike, SessionStore, StoredAccount } from './store';
+import { isBoundTo, type MementoLike, type SessionStore, type StoredAccount } from './store';
 
 export interface EngineDeps {
   readonly store: SessionStore;
@@ -48,7 +48,7 @@ export class SessionKeeperEngine implements SessionKeeperModel, Disposable {
   constructor(private readonly deps: EngineDeps) {
     this.refresher = new Refresher({
       store: deps.store,
-      client: (id) => this.entries.get(id)?.client,
+      client: (account) => this.boundEntry(account)?.client,
       clock: deps.clock,
       logger: deps.logger,
       policy: deps.policy,
@@ -121,6 +121,7 @@ export class SessionKeeperEngine implements SessionKeeperModel, Disposable {
     return [...this.entries.values()].map(({ config }) => {
       const activeId = this.activeAccountId(config.id);
       const accounts = this.deps.store.accounts(config.id).map((a): AccountSummary => {
+        const dormant = !isBoundTo(a, config);
         const sessions = a.sessions.map((s) => ({
           id: s.id,
           scopes: s.scopes,
@@ -128,13 +129,14 @@ export class SessionKeeperEngine implements SessionKeeperModel, Disposable {
           expiresAt: s.expiresAt,
           hasRefreshToken: s.refreshToken !== undefined,
           refresh: { ...s.refresh },
-          health: sessionHealth(s, this.refresher.isRefreshing(s.id), now, this.leadFor(s.expiresAt, s.refresh.lastRefreshAt ?? s.createdAt)),
+          health: sessionHealth(s, this.refresher.isRefreshing(s.id), now, this.leadFor(s.expiresAt, s.refresh.lastRefreshAt ?? s.createdAt), dormant),
         }));
         return {
           providerId: config.id,
           id: a.account.id,
           label: a.account.label,
-          active: a.account.id === activeId,
+          active: !dormant && a.account.id === activeId,
+          dormant,
           sessions,
           health: worstHealth(sessions.map((s) => s.health)),
         };
@@ -151,8 +153,11 @@ export class SessionKeeperEngine implements SessionKeeperModel, Disposable {
 
   async signOut(providerId: string, accountId: string): Promise<void> {
     const provider = this.requireProvider(providerId);
-    const account = this.deps.store.accounts(providerId).find((a) => a.account.id === accountId);
-    for (const s of account?.sessions ?? []) await provider.removeSession(s.id);
+    for (const account of this.deps.store.accounts(providerId).filter((a) => a.account.id === accountId)) {
+      // A dormant account's tokens are not sent anywhere, revocation included: it is only forgotten.
+      const bound = this.boundEntry(account) !== undefined;
+      for (const s of account.sessions) await (bound ? provider.removeSession(s.id) : this.deps.store.removeSession(s.id));
+    }
   }
 
   async switchAccount(providerId: string, accountId: string): Promise<void> {
@@ -162,13 +167,13 @@ export class SessionKeeperEngine implements SessionKeeperModel, Disposable {
   }
 
   async refreshNow(providerId: string, accountId?: string): Promise<void> {
-    const accounts = this.deps.store.accounts(providerId).filter((a) => accountId === undefined || a.account.id === accountId);
+    const accounts = this.boundAccounts(providerId).filter((a) => accountId === undefined || a.account.id === accountId);
     await Promise.all(accounts.flatMap((a) => a.sessions.map((s) => this.refresher.refresh(s.id))));
   }
 
   /** The account the user chose, else the first one signed in. */
   activeAccountId(providerId: string): string | undefined {
-    const accounts = this.deps.store.accounts(providerId);
+    const accounts = this.boundAccounts(providerId);
     const chosen = this.deps.memento.get<Record<string, string>>(ACTIVE_KEY)?.[providerId];
     return accounts.find((a) => a.account.id === chosen)?.account.id ?? accounts[0]?.account.id;
   }
@@ -179,6 +184,16 @@ export class SessionKeeperEngine implements SessionKeeperModel, Disposable {
     this.entries.clear();
     this.refresher.dispose();
     this.changed.dispose();
+  }
+
+  /** The provider entry an account's tokens may go to: its own, while it names their issuer and client. */
+  private boundEntry(account: StoredAccount): Entry | undefined {
+    const entry = this.entries.get(account.providerId);
+    return entry && isBoundTo(account, entry.config) ? entry : undefined;
+  }
+
+  private boundAccounts(providerId: string): StoredAccount[] {
+    return this.deps.store.accounts(providerId).filter((a) => this.boundEntry(a) !== undefined);
   }
 
   private leadFor(expiresAt: number | undefined, issuedAt: number): number {

@@ -10,20 +10,28 @@ export const ErrorCode = {
   Timeout: 'Timeout',
   /** The issuer answered with HTTP 5xx or 429. */
   ServerError: 'ServerError',
-  /** The discovery document is missing, malformed or names another issuer. */
+  /** The discovery document is missing, malformed, names another issuer or lists an unsafe endpoint. */
   DiscoveryFailed: 'DiscoveryFailed',
   /** A response was not the JSON the protocol requires (an HTML error page, say). */
   InvalidResponse: 'InvalidResponse',
+  /** A response body was larger than any issuer needs to send. */
+  ResponseTooLarge: 'ResponseTooLarge',
+  /** HTTP 401 with a challenge that is not an OAuth error (a proxy or gateway asking for credentials). */
+  AuthenticationChallenge: 'AuthenticationChallenge',
   /** RFC 6749 §4.1.2: the redirect carried a state other than the one sent. */
   StateMismatch: 'StateMismatch',
   /** RFC 6749 §4.1.2.1: the issuer refused the authorization request. */
   AuthorizationDenied: 'AuthorizationDenied',
-  /** OIDC Core §3.1.3.7: the ID token failed a check (signature, iss, aud, nonce, exp). */
+  /** OIDC Core §3.1.3.7: the ID token failed a check (signature, iss, aud, nonce, exp, sub). */
   InvalidIdToken: 'InvalidIdToken',
-  /** RFC 6749 §5.2 invalid_grant / invalid_client: the grant is gone; sign in again. */
+  /** OIDC Core §12.2: a refresh answered with an ID token for another subject. */
+  AccountMismatch: 'AccountMismatch',
+  /** RFC 6749 §5.2 invalid_grant / invalid_client / unauthorized_client: the grant is gone; sign in again. */
   GrantRevoked: 'GrantRevoked',
-  /** Any other OAuth error response from the token endpoint. */
+  /** Any other OAuth error response from the token endpoint (temporarily_unavailable, server_error, …). */
   OAuthError: 'OAuthError',
+  /** The token expired and could not be renewed right now; the account is still signed in. */
+  Offline: 'Offline',
   /** The user cancelled, or sign-in waited longer than allowed. */
   Cancelled: 'Cancelled',
   SignInTimedOut: 'SignInTimedOut',
@@ -32,8 +40,12 @@ export const ErrorCode = {
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
-/** Transient errors keep the session and are retried; terminal ones end it. */
-const transient: ReadonlySet<ErrorCode> = new Set([ErrorCode.Unreachable, ErrorCode.Timeout, ErrorCode.ServerError]);
+/**
+ * Failures that end a session for good. Everything else that goes wrong while renewing keeps the
+ * session and is retried with backoff: an outage, a gateway, a broken discovery document or an
+ * unexpected answer must never sign anyone out.
+ */
+const terminal: ReadonlySet<ErrorCode> = new Set([ErrorCode.GrantRevoked, ErrorCode.AccountMismatch]);
 
 export class SessionKeeperError extends Error {
   override readonly name = 'SessionKeeperError';
@@ -46,11 +58,25 @@ export class SessionKeeperError extends Error {
     super(message);
   }
 
+  /** Whether a refresh that failed this way keeps the session (and is retried). */
   get transient(): boolean {
-    return transient.has(this.code);
+    return !terminal.has(this.code);
+  }
+
+  /** Whether the issuer could not be reached at all, as opposed to answering badly. */
+  get network(): boolean {
+    return this.code === ErrorCode.Unreachable || this.code === ErrorCode.Timeout;
   }
 }
 
 export function isCancellation(err: unknown): boolean {
   return err instanceof SessionKeeperError && err.code === ErrorCode.Cancelled;
+}
+
+/** The first SessionKeeperError in an error's cause chain (libraries wrap ours, e.g. a size limit hit while parsing). */
+export function findSessionKeeperError(err: unknown): SessionKeeperError | undefined {
+  for (let e = err, depth = 0; e && depth < 8; e = (e as { cause?: unknown }).cause, depth++) {
+    if (e instanceof SessionKeeperError) return e;
+  }
+  return undefined;
 }

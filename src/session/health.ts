@@ -3,7 +3,11 @@
 import { t } from './l10n';
 import type { StoredSession } from './store';
 
-export type HealthState = 'healthy' | 'expiring' | 'refreshing' | 'offline' | 'signInNeeded';
+/**
+ * `dormant`: the settings now name another issuer or client for this provider id, so the session
+ * is neither served, renewed nor revoked; it works again if the settings return.
+ */
+export type HealthState = 'healthy' | 'expiring' | 'refreshing' | 'offline' | 'signInNeeded' | 'dormant';
 
 export interface Health {
   readonly state: HealthState;
@@ -14,9 +18,10 @@ export interface Health {
   readonly lastError?: string;
 }
 
-export function sessionHealth(session: StoredSession, refreshing: boolean, now: number, leadMs: number): Health {
+export function sessionHealth(session: StoredSession, refreshing: boolean, now: number, leadMs: number, dormant = false): Health {
   const { expiresAt, refresh } = session;
   const base = { expiresAt, nextRefreshAt: refresh.nextRefreshAt, lastError: refresh.lastError };
+  if (dormant) return { expiresAt, state: 'dormant' };
   if (refresh.needsSignIn || (expiresAt !== undefined && expiresAt <= now && !canRefresh(session))) {
     return { ...base, state: 'signInNeeded' };
   }
@@ -46,6 +51,8 @@ export function describeHealth(h: Health, now: number): string {
   switch (h.state) {
     case 'signInNeeded':
       return t('sign-in needed');
+    case 'dormant':
+      return t('not in use: the settings name another issuer or client');
     case 'refreshing':
       return t('refreshing…');
     case 'offline':

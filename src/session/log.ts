@@ -70,6 +70,30 @@ export function userMessage(err: unknown): string {
 
 /** Describes an error for the log without its cause chain or any response body. */
 export function describeError(err: unknown): string {
-  if (err instanceof Error) return `${err.name}: ${err.message}`;
-  return String(err);
+  if (err instanceof SessionKeeperError) return `${err.name}: ${err.message}`;
+  // Messages of other errors may quote what a server sent: treat them as foreign text.
+  return foreignText(err instanceof Error ? `${err.name}: ${err.message}` : String(err), 300);
+}
+
+// ANSI/VT escape sequences (CSI, OSC and two-character escapes), then every other control character.
+const ESCAPES = /\u001b(?:\[[0-?]*[ -/]*[@-~]|\][^\u0007\u001b]*(?:\u0007|\u001b\\)?|[@-Z\\-_])/g;
+const CONTROLS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]+/g;
+// Long unbroken runs of token alphabet characters: a token, or a piece of one, we were never told about.
+const TOKEN_LIKE = /[A-Za-z0-9_~+/=.-]{24,}/g;
+
+/**
+ * Text written by a server (an OAuth `error_description`, a callback's `error`) on its way into a
+ * message, the log or stored state: control characters and escape codes removed, anything shaped
+ * like a token masked, every token we know redacted, and cut to `max` characters.
+ */
+export function foreignText(text: unknown, max = 200): string {
+  if (typeof text !== 'string') return '';
+  const cleaned = redactor
+    .redact(text.slice(0, 200_000))
+    .replace(ESCAPES, '')
+    .replace(CONTROLS, ' ')
+    .replace(TOKEN_LIKE, MASK)
+    .replace(/\s+/g, ' ')
+    .trim();
+  return cleaned.length > max ? `${cleaned.slice(0, max - 1)}…` : cleaned;
 }

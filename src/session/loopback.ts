@@ -12,6 +12,11 @@ export interface LoopbackRedirect {
   readonly redirectUri: string;
   /** Resolves with the full callback URL the browser was sent to. */
   readonly callback: Promise<URL>;
+  /**
+   * The `state` of the authorization request in progress. Only a callback carrying it ends the
+   * wait; any other request gets an error page and the listener keeps waiting for the real one.
+   */
+  expectState(state: string): void;
   /** Shows the outcome in the browser tab and closes the server. */
   finish(outcome: { ok: true; message: string } | { ok: false; message: string }): void;
 }
@@ -26,15 +31,34 @@ export async function startLoopbackRedirect(signal: AbortSignal): Promise<Loopba
   callback.catch(() => undefined); // observed by the caller; avoid an unhandled rejection on abort
   let pending: ServerResponse | undefined;
   let used = false;
+  let expectedState: string | undefined;
 
   const server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const refuse = (status: number, message: string) =>
+      res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }).end(page(false, message));
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    } catch {
+      refuse(400, t('This is not a sign-in response.'));
+      return;
+    }
     if (req.method !== 'GET' || url.pathname !== CALLBACK_PATH) {
       res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('Not found');
       return;
     }
+    // A page on another site may point a browser here (DNS rebinding): only this computer's names count.
+    if (!isLoopbackHost(req.headers.host)) {
+      refuse(400, t('This sign-in response was sent to another address than this computer.'));
+      return;
+    }
     if (used) {
-      res.writeHead(410, { 'content-type': 'text/plain; charset=utf-8' }).end(t('This sign-in link was already used.'));
+      refuse(410, t('This sign-in link was already used.'));
+      return;
+    }
+    // RFC 6749 §10.12: a response without the state of this sign-in is someone else's; keep waiting.
+    if (expectedState === undefined || url.searchParams.get('state') !== expectedState) {
+      refuse(400, t('This sign-in response does not belong to the sign-in in progress. Finish the sign-in in the tab that VS Code opened.'));
       return;
     }
     used = true;
@@ -64,6 +88,9 @@ export async function startLoopbackRedirect(signal: AbortSignal): Promise<Loopba
   return {
     redirectUri,
     callback,
+    expectState(state) {
+      expectedState = state;
+    },
     finish(outcome) {
       signal.removeEventListener('abort', onAbort);
       pending?.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }).end(page(outcome.ok, outcome.message));
@@ -71,6 +98,15 @@ export async function startLoopbackRedirect(signal: AbortSignal): Promise<Loopba
       close();
     },
   };
+}
+
+function isLoopbackHost(host: string | undefined): boolean {
+  if (!host) return false;
+  try {
+    return ['127.0.0.1', 'localhost', '[::1]'].includes(new URL(`http://${host}`).hostname);
+  } catch {
+    return false;
+  }
 }
 
 function escapeHtml(s: string): string {

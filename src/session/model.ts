@@ -20,6 +20,8 @@ export interface AccountSummary {
   readonly label: string;
   /** The account the status bar shows and callers get first. */
   readonly active: boolean;
+  /** Signed in at another issuer or client than the settings now name: kept, but not used. */
+  readonly dormant: boolean;
   readonly sessions: readonly SessionInfo[];
   /** The worst health among its sessions. */
   readonly health: Health;
@@ -48,7 +50,7 @@ export interface SessionKeeperModel {
   refreshNow(providerId: string, accountId?: string): Promise<void>;
 }
 
-const severity: Record<HealthState, number> = { healthy: 0, refreshing: 1, expiring: 2, offline: 3, signInNeeded: 4 };
+const severity: Record<HealthState, number> = { dormant: -1, healthy: 0, refreshing: 1, expiring: 2, offline: 3, signInNeeded: 4 };
 
 /** The health that needs attention first, for an account or a provider row. */
 export function worstHealth(healths: readonly Health[]): Health {

@@ -4,10 +4,10 @@
 import * as oauth from 'oauth4webapi';
 import { jwtDecode } from 'jwt-decode';
 import { allowsInsecureRequests } from './config';
-import { ErrorCode, SessionKeeperError } from './errors';
-import { guardedFetch, type Fetch } from './http';
+import { ErrorCode, SessionKeeperError, findSessionKeeperError } from './errors';
+import { guardedFetch, oauthErrorBody, type Fetch } from './http';
 import { t } from './l10n';
-import { redactor } from './log';
+import { foreignText, redactor } from './log';
 import { normalizeScopes } from './scopes';
 
 export interface TokenSet {
@@ -73,12 +73,30 @@ export class OAuthClient {
     this.metadataPromise ??= (async () => {
       const issuer = new URL(this.options.issuer);
       const response = await oauth.discoveryRequest(issuer, { algorithm: 'oidc', ...this.requestOptions(signal) });
-      return oauth.processDiscoveryResponse(issuer, response);
+      const as = await oauth.processDiscoveryResponse(issuer, response);
+      checkEndpoints(as);
+      return as;
     })().catch((err) => {
       this.metadataPromise = undefined;
       throw this.translate(err, 'discovery');
     });
     return this.metadataPromise;
+  }
+
+  /**
+   * Whether the issuer answers at all: a fresh discovery request that carries no token, used to
+   * notice quickly that an issuer is back after an outage. Never throws.
+   */
+  async reachable(timeoutMs = 5_000): Promise<boolean> {
+    try {
+      const issuer = new URL(this.options.issuer);
+      const options = { ...this.requestOptions(), signal: AbortSignal.timeout(Math.min(timeoutMs, this.options.timeoutMs)) };
+      const as = await oauth.processDiscoveryResponse(issuer, await oauth.discoveryRequest(issuer, { algorithm: 'oidc', ...options }));
+      checkEndpoints(as);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   /** RFC 6749 §4.1.1 with PKCE S256 (RFC 7636 §4) and an OIDC nonce. */
@@ -191,7 +209,11 @@ export class OAuthClient {
 
   private tokenSet(result: oauth.TokenEndpointResponse): TokenSet {
     const claims = oauth.getValidatedIdTokenClaims(result);
-    const expiresAt = typeof result.expires_in === 'number' ? this.now() + result.expires_in * 1000 : jwtExpiry(result.access_token);
+    // OIDC Core §2: sub is a non-empty identifier of at most 255 ASCII characters.
+    if (claims && (typeof claims.sub !== 'string' || !claims.sub.trim() || claims.sub.length > 255 || /[\u0000-\u001f\u007f-\u009f]/.test(claims.sub))) {
+      throw new MissingSubject();
+    }
+    const expiresAt = expiryOf(result.expires_in, result.access_token, this.now());
     return {
       accessToken: result.access_token,
       tokenType: result.token_type,
@@ -210,27 +232,36 @@ export class OAuthClient {
   }
 
   private translate(err: unknown, step: Step): SessionKeeperError {
-    if (err instanceof SessionKeeperError) return err;
+    const own = findSessionKeeperError(err);
+    if (own) return own;
     const issuer = this.issuer;
-    if (err instanceof oauth.ResponseBodyError) {
-      const description = describeIssuerText(err.error_description);
-      if (err.error === 'invalid_grant' || err.error === 'invalid_client' || err.error === 'unauthorized_client') {
-        return new SessionKeeperError(
-          ErrorCode.GrantRevoked,
-          t('{0} no longer accepts this sign-in ({1}{2}). Sign in again.', issuer, err.error, description),
-        );
-      }
-      return new SessionKeeperError(ErrorCode.OAuthError, t('{0} refused the request ({1}{2}).', issuer, err.error, description));
-    }
+    if (err instanceof oauth.ResponseBodyError) return this.oauthError(err.error, err.error_description);
     if (err instanceof oauth.AuthorizationResponseError) {
       const description = describeIssuerText(err.error_description);
-      return new SessionKeeperError(ErrorCode.AuthorizationDenied, t('{0} did not authorize the sign-in ({1}{2}).', issuer, err.error, description));
+      return new SessionKeeperError(
+        ErrorCode.AuthorizationDenied,
+        t('{0} did not authorize the sign-in ({1}{2}).', issuer, foreignText(err.error, 64), description),
+      );
     }
     if (err instanceof oauth.WWWAuthenticateChallengeError) {
-      return new SessionKeeperError(ErrorCode.GrantRevoked, t('{0} rejected the client credentials. Sign in again.', issuer));
+      // RFC 6749 §5.2 allows a 401 with a challenge for invalid_client; the body says which error it is.
+      const body = oauthErrorBody(err.response);
+      const challenged = err.cause.map((c) => c.parameters.error).find((e): e is string => typeof e === 'string');
+      const error = body?.error ?? challenged;
+      if (error) return this.oauthError(error, body?.error_description);
+      return new SessionKeeperError(
+        ErrorCode.AuthenticationChallenge,
+        t('A server in front of {0} asked for other credentials (HTTP 401); a proxy or gateway may be in the way. Session Keeper will retry.', issuer),
+      );
     }
     const code = (err as { code?: string })?.code;
     const message = err instanceof Error ? err.message : '';
+    if (step === 'discovery' && err instanceof UnsafeEndpoint) {
+      return new SessionKeeperError(
+        ErrorCode.DiscoveryFailed,
+        t('The discovery document of {0} lists an unusable {1}: only https addresses, or http on this computer, are accepted. Check the issuer URL.', issuer, err.field),
+      );
+    }
     if (step === 'discovery') {
       if (code === oauth.JSON_ATTRIBUTE_COMPARISON) {
         return new SessionKeeperError(
@@ -252,6 +283,9 @@ export class OAuthClient {
     if (step === 'authorization') {
       return new SessionKeeperError(ErrorCode.InvalidResponse, t('The sign-in response from {0} is not valid. Nothing was saved; sign in again.', issuer));
     }
+    if (err instanceof MissingSubject) {
+      return new SessionKeeperError(ErrorCode.InvalidIdToken, t('The ID token from {0} does not name an account (its "sub" claim is empty or invalid). Nothing was saved.', issuer));
+    }
     if (code === oauth.JWT_CLAIM_COMPARISON || code === oauth.JWT_TIMESTAMP_CHECK || code === oauth.KEY_SELECTION || /signature|id_token|ID Token/i.test(message)) {
       const which = /nonce/.test(message) ? 'nonce' : /signature/.test(message) ? t('signature') : /"iss"/.test(message) ? 'iss' : /"aud"/.test(message) ? 'aud' : /"exp"|"iat"|timestamp/i.test(message) ? t('expiry') : t('claims');
       return new SessionKeeperError(
@@ -264,11 +298,85 @@ export class OAuthClient {
       t('{0} sent a response that is not valid OAuth JSON (during {1}). Check that the issuer URL points at an OpenID Connect provider.', issuer, step),
     );
   }
+
+  /** RFC 6749 §5.2 error responses: only a refused grant or client ends a session. */
+  private oauthError(error: string, errorDescription: unknown): SessionKeeperError {
+    const code = foreignText(error, 64) || 'error';
+    const description = describeIssuerText(errorDescription);
+    if (TERMINAL_OAUTH_ERRORS.has(error)) {
+      return new SessionKeeperError(ErrorCode.GrantRevoked, t('{0} no longer accepts this sign-in ({1}{2}). Sign in again.', this.issuer, code, description));
+    }
+    return new SessionKeeperError(ErrorCode.OAuthError, t('{0} refused the request ({1}{2}).', this.issuer, code, description));
+  }
 }
 
-/** Issuer-written text goes into messages shortened and redacted: it is not ours to trust. */
+/** RFC 6749 §5.2: the grant or the client is gone; retrying cannot help. */
+const TERMINAL_OAUTH_ERRORS = new Set(['invalid_grant', 'invalid_client', 'unauthorized_client']);
+
+/** Issuer-written text goes into messages cleaned, shortened and redacted: it is not ours to trust. */
 function describeIssuerText(text: unknown): string {
-  return typeof text === 'string' && text ? `: ${redactor.redact(text.slice(0, 200))}` : '';
+  const clean = foreignText(text, 200);
+  return clean ? `: ${clean}` : '';
+}
+
+/** Endpoints a discovery document may list; each is fetched or opened in a browser. */
+const ENDPOINTS = [
+  'authorization_endpoint',
+  'token_endpoint',
+  'revocation_endpoint',
+  'jwks_uri',
+  'userinfo_endpoint',
+  'device_authorization_endpoint',
+  'introspection_endpoint',
+  'end_session_endpoint',
+  'pushed_authorization_request_endpoint',
+] as const;
+
+class UnsafeEndpoint extends Error {
+  constructor(readonly field: string) {
+    super(`unsafe ${field}`);
+  }
+}
+
+class MissingSubject extends Error {}
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+/**
+ * RFC 8414 §2: endpoints are https URLs. Plain http is accepted only on this computer; anything
+ * else (`javascript:`, `command:`, `file:`, a non-URL) would otherwise reach a browser or a fetch.
+ */
+function checkEndpoints(as: oauth.AuthorizationServer): void {
+  for (const field of ENDPOINTS) {
+    const value = (as as Record<string, unknown>)[field];
+    if (value === undefined) continue;
+    let url: URL;
+    try {
+      if (typeof value !== 'string') throw new Error('not a string');
+      url = new URL(value);
+    } catch {
+      throw new UnsafeEndpoint(field);
+    }
+    const local = url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname);
+    if ((url.protocol !== 'https:' && !local) || url.username || url.password) throw new UnsafeEndpoint(field);
+  }
+  if (as.token_endpoint === undefined) throw new UnsafeEndpoint('token_endpoint');
+}
+
+/** A year: no access token is meant to live longer, and a bigger number is a broken or hostile answer. */
+const MAX_LIFETIME_MS = 366 * 24 * 3600_000;
+
+/**
+ * The expiry of a token response: `expires_in` when it is a positive finite number (capped at a
+ * year), else the access token's JWT `exp` under the same rules, else unknown.
+ */
+export function expiryOf(expiresIn: unknown, accessToken: string, now: number): number | undefined {
+  if (typeof expiresIn === 'number' && Number.isFinite(expiresIn) && expiresIn > 0) {
+    return Math.round(now + Math.min(expiresIn * 1000, MAX_LIFETIME_MS));
+  }
+  const exp = jwtExpiry(accessToken);
+  if (exp === undefined || !Number.isFinite(exp) || exp <= now) return undefined;
+  return Math.min(exp, now + MAX_LIFETIME_MS);
 }
 
 function stringClaim(v: unknown): string | undefined {

@@ -4,10 +4,13 @@
 import { randomUUID } from 'node:crypto';
 import type { ProviderConfig } from './config';
 import { Emitter, type Disposable, type Event } from './events';
+import { ErrorCode, SessionKeeperError } from './errors';
+import { t } from './l10n';
 import { describeError, type Logger } from './log';
 import type { OAuthClient, TokenSet } from './oauth';
+import { isServable } from './refresher';
 import { requestScopes, scopesSatisfy } from './scopes';
-import { freshRefreshState, type SessionStore, type StoredAccount, type StoredSession } from './store';
+import { freshRefreshState, isBoundTo, type SessionStore, type StoredAccount, type StoredSession } from './store';
 
 export interface AccountInfo {
   readonly id: string;
@@ -70,18 +73,46 @@ export class SessionKeeperProvider implements Disposable {
     });
   }
 
+  /**
+   * Without scopes, VS Code is listing accounts (getAccounts, the Accounts menu): every signed-in
+   * account is listed, also while its token has expired and the issuer cannot be reached, because
+   * a missing account reads as a sign-out. An expired token is never handed out: such a session is
+   * listed with an empty access token.
+   *
+   * With scopes, a caller wants a token: each matching session is renewed first if it needs it.
+   * If none is usable because renewing failed for now, this throws an Offline error naming the
+   * provider, so the caller can tell "offline" from "signed out" (an empty answer).
+   */
   async getSessions(scopes?: readonly string[], options?: { account?: AccountInfo }): Promise<AuthSession[]> {
     const candidates = this.current().filter(
       (s) => (!options?.account || s.account.id === options.account.id) && scopesSatisfy(s.scopes, scopes ?? []),
     );
-    // Never a stale token: each candidate is renewed first if it needs it, or left out.
-    const fresh = await Promise.all(candidates.map(async (s) => {
+    const active = this.deps.activeAccountId?.();
+    // Stable sort: the active account's sessions first, the rest in sign-in order.
+    const ordered = (list: AuthSession[]) => list.sort((a, b) => Number(b.account.id === active) - Number(a.account.id === active));
+    if (scopes === undefined) {
+      return ordered(candidates.map((s) => {
+        const stored = this.deps.store.find(s.id)?.session;
+        return stored && isServable(stored, this.deps.now()) ? s : { ...s, accessToken: '' };
+      }));
+    }
+    const results = await Promise.allSettled(candidates.map(async (s) => {
       const session = await this.deps.ensureFresh(s.id);
       return session && toAuthSession(s.account, session);
     }));
-    const active = this.deps.activeAccountId?.();
-    // Stable sort: the active account's sessions first, the rest in sign-in order.
-    return fresh.filter((s): s is AuthSession => s !== undefined).sort((a, b) => Number(b.account.id === active) - Number(a.account.id === active));
+    const fresh = results.flatMap((r) => (r.status === 'fulfilled' && r.value ? [r.value] : []));
+    if (fresh.length) return ordered(fresh);
+    const failed = results.findIndex((r) => r.status === 'rejected');
+    if (failed >= 0) {
+      const reason = (results[failed] as PromiseRejectedResult).reason;
+      const account = candidates[failed].account.label;
+      const why = reason instanceof SessionKeeperError ? reason.message : describeError(reason);
+      throw new SessionKeeperError(
+        ErrorCode.Offline,
+        t('{0}: the session of {1} cannot be renewed right now, so no valid token is available. You are still signed in; Session Keeper keeps trying. ({2})', this.config.label, account, why),
+      );
+    }
+    return [];
   }
 
   async createSession(scopes: readonly string[], options?: { account?: AccountInfo }): Promise<AuthSession> {
@@ -105,14 +136,14 @@ export class SessionKeeperProvider implements Disposable {
       createdAt: deps.now(),
       refresh: freshRefreshState(tokens.refreshToken !== undefined),
     };
-    await deps.store.putSession(config.id, config.issuer, account, session);
+    await deps.store.putSession(config.id, { issuer: config.issuer, clientId: config.clientId }, account, session);
     deps.logger.info(`Signed in ${account.label} to ${config.id} (scopes: ${session.scopes.join(' ')})`);
     return toAuthSession(account, session);
   }
 
   async removeSession(sessionId: string): Promise<void> {
     const found = this.deps.store.find(sessionId);
-    if (!found || found.account.providerId !== this.config.id) return;
+    if (!found || found.account.providerId !== this.config.id || !isBoundTo(found.account, this.config)) return;
     await this.deps.store.removeSession(sessionId);
     this.deps.logger.info(`Signed out ${found.account.account.label} from ${this.config.id}`);
     // Sign-out is local first; revocation (RFC 7009) follows and may fail without undoing it.
@@ -127,7 +158,7 @@ export class SessionKeeperProvider implements Disposable {
   private async revoke(account: StoredAccount, session: StoredSession): Promise<void> {
     const held = this.heldRefreshTokens.get(account.account.id) ?? [];
     if (session.refreshToken) held.push(session.refreshToken);
-    const accountGone = !this.deps.store.accounts(this.config.id).some((a) => a.account.id === account.account.id);
+    const accountGone = !this.deps.store.accounts(this.config.id).some((a) => a.account.id === account.account.id && isBoundTo(a, this.config));
     // Sessions of one account may share a grant, and revoking a refresh token revokes its grant
     // (RFC 7009 §2.1), so refresh tokens wait until the account has no session left.
     const tokens: Array<[string, 'access_token' | 'refresh_token']> = [[session.accessToken, 'access_token']];
@@ -148,10 +179,14 @@ export class SessionKeeperProvider implements Disposable {
     }
   }
 
-  /** Sessions callers may use; one whose grant ended waits in the store for a new sign-in. */
+  /**
+   * Sessions callers may use: those of this issuer and client. One whose grant ended waits in the
+   * store for a new sign-in; one from another issuer or client (the settings changed) stays dormant.
+   */
   private current(): AuthSession[] {
     return this.deps.store
       .accounts(this.config.id)
+      .filter((a) => isBoundTo(a, this.config))
       .flatMap((a) => a.sessions.filter((s) => !s.refresh.needsSignIn).map((s) => toAuthSession(a.account, s)));
   }
 

@@ -3,13 +3,13 @@
 // notice per account) for terminal ones. It notices sleep and clock jumps and re-plans at once.
 import { sleep, type Clock } from './clock';
 import { lockNameForAccount, type Coordinator } from './coordination';
-import { ErrorCode, SessionKeeperError } from './errors';
+import { ErrorCode, SessionKeeperError, findSessionKeeperError } from './errors';
 import { Emitter, type Disposable, type Event } from './events';
 import { canRefresh } from './health';
 import { t } from './l10n';
 import { describeError, type Logger } from './log';
 import type { OAuthClient } from './oauth';
-import { accountKey, type SessionStore, type StoredAccount, type StoredSession } from './store';
+import type { SessionStore, StoredAccount, StoredSession } from './store';
 
 export interface RefreshPolicy {
   /** Refresh when less than max(leadMs, 20% of the lifetime) remains. */
@@ -25,6 +25,11 @@ export interface RefreshPolicy {
   readonly wakeThresholdMs: number;
   /** The longest a window waits, at a planned refresh, for the window that last renewed to do it. */
   readonly followerDelayMs: number;
+  /**
+   * While an issuer cannot be reached, how often a request without any token checks whether it is
+   * back, so renewal resumes within this time instead of at the end of a long backoff.
+   */
+  readonly probeIntervalMs: number;
 }
 
 export const defaultPolicy: RefreshPolicy = {
@@ -36,6 +41,7 @@ export const defaultPolicy: RefreshPolicy = {
   heartbeatMs: 60_000,
   wakeThresholdMs: 30_000,
   followerDelayMs: 15_000,
+  probeIntervalMs: 10_000,
 };
 
 /** A token this close to expiry is not handed out; callers would fail with it mid-request. */
@@ -65,17 +71,22 @@ export function planRefresh(issuedAt: number, expiresAt: number | undefined, lea
   return Math.round(expiresAt - refreshLead(lifetime, leadMs) - jitter);
 }
 
-/** Exponential backoff with full jitter in its upper half, capped; Retry-After wins when longer. */
+/** Exponential backoff with full jitter in its upper half; Retry-After wins when longer; never past the cap. */
 export function backoffDelay(failures: number, policy: RefreshPolicy, random: () => number, retryAfterSeconds?: number): number {
-  const exp = Math.min(policy.maxBackoffMs, policy.baseBackoffMs * 2 ** Math.max(0, failures - 1));
+  const exp = Math.min(policy.maxBackoffMs, policy.baseBackoffMs * 2 ** Math.min(40, Math.max(0, failures - 1)));
   const delay = exp / 2 + random() * (exp / 2);
-  return Math.max(delay, (retryAfterSeconds ?? 0) * 1000);
+  const asked = Number.isFinite(retryAfterSeconds) ? (retryAfterSeconds ?? 0) * 1000 : 0;
+  return Math.min(policy.maxBackoffMs, Math.max(delay, asked));
 }
+
 
 export interface RefresherDeps {
   readonly store: SessionStore;
-  /** The OAuth client of a configured provider, if it is still configured. */
-  client(providerId: string): OAuthClient | undefined;
+  /**
+   * The OAuth client for an account: that of its configured provider, and only while that
+   * provider names the issuer and client the account's tokens came from.
+   */
+  client(account: StoredAccount): OAuthClient | undefined;
   readonly clock: Clock;
   readonly logger: Logger;
   readonly policy: RefreshPolicy;
@@ -110,6 +121,12 @@ export class Refresher implements Disposable {
    * be written (this window may not write at all) must not turn into a busy loop.
    */
   private readonly holdUntil = new Map<string, number>();
+  /** Sessions whose last attempt could not reach the issuer at all; a probe may end their wait early. */
+  private readonly unreachable = new Set<string>();
+  /** Why the last attempt of each session failed, also when that could not be written down. */
+  private readonly lastFailure = new Map<string, string>();
+  /** When each client's issuer is next checked for being back, and whether a check is under way. */
+  private readonly probes = new Map<OAuthClient, { at: number; running: boolean }>();
   private staleNotified = false;
   private disposed = false;
   private readonly stateChanged = new Emitter<void>();
@@ -138,22 +155,48 @@ export class Refresher implements Disposable {
     };
   }
 
-  /** The session, renewed first if it expired or is about to; undefined rather than a stale token. */
+  /**
+   * The session with a token that is valid now, renewed first if it expired or is about to.
+   * Undefined when the account needs a new sign-in. Throws an Offline error when the token cannot
+   * be renewed right now (issuer unreachable, in backoff, or slower than the inline wait): the
+   * account is still signed in, and callers must be able to tell that from "signed out".
+   * Callers never start more than one network attempt per backoff step.
+   */
   async ensureFresh(sessionId: string): Promise<StoredSession | undefined> {
     const found = this.deps.store.find(sessionId);
     if (!found || found.session.refresh.needsSignIn) return undefined;
     const usable = (s: StoredSession | undefined) => (s && isServable(s, this.deps.clock.now()) ? s : undefined);
     if (usable(found.session)) return found.session;
     if (!canRefresh(found.session)) return undefined;
+    if (!this.inFlight.has(sessionId) && this.waitingOut(found.session)) throw this.offline(found.session);
     let timer: unknown;
-    const timeout = new Promise<undefined>((resolve) => {
-      timer = this.deps.clock.setTimeout(() => resolve(undefined), this.deps.policy.inlineWaitMs);
+    const timeout = new Promise<'timeout'>((resolve) => {
+      timer = this.deps.clock.setTimeout(() => resolve('timeout'), this.deps.policy.inlineWaitMs);
     });
     try {
-      return usable(await Promise.race([this.refresh(sessionId), timeout]));
+      const result = await Promise.race([this.refresh(sessionId), timeout]);
+      const now = this.deps.store.find(sessionId)?.session;
+      if (!now || now.refresh.needsSignIn) return undefined;
+      const fresh = usable(result === 'timeout' ? now : result);
+      if (fresh) return fresh;
+      throw this.offline(now);
     } finally {
       this.deps.clock.clearTimeout(timer);
     }
+  }
+
+  /** The token expired and cannot be renewed right now; the account is still signed in. */
+  private offline(s: StoredSession): SessionKeeperError {
+    const why = this.lastFailure.get(s.id) ?? s.refresh.lastError ?? t('The identity provider did not answer in time.');
+    return new SessionKeeperError(ErrorCode.Offline, why);
+  }
+
+  /** Whether a session is waiting out a backoff step after a failed attempt. */
+  private waitingOut(s: StoredSession): boolean {
+    if (s.refresh.consecutiveFailures === 0) return false;
+    const now = this.deps.clock.now();
+    const hold = this.holdUntil.get(s.id);
+    return (hold !== undefined && hold > now) || (s.refresh.nextRefreshAt !== undefined && s.refresh.nextRefreshAt > now);
   }
 
   /**
@@ -196,17 +239,29 @@ export class Refresher implements Disposable {
     }
     // One pass: start what is due, and find the earliest of the rest for the timer.
     let next: number | undefined;
-    for (const account of this.refreshable()) {
+    const probing = new Set<OAuthClient>();
+    for (const { account, client } of this.refreshable()) {
       for (const s of account.sessions) {
         if (this.inFlight.has(s.id) || !canRefresh(s)) continue;
         const due = this.dueAt(s, woke);
         if (due === undefined) continue;
         if (due <= now) void this.refresh(s.id, { planned: true }).catch(() => undefined);
         else if (next === undefined || due < next) next = due;
+        if (due > now && this.unreachable.has(s.id)) probing.add(client);
       }
     }
+    // One reachability check per unreachable issuer, on the same timer.
+    for (const client of [...this.probes.keys()]) if (!probing.has(client)) this.probes.delete(client);
+    for (const client of probing) {
+      const probe = this.probes.get(client) ?? { at: now + this.deps.policy.probeIntervalMs, running: false };
+      this.probes.set(client, probe);
+      if (probe.running) continue;
+      if (probe.at <= now) void this.probe(client);
+      else if (next === undefined || probe.at < next) next = probe.at;
+    }
     if (this.timer !== undefined) this.deps.clock.clearTimeout(this.timer);
-    const delay = Math.max(0, Math.min(this.deps.policy.heartbeatMs, next === undefined ? Infinity : next - now));
+    const wait = next === undefined || !Number.isFinite(next) ? Infinity : next - now;
+    const delay = Math.max(0, Math.min(this.deps.policy.heartbeatMs, wait));
     this.timerDueAt = now + delay;
     this.lastTick = { at: now, delay };
     this.timer = this.deps.clock.setTimeout(() => this.onTimer(), delay);
@@ -223,9 +278,34 @@ export class Refresher implements Disposable {
     this.schedule(woke);
   }
 
+  /** Checks, without any token, whether an issuer answers again; if so its waiting sessions renew at once. */
+  private async probe(client: OAuthClient): Promise<void> {
+    const probe = this.probes.get(client);
+    if (!probe) return;
+    probe.running = true;
+    const back = await client.reachable();
+    probe.running = false;
+    probe.at = this.deps.clock.now() + this.deps.policy.probeIntervalMs;
+    if (this.disposed) return;
+    if (back) {
+      this.probes.delete(client);
+      for (const { account, client: c } of this.refreshable()) {
+        if (c !== client) continue;
+        for (const s of account.sessions) {
+          if (!this.unreachable.has(s.id)) continue;
+          this.unreachable.delete(s.id);
+          this.holdUntil.delete(s.id);
+          this.deps.logger.info(`${client.issuer} answers again; renewing the session of ${account.account.label} now`);
+          void this.refresh(s.id).catch(() => undefined);
+        }
+      }
+    }
+    this.schedule();
+  }
+
   private earliestDue(): number | undefined {
     let min: number | undefined;
-    for (const account of this.refreshable()) {
+    for (const { account } of this.refreshable()) {
       for (const s of account.sessions) {
         if (this.inFlight.has(s.id) || !canRefresh(s)) continue;
         const due = this.dueAt(s, false);
@@ -235,9 +315,17 @@ export class Refresher implements Disposable {
     return min;
   }
 
-  /** Accounts of providers that are still configured; the others wait for their provider. */
-  private refreshable(): StoredAccount[] {
-    return this.deps.store.accounts().filter((a) => this.deps.client(a.providerId) !== undefined);
+  /**
+   * Accounts whose provider is configured with the issuer and client they came from; the others
+   * wait (a session is never sent anywhere else).
+   */
+  private refreshable(): Array<{ account: StoredAccount; client: OAuthClient }> {
+    const out: Array<{ account: StoredAccount; client: OAuthClient }> = [];
+    for (const account of this.deps.store.accounts()) {
+      const client = this.deps.client(account);
+      if (client) out.push({ account, client });
+    }
+    return out;
   }
 
   private dueAt(s: StoredSession, woke: boolean): number | undefined {
@@ -249,8 +337,9 @@ export class Refresher implements Disposable {
     const planned =
       s.refresh.nextRefreshAt ??
       (s.expiresAt === undefined ? undefined : s.expiresAt - refreshLead(s.expiresAt - (s.refresh.lastRefreshAt ?? s.createdAt), this.deps.policy.leadMs));
+    if (planned === undefined || !Number.isFinite(planned)) return undefined;
     const hold = this.holdUntil.get(s.id);
-    return planned === undefined || hold === undefined ? planned : Math.max(planned, hold);
+    return hold === undefined ? planned : Math.max(planned, hold);
   }
 
   private async runRefresh(sessionId: string, planned: boolean): Promise<StoredSession | undefined> {
@@ -267,15 +356,17 @@ export class Refresher implements Disposable {
     const { store, coordinator, logger, clock } = this.deps;
     const found = store.find(sessionId);
     if (!found || !canRefresh(found.session)) return found?.session;
-    const client = this.deps.client(found.account.providerId);
+    const client = this.deps.client(found.account);
     if (!client) return found.session;
-    const key = accountKey(found.account.providerId, found.account.account.id);
+    const { key } = found;
     const label = `${found.account.account.label} (${found.account.providerId})`;
     const work = async (): Promise<StoredSession | undefined> => {
       // Another window may have renewed this session since this window last looked.
       await store.syncWithOtherWindows();
       const current = store.find(sessionId);
       if (!current || !canRefresh(current.session)) return current?.session;
+      // The configuration may have changed while this refresh waited: the binding is checked again.
+      if (this.deps.client(current.account) !== client) return current.session;
       if (current.session.refreshToken !== found.session.refreshToken && !this.isDue(current.session)) {
         logger.debug(`Adopted the tokens another window renewed for ${label}`);
         return current.session;
@@ -284,8 +375,9 @@ export class Refresher implements Disposable {
       const tokens = await client.refreshTokenGrant(current.session.refreshToken!);
       // OIDC Core §12.2: a refreshed ID token must name the same subject.
       if (tokens.claims && tokens.claims.sub !== current.account.account.id) {
-        throw new SessionKeeperError(ErrorCode.InvalidIdToken, t('{0} returned an ID token for another account on refresh. Sign in again.', client.issuer));
+        throw new SessionKeeperError(ErrorCode.AccountMismatch, t('{0} returned an ID token for another account on refresh. Sign in again.', client.issuer));
       }
+      const failuresBefore = current.session.refresh.consecutiveFailures;
       const next = await store.updateSession(sessionId, (s) => ({
         ...s,
         accessToken: tokens.accessToken,
@@ -305,7 +397,11 @@ export class Refresher implements Disposable {
         },
       }));
       this.holdUntil.delete(sessionId);
-      logger.info(`Refreshed the session of ${label}; ${tokens.expiresAt ? `valid for ${Math.round((tokens.expiresAt - clock.now()) / 1000)} s` : 'no expiry given'}`);
+      this.unreachable.delete(sessionId);
+      this.lastFailure.delete(sessionId);
+      const validity = tokens.expiresAt ? `valid for ${Math.round((tokens.expiresAt - clock.now()) / 1000)} s` : 'no expiry given';
+      if (failuresBefore > 0) logger.info(`Renewed the session of ${label} again after ${failuresBefore} failed attempt(s); ${validity}`);
+      else logger.info(`Refreshed the session of ${label}; ${validity}`);
       return next;
     };
     try {
@@ -319,7 +415,7 @@ export class Refresher implements Disposable {
     const { coordinator, store, clock, policy } = this.deps;
     const found = store.find(sessionId);
     if (!coordinator || !found || found.session.expiresAt === undefined) return;
-    const key = accountKey(found.account.providerId, found.account.account.id);
+    const { key } = found;
     const record = (await coordinator.generations().catch(() => [])).find((g) => g.key === key);
     if (!record?.writer || record.writer === coordinator.id) return;
     const lifetime = found.session.expiresAt - (found.session.refresh.lastRefreshAt ?? found.session.createdAt);
@@ -336,7 +432,8 @@ export class Refresher implements Disposable {
 
   private async failed(sessionId: string, label: string, account: StoredAccount, err: unknown): Promise<StoredSession | undefined> {
     const { store, logger, clock, policy } = this.deps;
-    const e = err instanceof SessionKeeperError ? err : undefined;
+    const e = findSessionKeeperError(err);
+    this.lastFailure.set(sessionId, e?.message ?? describeError(err));
     if (e?.code === ErrorCode.StaleWindow) {
       // Looked at again on the heartbeat: desktop windows catch up once SecretStorage tells them.
       this.holdUntil.set(sessionId, clock.now() + policy.heartbeatMs);
@@ -348,14 +445,21 @@ export class Refresher implements Disposable {
       return store.find(sessionId)?.session;
     }
     const message = e?.message ?? describeError(err);
-    // A response that never reached the issuer (or never came back) leaves the grant intact.
-    const transient = e ? e.transient || e.code === ErrorCode.InvalidResponse : false;
+    // Only a refused grant ends a session; anything else (an outage, a gateway, an unexpected or
+    // unreadable answer, an error of our own) keeps it and is retried.
+    const transient = e ? e.transient : true;
     try {
       if (transient) {
-        const failures = (store.find(sessionId)?.session.refresh.consecutiveFailures ?? 0) + 1;
+        const before = store.find(sessionId)?.session.refresh;
+        const failures = (before?.consecutiveFailures ?? 0) + 1;
         const delay = backoffDelay(failures, policy, clock.random, e?.retryAfterSeconds);
         this.holdUntil.set(sessionId, clock.now() + delay);
-        logger.warn(`Refreshing ${label} failed (${message}); attempt ${failures}, retrying in ${Math.round(delay / 1000)} s`);
+        if (e?.network) this.unreachable.add(sessionId);
+        else this.unreachable.delete(sessionId);
+        // One line per change of state, not per attempt: a long outage is not a wall of warnings.
+        const line = `Refreshing ${label} failed (${message}); keeping the session, attempt ${failures}, next in ${Math.round(delay / 1000)} s`;
+        if (failures === 1 || before?.lastError !== message) logger.warn(line);
+        else logger.debug(line);
         return await store.updateSession(sessionId, (s) => ({
           ...s,
           refresh: { ...s.refresh, consecutiveFailures: failures, lastError: message, nextRefreshAt: clock.now() + delay },

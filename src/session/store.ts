@@ -1,6 +1,7 @@
 // Session storage in SecretStorage: one secret per account plus an index of account keys.
 // Records are versioned, unknown fields survive a rewrite, corrupt records are set aside, and
 // every change goes through one queue so concurrent sign-ins lose nothing.
+import { createHash } from 'node:crypto';
 import type { Coordinator, GenerationRecord } from './coordination';
 import { ErrorCode, SessionKeeperError } from './errors';
 import { Emitter, type Event } from './events';
@@ -57,7 +58,10 @@ export interface StoredSession {
 export interface StoredAccount {
   readonly v: number;
   readonly providerId: string;
+  /** The issuer and client the tokens came from: the only place they are ever sent back to. */
   readonly issuer: string;
+  /** Absent in records written before sessions were bound to their client; those match by issuer. */
+  readonly clientId?: string;
   readonly account: { readonly id: string; readonly label: string };
   readonly sessions: readonly StoredSession[];
   /** Increases with every write of this record. */
@@ -74,14 +78,36 @@ export interface StoreChange {
   readonly providerIds: ReadonlySet<string>;
 }
 
-export function accountKey(providerId: string, accountId: string): string {
-  return `${PREFIX}.account/${encodeURIComponent(providerId)}/${encodeURIComponent(accountId)}`;
+/** Where a session may be used: the issuer and client that issued it. */
+export interface Binding {
+  readonly issuer: string;
+  readonly clientId: string;
+}
+
+/** Whether an account's tokens belong to this issuer and client (and so may be sent there). */
+export function isBoundTo(account: StoredAccount, binding: Binding): boolean {
+  return account.issuer === binding.issuer && (account.clientId === undefined || account.clientId === binding.clientId);
+}
+
+/**
+ * The secret key of an account. The same subject at another issuer or client is another account,
+ * so the binding is part of the key; records written before that keep their shorter key.
+ */
+export function accountKey(providerId: string, accountId: string, binding?: Binding): string {
+  const base = `${PREFIX}.account/${encodeURIComponent(providerId)}/${encodeURIComponent(accountId)}`;
+  return binding ? `${base}/${bindingTag(binding)}` : base;
+}
+
+function bindingTag(binding: Binding): string {
+  return createHash('sha256').update(`${binding.issuer}\n${binding.clientId}`).digest('hex').slice(0, 16);
 }
 
 export class SessionStore {
-  private readonly records = new Map<string, StoredAccount>();
+  private records = new Map<string, StoredAccount>();
   /** Keys whose secret could not be read this time; they stay in the index. */
-  private readonly unreadable = new Set<string>();
+  private unreadable = new Set<string>();
+  /** What this window last wrote or read under each key, to tell its own changes from others'. */
+  private readonly written = new Map<string, string>();
   private queue: Promise<unknown> = Promise.resolve();
   private readonly changed = new Emitter<StoreChange>();
   readonly onDidChange: Event<StoreChange> = this.changed.event;
@@ -112,18 +138,42 @@ export class SessionStore {
     return this.exclusive(() => this.loadNow());
   }
 
+  /**
+   * Reads everything into new maps and swaps them in at once: a caller asking in between still sees
+   * the previous state, never a half-loaded store (where a signed-in account would look signed out).
+   */
   private async loadNow(): Promise<void> {
     const keys = await this.readIndex();
-    const before = new Set(this.records.keys());
-    this.records.clear();
-    this.unreadable.clear();
+    const records = new Map<string, StoredAccount>();
+    const unreadable = new Set<string>();
     for (const key of keys) {
-      const record = await this.readAccount(key);
-      if (record) this.records.set(key, record);
+      const record = await this.readAccount(key, unreadable);
+      if (record) records.set(key, record);
     }
-    const providers = new Set<string>([...this.records.values()].map((r) => r.providerId));
-    for (const key of before) if (!this.records.has(key)) providers.add(providerOfKey(key));
+    const providers = new Set<string>();
+    for (const [key, record] of records) if (this.records.get(key) !== record) providers.add(record.providerId);
+    for (const [key, record] of this.records) if (!records.has(key)) providers.add(record.providerId);
+    this.records = records;
+    this.unreadable = unreadable;
     if (providers.size) this.changed.fire({ providerIds: providers });
+  }
+
+  /**
+   * Another window (desktop VS Code shares SecretStorage) may have changed this key: reloads
+   * unless the stored value is the one this window wrote.
+   */
+  secretChanged(key: string): Promise<void> {
+    return this.exclusive(async () => {
+      if (key !== INDEX_KEY && !key.startsWith(`${PREFIX}.account/`)) return;
+      let raw: string | undefined;
+      try {
+        raw = await this.secrets.get(key);
+      } catch {
+        raw = undefined;
+      }
+      if (raw !== undefined && raw === this.written.get(key)) return;
+      await this.loadNow();
+    });
   }
 
   /**
@@ -179,11 +229,11 @@ export class SessionStore {
     return [...this.records.values()].filter((r) => providerId === undefined || r.providerId === providerId);
   }
 
-  /** Finds a session by id, with its account. */
-  find(sessionId: string): { account: StoredAccount; session: StoredSession } | undefined {
-    for (const account of this.records.values()) {
+  /** Finds a session by id, with its account and the account's secret key. */
+  find(sessionId: string): { key: string; account: StoredAccount; session: StoredSession } | undefined {
+    for (const [key, account] of this.records) {
       const session = account.sessions.find((s) => s.id === sessionId);
-      if (session) return { account, session };
+      if (session) return { key, account, session };
     }
     return undefined;
   }
@@ -194,13 +244,19 @@ export class SessionStore {
    */
   putSession(
     providerId: string,
-    issuer: string,
+    /** The issuer and client the tokens came from; a bare issuer leaves the record unbound to a client. */
+    where: Binding | string,
     account: { id: string; label: string },
     session: StoredSession,
   ): Promise<StoredSession | undefined> {
+    const binding = typeof where === 'string' ? { issuer: where, clientId: undefined } : where;
     return this.write(async (floor) => {
-      const key = accountKey(providerId, account.id);
-      const existing = this.records.get(key);
+      const held = [...this.records].find(
+        ([, r]) =>
+          r.providerId === providerId && r.account.id === account.id && r.issuer === binding.issuer && (r.clientId === undefined || r.clientId === binding.clientId),
+      );
+      const key = held?.[0] ?? accountKey(providerId, account.id, binding.clientId === undefined ? undefined : { ...binding, clientId: binding.clientId });
+      const existing = held?.[1];
       const scopes = normalizeScopes(session.scopes).join(' ');
       const replaced = existing?.sessions.find((s) => normalizeScopes(s.scopes).join(' ') === scopes);
       const sessions = [...(existing?.sessions ?? []).filter((s) => s !== replaced), session];
@@ -208,7 +264,8 @@ export class SessionStore {
         ...existing,
         v: Math.max(existing?.v ?? 0, this.version),
         providerId,
-        issuer,
+        issuer: binding.issuer,
+        ...(binding.clientId === undefined ? {} : { clientId: binding.clientId }),
         account: { ...existing?.account, id: account.id, label: account.label },
         sessions,
         // Generations only grow, also across a sign-out and a new sign-in of the same account.
@@ -227,7 +284,7 @@ export class SessionStore {
       const found = this.find(sessionId);
       if (!found) return undefined;
       const next = update(found.session);
-      const key = accountKey(found.account.providerId, found.account.account.id);
+      const { key } = found;
       const record: StoredAccount = {
         ...found.account,
         sessions: found.account.sessions.map((s) => (s.id === sessionId ? next : s)),
@@ -244,12 +301,13 @@ export class SessionStore {
     return this.write(async () => {
       const found = this.find(sessionId);
       if (!found) return undefined;
-      const key = accountKey(found.account.providerId, found.account.account.id);
+      const { key } = found;
       const sessions = found.account.sessions.filter((s) => s.id !== sessionId);
       if (sessions.length) {
         await this.writeAccount(key, { ...found.account, sessions, generation: found.account.generation + 1 });
       } else {
         await this.secrets.delete(key);
+        this.written.delete(key);
         this.records.delete(key);
         await this.options.coordinator?.record(key, found.account.generation + 1, true);
         await this.writeIndex({ remove: key });
@@ -286,19 +344,20 @@ export class SessionStore {
     }
   }
 
-  private async readAccount(key: string): Promise<StoredAccount | undefined> {
+  private async readAccount(key: string, unreadable: Set<string>): Promise<StoredAccount | undefined> {
     let raw: string | undefined;
     try {
       raw = await this.secrets.get(key);
     } catch (err) {
       // Unreadable is not corrupt: a locked keychain may open later. Keep it listed.
       this.logger.warn(`An account could not be read from the keychain (${describeError(err)}); it is kept and retried later`);
-      this.unreadable.add(key);
+      unreadable.add(key);
       return undefined;
     }
     if (raw === undefined) return undefined;
+    this.written.set(key, raw);
     try {
-      const record = this.migrate(JSON.parse(raw));
+      const record = repairTimes(this.migrate(JSON.parse(raw)));
       validateAccount(record);
       for (const s of record.sessions) {
         redactor.add(s.accessToken);
@@ -345,7 +404,9 @@ export class SessionStore {
   }
 
   private async writeAccount(key: string, record: StoredAccount): Promise<void> {
-    await this.secrets.store(key, JSON.stringify(record));
+    const raw = JSON.stringify(record);
+    this.written.set(key, raw);
+    await this.secrets.store(key, raw);
     this.records.set(key, record);
     await this.options.coordinator?.record(key, record.generation, false);
   }
@@ -363,7 +424,9 @@ export class SessionStore {
     if (change.add) keys.add(change.add);
     if (change.remove) keys.delete(change.remove);
     const list = [...keys].sort();
-    await this.secrets.store(INDEX_KEY, JSON.stringify({ v: this.version, accounts: list }));
+    const raw = JSON.stringify({ v: this.version, accounts: list });
+    this.written.set(INDEX_KEY, raw);
+    await this.secrets.store(INDEX_KEY, raw);
     await this.mirror.update(MIRROR_KEY, list);
   }
 }
@@ -375,16 +438,33 @@ function staleWindowError(): SessionKeeperError {
   );
 }
 
-function providerOfKey(key: string): string {
-  return decodeURIComponent(key.split('/')[1] ?? '');
-}
-
 function describeKey(key: string): string {
   const [, provider, account] = key.split('/');
   return `${decodeURIComponent(account ?? '?')} (${decodeURIComponent(provider ?? '?')})`;
 }
 
 const isString = (v: unknown): v is string => typeof v === 'string';
+const isTime = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+
+/**
+ * Times that cannot be right (null, NaN, Infinity, as a damaged or older record may hold) are
+ * dropped rather than setting the whole account aside: an unknown expiry is renewed on demand.
+ */
+function repairTimes(record: StoredAccount): StoredAccount {
+  if (!Array.isArray(record.sessions)) return record;
+  const sessions = record.sessions.map((s) => {
+    if (typeof s !== 'object' || s === null) return s;
+    const fixed: Record<string, unknown> = { ...s };
+    if (!isTime(fixed.expiresAt)) delete fixed.expiresAt;
+    const refresh = typeof s.refresh === 'object' && s.refresh !== null ? { ...s.refresh } : s.refresh;
+    if (refresh && typeof refresh === 'object') {
+      for (const field of ['lastRefreshAt', 'nextRefreshAt'] as const) if (!isTime(refresh[field])) delete refresh[field];
+      fixed.refresh = refresh;
+    }
+    return fixed as StoredSession;
+  });
+  return { ...record, sessions };
+}
 const isOptional = (v: unknown, check: (x: unknown) => boolean) => v === undefined || check(v);
 
 function validateAccount(r: StoredAccount): void {
@@ -393,6 +473,7 @@ function validateAccount(r: StoredAccount): void {
   };
   if (!isString(r.providerId) || !r.providerId) fail('providerId');
   if (!isString(r.issuer)) fail('issuer');
+  if (!isOptional(r.clientId, isString)) fail('clientId');
   if (typeof r.account !== 'object' || r.account === null || !isString(r.account.id) || !isString(r.account.label)) fail('account');
   if (typeof r.generation !== 'number') fail('generation');
   if (!Array.isArray(r.sessions)) fail('sessions');
@@ -401,7 +482,7 @@ function validateAccount(r: StoredAccount): void {
     if (!isString(s.id) || !isString(s.accessToken) || !s.accessToken || !isString(s.tokenType)) fail('session fields');
     if (!Array.isArray(s.scopes) || !s.scopes.every(isString)) fail('session scopes');
     if (!isOptional(s.refreshToken, isString) || !isOptional(s.idToken, isString)) fail('session tokens');
-    if (!isOptional(s.expiresAt, (x) => typeof x === 'number') || typeof s.createdAt !== 'number') fail('session times');
+    if (!isOptional(s.expiresAt, isTime) || !isTime(s.createdAt)) fail('session times');
     if (typeof s.refresh !== 'object' || s.refresh === null) fail('session refresh state');
   }
 }

@@ -32,6 +32,7 @@ export function nextHealthTextChange(h: Health, now: number): number | undefined
       return h.expiresAt === undefined ? undefined : nextCountdownChange(h.expiresAt, now);
     case 'refreshing':
     case 'signInNeeded':
+    case 'dormant':
       return undefined;
   }
 }

@@ -108,6 +108,10 @@ export function statusView({ enabled, provider, now, formatTime }: StatusInput):
       background = 'error';
       accessibilityLabel = signedIn(t('sign-in needed'));
       break;
+    case 'dormant':
+      text = `$(circle-slash) ${name}`;
+      accessibilityLabel = signedIn(describeHealth(h, now));
+      break;
   }
 
   const others = provider.accounts.length - 1;

@@ -67,6 +67,7 @@ export const healthIcons: Readonly<Record<HealthState, NodeIcon>> = {
   refreshing: { id: 'sync~spin' },
   offline: { id: 'debug-disconnect', color: 'list.warningForeground' },
   signInNeeded: { id: 'error', color: 'list.errorForeground' },
+  dormant: { id: 'circle-slash', color: 'disabledForeground' },
 };
 
 const notSignedInIcon: NodeIcon = { id: 'sign-in' };

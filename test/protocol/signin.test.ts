@@ -145,11 +145,36 @@ describe('sign-in against a real OpenID Provider', function () {
     }
   });
 
-  it('rejects a redirect whose state was tampered with, and stores nothing', async () => {
-    const host = browser(idp, { editRedirect: (u) => u.searchParams.set('state', 'forged-state-value') });
+  it('refuses a callback with a forged state at the loopback, and the real one still completes the sign-in', async () => {
+    let forged: Promise<{ status: number; text: string }> | undefined;
+    const host: Browser = {
+      page: undefined,
+      externalUri: async (u) => u,
+      openBrowser: async (url) => {
+        const redirect = new URL(await idp.login(url, { login: 'alice' }));
+        const tampered = new URL(redirect);
+        tampered.searchParams.set('state', 'forged-state-value');
+        forged = fetch(tampered).then(async (r) => ({ status: r.status, text: await r.text() }));
+        await forged;
+        host.page = fetch(redirect).then((r) => r.text());
+        return true;
+      },
+    };
     const ctx = setup(idp, { browser: host });
-    await rejectsWith(ctx.provider.createSession([]), ErrorCode.StateMismatch, /state mismatch/);
-    assert.match(await host.page!, /data-ok="false"/);
+    const session = await ctx.provider.createSession([]);
+    assert.equal(session.account.label, 'alice');
+    const refused = await forged!;
+    assert.equal(refused.status, 400);
+    assert.match(refused.text, /does not belong to the sign-in in progress/);
+    assert.match(await host.page!, /data-ok="true"/);
+  });
+
+  it('rejects an authorization response whose state was tampered with (RFC 6749 §10.12), and stores nothing', async () => {
+    const ctx = setup(idp);
+    const pending = await ctx.client.authorizationRequest({ redirectUri: 'http://127.0.0.1:1/callback', scopes: ['openid'] });
+    const redirect = new URL(await idp.login(pending.url, { login: 'alice' }));
+    redirect.searchParams.set('state', 'forged-state-value');
+    await rejectsWith(ctx.client.authorizationCodeGrant(pending, redirect), ErrorCode.StateMismatch, /state mismatch/);
     assertNothingStored(ctx);
   });
 

@@ -102,7 +102,8 @@ describe('coordination between windows', () => {
       await refresher.refresh('s1');
       await refresher.refresh('s1');
       clock.jump(3_600_000);
-      assert.equal(await refresher.ensureFresh('s1'), undefined, 'an expired token is never served');
+      // An expired token is never served; the caller is told to reload, not that it is signed out.
+      await assert.rejects(refresher.ensureFresh('s1'), (e: unknown) => e instanceof SessionKeeperError && e.code === ErrorCode.Offline && /Reload/.test(e.message));
       assert.deepEqual(calls, []);
       assert.equal(notices.length, 1);
       refresher.dispose();

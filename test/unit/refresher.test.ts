@@ -133,23 +133,27 @@ describe('background refresher', () => {
     assert.ok(sessions.every((s) => s?.accessToken === 'at-1'));
   });
 
-  it('never hands out an expired token: renews inline, or answers without the session', async () => {
-    const { clock, refresher, add, state } = setup({ policy: { inlineWaitMs: 5_000 } });
+  it('never hands out an expired token: renews inline, or says it is offline (never "signed out")', async () => {
+    const { clock, refresher, add, state, store } = setup({ policy: { inlineWaitMs: 5_000 } });
     await add('s1', 10_000);
     await clock.advance(20_000);
     // Renewed inline.
     assert.equal((await refresher.ensureFresh('s1'))?.accessToken, 'at-1');
-    // The issuer is down: no stale token, no session.
+    const isOffline = (message: RegExp) => (e: unknown) => e instanceof SessionKeeperError && e.code === ErrorCode.Offline && message.test(e.message);
+    // The issuer is down: no stale token, and an error that says why.
     state.behaviour = async () => {
       throw new SessionKeeperError(ErrorCode.Unreachable, 'down');
     };
     await clock.advance(2 * HOUR);
-    assert.equal(await refresher.ensureFresh('s1'), undefined);
-    // The issuer hangs: answer within the bounded wait, without the session.
+    await assert.rejects(refresher.ensureFresh('s1'), isOffline(/down/));
+    // The issuer hangs: answer within the bounded wait, with the same kind of error.
     state.behaviour = () => new Promise(() => undefined);
+    await clock.advance(HOUR);
     const pending = refresher.ensureFresh('s1');
+    const settled = pending.then(() => 'resolved', (e: unknown) => e);
     await clock.advance(5_000);
-    assert.equal(await pending, undefined);
+    assert.ok(isOffline(/./)(await settled), String(await settled));
+    assert.ok(store.find('s1'), 'the session is kept');
   });
 
   it('keeps the session through transient failures, backing off up to the cap, then resumes', async () => {
@@ -183,20 +187,22 @@ describe('background refresher', () => {
     assert.match(healed.accessToken, /^at-/);
   });
 
-  it('waits as long as Retry-After asks', async () => {
-    const { clock, refresher, add, store, state, calls } = setup();
-    await add('s1', HOUR);
-    state.behaviour = async () => {
-      throw new SessionKeeperError(ErrorCode.ServerError, 'HTTP 429', 600);
-    };
-    refresher.start();
-    await clock.advance(48 * MIN);
-    const n = calls.length;
-    assert.equal(n, 1);
-    const next = store.find('s1')!.session.refresh.nextRefreshAt!;
-    assert.ok(next - clock.now() >= 590_000, `retry in ${next - clock.now()} ms`);
-    await clock.advance(9 * MIN);
-    assert.equal(calls.length, n);
+  it('waits as long as Retry-After asks, up to the backoff cap', async () => {
+    for (const [asked, expected] of [[120, 120_000], [600, 5 * MIN], [99_999_999_999, 5 * MIN]]) {
+      const { clock, refresher, add, store, state, calls } = setup();
+      await add('s1', HOUR);
+      state.behaviour = async () => {
+        throw new SessionKeeperError(ErrorCode.ServerError, 'HTTP 429', asked);
+      };
+      refresher.start();
+      await clock.advance(48 * MIN);
+      assert.equal(calls.length, 1);
+      const next = store.find('s1')!.session.refresh.nextRefreshAt!;
+      assert.ok(next - clock.now() >= expected - 10_000 && next - clock.now() <= expected, `Retry-After ${asked}: retry in ${next - clock.now()} ms`);
+      await clock.advance(expected - 20_000);
+      assert.equal(calls.length, 1, `no attempt before Retry-After ${asked} has passed`);
+      refresher.dispose();
+    }
   });
 
   it('ends only the session whose grant is gone, and says so once per account', async () => {

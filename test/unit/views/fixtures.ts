@@ -32,7 +32,7 @@ export function session(over: Partial<SessionInfo> = {}): SessionInfo {
 
 export function account(over: Partial<AccountSummary> = {}): AccountSummary {
   const sessions = over.sessions ?? [session()];
-  return { providerId: 'acme', id: 'alice-sub', label: 'alice', active: true, sessions, health: worstHealth(sessions.map((s) => s.health)), ...over };
+  return { providerId: 'acme', id: 'alice-sub', label: 'alice', active: true, dormant: false, sessions, health: worstHealth(sessions.map((s) => s.health)), ...over };
 }
 
 export function provider(over: Partial<ProviderSummary> = {}): ProviderSummary {

@@ -40,6 +40,7 @@ describe('accounts tree', () => {
       refreshing: ['sync~spin', undefined],
       offline: ['debug-disconnect', 'list.warningForeground'],
       signInNeeded: ['error', 'list.errorForeground'],
+      dormant: ['circle-slash', 'disabledForeground'],
     };
     for (const [state, [icon, color]] of Object.entries(expected)) {
       const tree = build([withHealth({ state: state as HealthState, expiresAt: NOW + 3 * MIN })]);
