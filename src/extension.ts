@@ -71,7 +71,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     }),
     // Desktop VS Code shares secrets between windows and tells each of them about changes.
     context.secrets.onDidChange((e) => {
-      if (e.key.startsWith('sessionKeeper.')) store.load().catch((err) => logger.error(`Reloading sessions failed: ${describeError(err)}`));
+      if (e.key.startsWith('sessionKeeper.')) store.secretChanged(e.key).catch((err) => logger.error(`Reloading sessions failed: ${describeError(err)}`));
     }),
   );
   logger.info(`Session Keeper ${context.extension.packageJSON.version} started`);

@@ -10,6 +10,7 @@ import { authorizationCodeFlow, type BrowserHost } from '../../src/session/autho
 import { systemClock } from '../../src/session/clock';
 import type { ProviderConfig } from '../../src/session/config';
 import { FileCoordinator } from '../../src/session/coordination';
+import { ErrorCode, SessionKeeperError } from '../../src/session/errors';
 import { SessionKeeperEngine } from '../../src/session/engine';
 import { createFetch } from '../../src/session/http';
 import { silentLogger } from '../../src/session/log';
@@ -91,7 +92,9 @@ describe('background refresh against a real OpenID Provider', function () {
       await new Promise((r) => setTimeout(r, 2_500));
       assert.equal(store.accounts().length, 2);
       assert.ok(engine.providers()[0].accounts.every((a) => a.sessions.every((s) => ['offline', 'refreshing', 'signInNeeded'].includes(s.health.state))));
-      assert.deepEqual(await provider.getSessions([]), [], 'no expired token is handed out while offline');
+      // No expired token is handed out while offline, and callers are told so rather than "signed out".
+      await assert.rejects(provider.getSessions([]), (e: unknown) => e instanceof SessionKeeperError && e.code === ErrorCode.Offline && /Acme/.test(e.message));
+      assert.deepEqual((await provider.getSessions(undefined)).map((s) => s.account.label).sort(), ['alice', 'bob'], 'both accounts stay listed');
       await idp.start();
       const before = count(alice.id);
       await waitFor('refresh resumes', () => count(alice.id) > before && store.find(alice.id)!.session.refresh.consecutiveFailures === 0);

@@ -196,4 +196,99 @@ describe('session store', () => {
     await store.removeSession('s1');
     assert.deepEqual(seen, [['corp'], ['corp'], ['corp']]);
   });
+
+  it('never shows a half-loaded store: while a reload reads a slow keychain, every account stays visible', async () => {
+    const { secrets, make } = setup();
+    const writer = make();
+    await writer.load();
+    for (let i = 0; i < 5; i++) await writer.putSession('corp', 'https://idp', { id: `sub-${i}`, label: `user${i}` }, session(`s${i}`));
+    const store = make();
+    await store.load();
+    // Every read now takes 20 ms, as an OS keychain under load can.
+    const get = secrets.get.bind(secrets);
+    secrets.get = async (key: string) => {
+      await new Promise((r) => setTimeout(r, 20));
+      return get(key);
+    };
+    let reloading = true;
+    let samples = 0;
+    const reload = Promise.all([store.load(), store.secretChanged(accountKey('corp', 'sub-2'))]).finally(() => (reloading = false));
+    while (reloading) {
+      assert.equal(store.accounts().length, 5, 'an account disappeared during a reload');
+      assert.ok(store.find('s3'), 'a session disappeared during a reload');
+      samples++;
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    await reload;
+    assert.ok(samples > 20, `sampled ${samples} times`);
+  });
+
+  it('does not reload for a change it wrote itself, and does for another window\'s', async () => {
+    const { secrets, make } = setup();
+    const store = make();
+    await store.load();
+    await store.putSession('corp', 'https://idp', { id: 'a', label: 'alice' }, session('s1'));
+    let reads = 0;
+    const get = secrets.get.bind(secrets);
+    secrets.get = (key: string) => (reads++, get(key));
+    await store.secretChanged(accountKey('corp', 'a'));
+    assert.equal(reads, 1, 'one read to compare, no reload');
+    const other = JSON.parse(secrets.data.get(accountKey('corp', 'a'))!);
+    other.sessions[0].accessToken = 'written-by-another-window';
+    other.generation++;
+    secrets.data.set(accountKey('corp', 'a'), JSON.stringify(other));
+    await store.secretChanged(accountKey('corp', 'a'));
+    assert.equal(store.find('s1')?.session.accessToken, 'written-by-another-window');
+  });
+
+  it('repairs impossible times instead of setting the account aside', async () => {
+    const { secrets, warnings, make } = setup();
+    const store = make();
+    await store.load();
+    await store.putSession('corp', 'https://idp', { id: 'a', label: 'alice' }, session('s1'));
+    const raw = JSON.parse(secrets.data.get(accountKey('corp', 'a'))!);
+    raw.sessions[0].expiresAt = null; // what JSON makes of Infinity or NaN
+    raw.sessions[0].refresh.nextRefreshAt = null;
+    secrets.data.set(accountKey('corp', 'a'), JSON.stringify(raw));
+    const next = make();
+    await next.load();
+    assert.deepEqual(warnings, []);
+    const s = next.find('s1')!.session;
+    assert.equal(s.expiresAt, undefined);
+    assert.equal(s.refresh.nextRefreshAt, undefined);
+    assert.equal(s.accessToken, 'access-token-of-s1');
+  });
+
+  it('binds each account to its issuer and client: the same subject elsewhere is another account', async () => {
+    const { make } = setup();
+    const store = make();
+    await store.load();
+    const corp = { issuer: 'https://idp', clientId: 'vscode' };
+    await store.putSession('corp', corp, { id: 'a', label: 'alice' }, session('s1'));
+    await store.putSession('corp', { issuer: 'https://look-alike', clientId: 'vscode' }, { id: 'a', label: 'alice' }, session('s2'));
+    await store.putSession('corp', { ...corp, clientId: 'other-client' }, { id: 'a', label: 'alice' }, session('s3'));
+    const records = store.accounts('corp');
+    assert.equal(records.length, 3);
+    assert.deepEqual(records.map((r) => [r.issuer, r.clientId, r.sessions.map((s) => s.id)]), [
+      ['https://idp', 'vscode', ['s1']],
+      ['https://look-alike', 'vscode', ['s2']],
+      ['https://idp', 'other-client', ['s3']],
+    ]);
+    const reloaded = make();
+    await reloaded.load();
+    assert.equal(reloaded.find('s1')!.account.issuer, 'https://idp');
+    assert.equal(reloaded.find('s2')!.account.issuer, 'https://look-alike');
+  });
+
+  it('adopts a record written before sessions were bound to a client, keeping its key', async () => {
+    const { secrets, make } = setup();
+    const store = make();
+    await store.load();
+    await store.putSession('corp', 'https://idp', { id: 'a', label: 'alice' }, session('s1'));
+    assert.equal(store.accounts()[0].clientId, undefined);
+    await store.putSession('corp', { issuer: 'https://idp', clientId: 'vscode' }, { id: 'a', label: 'alice' }, session('s2', ['profile']));
+    assert.equal(store.accounts().length, 1);
+    assert.equal(store.accounts()[0].clientId, 'vscode');
+    assert.ok(secrets.data.has(accountKey('corp', 'a')));
+  });
 });
