@@ -12,7 +12,8 @@ import { DEFAULT_USERS, startIdp } from '../test/idp/idp.mjs';
 import { root, writeUserSettings } from '../test/vscode/fixture.mjs';
 
 // Two-minute access tokens: Session Keeper renews at half their life, so about every minute.
-const ACCESS_TOKEN_TTL_S = 120;
+// Three minutes: the status bar counts down in minutes, then seconds, then shows the renewal.
+const ACCESS_TOKEN_TTL_S = 180;
 const PASSWORD = 'demo'; // the demo IdP accepts any password for a known user
 const vsix = join(root, 'dist', 'session-keeper.vsix');
 const demoDir = join(root, '.vscode-test', 'demo');
@@ -213,8 +214,9 @@ Session Keeper demo is running.
      "Session Keeper: Sign In…" from the Command Palette (F1).
   2. In the tab that opens, log in and allow access; the tab then says you can close it.
   3. You are signed in: the Accounts menu (bottom left) lists the account under Demo SSO.
-     Watch the Session Keeper view and the status bar: access tokens live ${ACCESS_TOKEN_TTL_S / 60} minutes,
-     so the session renews about every minute, and this terminal logs each renewal.
+     Watch the Session Keeper view and the status bar: access tokens live ${ACCESS_TOKEN_TTL_S / 60} minutes and are
+     renewed when about 90 seconds are left, so the countdown turns to seconds, then shows "renewing…"
+     and starts again; the tooltip tells when it last renewed.
 
   Identity provider  ${idp.issuer}   (starts empty every run; sign in again after a restart)
   Logs               ${relative(root, paths.serverLog)}; in VS Code, run "Session Keeper: Show Log"

@@ -36,10 +36,10 @@ export class ProviderRegistry implements vscode.Disposable {
         config.id,
         vscode.authentication.registerAuthenticationProvider(config.id, config.label, provider, { supportsMultipleAccounts: true }),
       );
-      this.logger.info(`Registered authentication provider "${config.id}" for ${config.issuer}`);
+      this.logger.info(`Registered ${config.label} (authentication provider "${config.id}") for ${config.issuer}`);
       // Check discovery now, so a wrong issuer is reported when it is configured, not at first sign-in.
       this.engine.client(config.id)?.metadata().then(
-        () => this.logger.debug(`Discovery for "${config.id}" succeeded`),
+        () => this.logger.debug(`Discovery for ${config.label} succeeded`),
         (err) => this.reportProblem(vscode.l10n.t('Identity provider "{0}": {1}', config.id, userMessage(err))),
       );
     }
@@ -78,11 +78,12 @@ export async function signInInteractively(
       (_progress, token) => {
         const controller = new AbortController();
         token.onCancellationRequested(() => controller.abort(new SessionKeeperError(ErrorCode.Cancelled, vscode.l10n.t('Sign-in was cancelled.'))));
-        return authorizationCodeFlow(client, host, logger, { ...request, signal: controller.signal });
+        return authorizationCodeFlow(client, host, logger, { ...request, signal: controller.signal, providerLabel: config.label });
       },
     );
   } catch (err) {
-    logger.error(`Sign-in to "${config.id}" failed: ${describeError(err)}`);
+    if (isCancellation(err)) logger.info(`Sign-in to ${config.label} was cancelled: ${describeError(err)}`);
+    else logger.error(`Sign-in to ${config.label} failed: ${describeError(err)}`);
     if (!isCancellation(err)) {
       const message = userMessage(err);
       const show = vscode.l10n.t('Show Log');

@@ -1,6 +1,6 @@
 // Quick picks for "which provider?" and "which account?", asked only when there is a choice.
 import * as vscode from 'vscode';
-import { describeHealth } from '../session/health';
+import { describeHealth } from '../views/healthText';
 import type { AccountSummary, ProviderSummary } from '../session/model';
 import { escapeIcons } from '../views/statusText';
 import { accountCount, issuerHost } from '../views/treeModel';

@@ -1,5 +1,5 @@
 // The authorization code flow with PKCE and a loopback redirect (RFC 6749 §4.1, RFC 7636, RFC 8252).
-import { ErrorCode, SessionKeeperError } from './errors';
+import { ErrorCode, SessionKeeperError, isCancellation } from './errors';
 import { t } from './l10n';
 import type { Logger } from './log';
 import { CALLBACK_PATH, startLoopbackRedirect } from './loopback';
@@ -21,6 +21,8 @@ export interface AuthorizationCodeRequest {
   readonly prompt?: readonly string[];
   readonly signal: AbortSignal;
   readonly timeoutMs?: number;
+  /** How the browser tab names the identity provider; the issuer URL when absent. */
+  readonly providerLabel?: string;
 }
 
 export async function authorizationCodeFlow(
@@ -45,7 +47,7 @@ export async function authorizationCodeFlow(
     const pending = await client.authorizationRequest({ redirectUri, scopes: request.scopes, extraParameters: request.extraParameters, prompt: request.prompt, signal });
     loopback.expectState(pending.state);
     assertBrowsable(pending.url, client.issuer);
-    logger.info(`Opening the browser to sign in at ${client.issuer} (scopes: ${pending.scopes.join(' ')})`);
+    logger.info(`Opening the browser to sign in to ${request.providerLabel ?? client.issuer} (scopes: ${pending.scopes.join(' ')})`);
     if (!(await host.openBrowser(pending.url))) {
       throw new SessionKeeperError(ErrorCode.Cancelled, t('The browser could not be opened for sign-in.'));
     }
@@ -55,10 +57,10 @@ export async function authorizationCodeFlow(
     if (!tokens.claims) {
       throw new SessionKeeperError(ErrorCode.InvalidIdToken, t('{0} did not return an ID token. Add the "openid" scope.', client.issuer));
     }
-    loopback.finish({ ok: true, message: t('You are signed in to {0}.', client.issuer) });
+    loopback.finish({ ok: true, message: t('You are signed in to {0}.', request.providerLabel ?? client.issuer) });
     return { ...tokens, claims: tokens.claims };
   } catch (err) {
-    loopback.finish({ ok: false, message: err instanceof SessionKeeperError ? err.message : t('Sign-in failed.') });
+    loopback.finish({ ok: false, cancelled: isCancellation(err), message: err instanceof SessionKeeperError ? err.message : t('Sign-in failed.') });
     if (deadline.aborted && !(err instanceof SessionKeeperError && err.code === ErrorCode.SignInTimedOut)) {
       throw new SessionKeeperError(ErrorCode.SignInTimedOut, t('Sign-in did not finish within {0} minutes. Try again.', Math.round(timeoutMs / 60_000)));
     }

@@ -49,6 +49,7 @@ export class SessionKeeperEngine implements SessionKeeperModel, Disposable {
     this.refresher = new Refresher({
       store: deps.store,
       client: (account) => this.boundEntry(account)?.client,
+      describe: (account) => `${account.account.label} at ${this.entries.get(account.providerId)?.config.label ?? account.providerId}`,
       clock: deps.clock,
       logger: deps.logger,
       policy: deps.policy,
@@ -163,6 +164,8 @@ export class SessionKeeperEngine implements SessionKeeperModel, Disposable {
   async switchAccount(providerId: string, accountId: string): Promise<void> {
     const active = { ...this.deps.memento.get<Record<string, string>>(ACTIVE_KEY), [providerId]: accountId };
     await this.deps.memento.update(ACTIVE_KEY, active);
+    const label = this.deps.store.accounts(providerId).find((a) => a.account.id === accountId)?.account.label ?? accountId;
+    this.deps.logger.info(`Switched ${this.entries.get(providerId)?.config.label ?? providerId} to ${label}`);
     this.changed.fire();
   }
 

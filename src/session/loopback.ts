@@ -18,7 +18,7 @@ export interface LoopbackRedirect {
    */
   expectState(state: string): void;
   /** Shows the outcome in the browser tab and closes the server. */
-  finish(outcome: { ok: true; message: string } | { ok: false; message: string }): void;
+  finish(outcome: { ok: true; message: string } | { ok: false; cancelled?: boolean; message: string }): void;
 }
 
 export async function startLoopbackRedirect(signal: AbortSignal): Promise<LoopbackRedirect> {
@@ -93,7 +93,8 @@ export async function startLoopbackRedirect(signal: AbortSignal): Promise<Loopba
     },
     finish(outcome) {
       signal.removeEventListener('abort', onAbort);
-      pending?.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }).end(page(outcome.ok, outcome.message));
+      const title = outcome.ok ? t('Signed in') : 'cancelled' in outcome && outcome.cancelled ? t('Sign-in cancelled') : undefined;
+      pending?.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }).end(page(outcome.ok, outcome.message, title, outcome.ok));
       pending = undefined;
       close();
     },
@@ -113,9 +114,11 @@ function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-function page(ok: boolean, message: string): string {
-  const title = ok ? t('Signed in') : t('Sign-in failed');
+/** The page the browser tab shows. After a successful sign-in it tries to close itself. */
+function page(ok: boolean, message: string, title = ok ? t('Signed in') : t('Sign-in failed'), closeSoon = false): string {
+  // Browsers let a script close only tabs a script opened; where they refuse, the text says what to do.
+  const close = closeSoon ? '<script>setTimeout(function(){window.close()},1500)</script>' : '';
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Session Keeper: ${escapeHtml(title)}</title>
 <style>body{font-family:system-ui,sans-serif;margin:15vh auto;max-width:34em;padding:0 1em;color:#222}h1{font-size:1.4em}</style></head>
-<body><h1 id="outcome" data-ok="${ok}">${escapeHtml(title)}</h1><p>${escapeHtml(message)}</p><p>${escapeHtml(t('You can close this tab and return to VS Code.'))}</p></body></html>`;
+<body><h1 id="outcome" data-ok="${ok}">${escapeHtml(title)}</h1><p>${escapeHtml(message)}</p><p>${escapeHtml(t('You can close this tab and return to VS Code.'))}</p>${close}</body></html>`;
 }

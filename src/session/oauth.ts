@@ -237,6 +237,10 @@ export class OAuthClient {
     const issuer = this.issuer;
     if (err instanceof oauth.ResponseBodyError) return this.oauthError(err.error, err.error_description);
     if (err instanceof oauth.AuthorizationResponseError) {
+      // RFC 6749 §4.1.2.1: access_denied is what issuers answer when the user cancels there.
+      if (err.error === 'access_denied') {
+        return new SessionKeeperError(ErrorCode.Cancelled, t('Sign-in was cancelled at the identity provider.'));
+      }
       const description = describeIssuerText(err.error_description);
       return new SessionKeeperError(
         ErrorCode.AuthorizationDenied,

@@ -140,7 +140,7 @@ export class SessionKeeperProvider implements Disposable {
       refresh: freshRefreshState(tokens.refreshToken !== undefined),
     };
     await deps.store.putSession(config.id, { issuer: config.issuer, clientId: config.clientId }, account, session);
-    deps.logger.info(`Signed in ${account.label} to ${config.id} (scopes: ${session.scopes.join(' ')})`);
+    deps.logger.info(`Signed in ${account.label} to ${config.label} (scopes: ${session.scopes.join(' ')})`);
     return toAuthSession(account, session);
   }
 
@@ -148,7 +148,7 @@ export class SessionKeeperProvider implements Disposable {
     const found = this.deps.store.find(sessionId);
     if (!found || found.account.providerId !== this.config.id || !isBoundTo(found.account, this.config)) return;
     await this.deps.store.removeSession(sessionId);
-    this.deps.logger.info(`Signed out ${found.account.account.label} from ${this.config.id}`);
+    this.deps.logger.info(`Signed out ${found.account.account.label} from ${this.config.label}`);
     // Sign-out is local first; revocation (RFC 7009) follows and may fail without undoing it.
     void this.revoke(found.account, found.session);
   }
@@ -174,10 +174,10 @@ export class SessionKeeperProvider implements Disposable {
     for (const [token, hint] of tokens) {
       try {
         const done = await this.deps.client.revoke(token, hint);
-        this.deps.logger.info(done ? `Revoked the ${hint.replace('_', ' ')} of ${account.account.label} at ${this.config.issuer}` : `${this.config.issuer} has no revocation endpoint; the sign-out is local`);
+        this.deps.logger.info(done ? `Revoked the ${hint.replace('_', ' ')} of ${account.account.label} at ${this.config.label}` : `${this.config.label} has no revocation endpoint; the sign-out is local`);
         if (!done) return;
       } catch (err) {
-        this.deps.logger.warn(`Revocation at ${this.config.issuer} failed (${describeError(err)}); the sign-out in VS Code stands`);
+        this.deps.logger.warn(`Revocation at ${this.config.label} failed (${describeError(err)}); the sign-out in VS Code stands`);
       }
     }
   }

@@ -91,6 +91,8 @@ export interface RefresherDeps {
   readonly logger: Logger;
   readonly policy: RefreshPolicy;
   readonly coordinator?: Coordinator;
+  /** How the log names an account, e.g. "alice at Corp SSO". */
+  describe?(account: StoredAccount): string;
   /** Called once per account when its grant is gone for good. */
   onSignInNeeded?(account: StoredAccount, message: string): void;
   /** Called once when this window cannot see another window's newer tokens. */
@@ -295,7 +297,8 @@ export class Refresher implements Disposable {
           if (!this.unreachable.has(s.id)) continue;
           this.unreachable.delete(s.id);
           this.holdUntil.delete(s.id);
-          this.deps.logger.info(`${client.issuer} answers again; renewing the session of ${account.account.label} now`);
+          const label = this.deps.describe?.(account) ?? account.account.label;
+          this.deps.logger.info(`${client.issuer} answers again; renewing the session of ${label} now`);
           void this.refresh(s.id).catch(() => undefined);
         }
       }
@@ -359,7 +362,7 @@ export class Refresher implements Disposable {
     const client = this.deps.client(found.account);
     if (!client) return found.session;
     const { key } = found;
-    const label = `${found.account.account.label} (${found.account.providerId})`;
+    const label = this.deps.describe?.(found.account) ?? `${found.account.account.label} (${found.account.providerId})`;
     const work = async (): Promise<StoredSession | undefined> => {
       // Another window may have renewed this session since this window last looked.
       await store.syncWithOtherWindows();

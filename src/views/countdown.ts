@@ -1,22 +1,18 @@
 // When does a countdown's text change next? Views ask this so that they set one timer for the
 // next visible change instead of re-rendering every second. No vscode import: unit-tested in Node.
 import type { Health } from '../session/health';
-
-/** Whole seconds left, rounded as formatDuration rounds them. */
-export function wholeSeconds(ms: number): number {
-  return Math.max(0, Math.round(ms / 1000));
-}
+import { RENEWING_SHOWN_MS, wholeSeconds } from './healthText';
 
 /**
  * The first millisecond after `now` at which a countdown to `target` reads differently: whole
- * minutes from one minute up, whole seconds below, and the target itself (where the state behind
+ * minutes from two minutes up, whole seconds below, and the target itself (where the state behind
  * the countdown changes). Undefined once the target has passed.
  */
 export function nextCountdownChange(target: number, now: number): number | undefined {
   if (target <= now) return undefined;
   const s = wholeSeconds(target - now);
   // The text holds while the rounded seconds stay at or above this floor.
-  const floor = s >= 60 ? s - (s % 60) : s;
+  const floor = s >= 120 ? s - (s % 60) : s;
   if (floor === 0) return target;
   // Math.round(x) drops below `floor` once x < floor - 0.5, i.e. remaining < floor * 1000 - 500.
   return Math.min(target, Math.floor(target - floor * 1000 + 500) + 1);
@@ -28,13 +24,23 @@ export function nextHealthTextChange(h: Health, now: number): number | undefined
     case 'offline':
       return h.nextRefreshAt === undefined ? undefined : nextCountdownChange(h.nextRefreshAt, now);
     case 'healthy':
-    case 'expiring':
-      return h.expiresAt === undefined ? undefined : nextCountdownChange(h.expiresAt, now);
+    case 'expiring': {
+      const renewingEnds = h.lastRefreshAt !== undefined && h.lastRefreshAt + RENEWING_SHOWN_MS > now ? h.lastRefreshAt + RENEWING_SHOWN_MS : undefined;
+      return earliest([renewingEnds, h.expiresAt === undefined ? undefined : nextCountdownChange(h.expiresAt, now)]);
+    }
     case 'refreshing':
     case 'signInNeeded':
     case 'dormant':
       return undefined;
   }
+}
+
+/** The next instant an "N s ago" / "N min ago" text for an event at `since` reads differently. */
+export function nextElapsedChange(since: number, now: number): number | undefined {
+  const s = wholeSeconds(now - since);
+  if (s < 120) return since + s * 1000 + 500;
+  const m = Math.floor(s / 60);
+  return m < 60 ? since + (m + 1) * 60_000 - 500 : undefined;
 }
 
 /** The earliest of several instants, ignoring the ones that never come. */

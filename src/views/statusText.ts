@@ -1,9 +1,9 @@
 // The status bar item as plain data: the primary provider's active account and its health, in
 // short text, full words for screen readers, and a tooltip. No vscode import: unit-tested in Node.
-import { describeHealth } from '../session/health';
+import { describeHealth, formatElapsed, showsRenewing, wholeSeconds } from './healthText';
 import { t } from '../session/l10n';
 import type { AccountSummary, ProviderSummary } from '../session/model';
-import { nextHealthTextChange, wholeSeconds } from './countdown';
+import { earliest, nextElapsedChange, nextHealthTextChange } from './countdown';
 import type { Tooltip, TooltipField } from './treeModel';
 
 export type StatusBackground = 'warning' | 'error';
@@ -29,10 +29,10 @@ export interface StatusInput {
 
 const hidden: StatusView = { visible: false, text: '', accessibilityLabel: '' };
 
-/** "42m", "1h 5m", "30s": same rounding as formatDuration, so both change at the same instants. */
+/** "42m", "1h 5m", "90s": same rounding and units as formatDuration, so both change at the same instants. */
 export function formatShortDuration(ms: number): string {
   const s = wholeSeconds(ms);
-  if (s < 60) return t('{0}s', s);
+  if (s < 120) return t('{0}s', s);
   const m = Math.floor(s / 60);
   if (m < 60) return t('{0}m', m);
   const h = Math.floor(m / 60);
@@ -42,7 +42,7 @@ export function formatShortDuration(ms: number): string {
 /** "42 minutes", "1 hour and 5 minutes", "1 second": for screen readers. */
 export function formatLongDuration(ms: number): string {
   const s = wholeSeconds(ms);
-  if (s < 60) return s === 1 ? t('1 second') : t('{0} seconds', s);
+  if (s < 120) return s === 1 ? t('1 second') : t('{0} seconds', s);
   const m = Math.floor(s / 60);
   const minutes = (n: number) => (n === 1 ? t('1 minute') : t('{0} minutes', n));
   if (m < 60) return minutes(m);
@@ -82,7 +82,7 @@ export function statusView({ enabled, provider, now, formatTime }: StatusInput):
   let text: string;
   let background: StatusBackground | undefined;
   let accessibilityLabel: string;
-  switch (h.state) {
+  switch (showsRenewing(h, now) ? 'refreshing' : h.state) {
     case 'healthy':
       text = remaining === undefined ? `$(account) ${name}` : `$(account) ${name} · ${formatShortDuration(remaining)}`;
       accessibilityLabel = signedIn(remaining === undefined ? undefined : t('session expires in {0}', formatLongDuration(remaining)));
@@ -93,7 +93,7 @@ export function statusView({ enabled, provider, now, formatTime }: StatusInput):
       accessibilityLabel = signedIn(t('session expires in {0} and cannot be renewed', formatLongDuration(remaining ?? 0)));
       break;
     case 'refreshing':
-      text = `$(sync~spin) ${name}`;
+      text = `$(sync~spin) ${name} · ${t('renewing…')}`;
       accessibilityLabel = signedIn(t('renewing the session'));
       break;
     case 'offline':
@@ -115,14 +115,18 @@ export function statusView({ enabled, provider, now, formatTime }: StatusInput):
   }
 
   const others = provider.accounts.length - 1;
+  const renewed = h.lastRefreshAt !== undefined && h.lastRefreshAt <= now ? formatElapsed(now - h.lastRefreshAt) : undefined;
   const fields: TooltipField[] = [
     { label: t('Account'), value: account.label },
     { label: t('Status'), value: describeHealth(h, now) },
     ...(h.expiresAt !== undefined ? [{ label: t('Expires'), value: time(h.expiresAt) }] : []),
+    ...(h.lastRefreshAt !== undefined ? [{ label: t('Renewed'), value: renewed ?? time(h.lastRefreshAt) }] : []),
     ...(h.lastError ? [{ label: t('Last error'), value: h.lastError }] : []),
     ...(others > 0 ? [{ label: t('Other accounts'), value: String(others) }] : []),
   ];
-  return { visible: true, text, background, accessibilityLabel, tooltip: { title: provider.label, fields }, nextChangeAt: nextHealthTextChange(h, now) };
+  // "renewed 12 s ago" in the tooltip ticks too, but only while it reads in seconds or minutes.
+  const nextChangeAt = earliest([nextHealthTextChange(h, now), renewed === undefined ? undefined : nextElapsedChange(h.lastRefreshAt!, now)]);
+  return { visible: true, text, background, accessibilityLabel, tooltip: { title: provider.label, fields }, nextChangeAt };
 }
 
 export type StatusMenuAction =

@@ -1,6 +1,7 @@
 // The Accounts tree as plain data: provider → account → session → details, built from the
 // engine's model and the clock. No vscode import, so every row can be checked in plain Node.
-import { describeHealth, type Health, type HealthState } from '../session/health';
+import type { Health, HealthState } from '../session/health';
+import { describeHealth } from './healthText';
 import { t } from '../session/l10n';
 import { worstHealth, type AccountSummary, type ProviderSummary, type SessionInfo } from '../session/model';
 import { earliest, nextHealthTextChange } from './countdown';
@@ -71,6 +72,8 @@ export const healthIcons: Readonly<Record<HealthState, NodeIcon>> = {
 };
 
 const notSignedInIcon: NodeIcon = { id: 'sign-in' };
+/** The active account, when all is well: a filled check beside the others' plain one. */
+const activeIcon: NodeIcon = { id: 'pass-filled', color: 'testing.iconPassed' };
 
 export function nodeId(providerId: string, accountId?: string, sessionId?: string): string {
   return [providerId, accountId, sessionId].filter((p) => p !== undefined).map((p) => encodeURIComponent(p!)).join('/');
@@ -102,6 +105,8 @@ interface Detail {
 
 // Absolute times only: detail rows never need a countdown tick.
 const details: readonly Detail[] = [
+  // The row's label leaves out scopes every session has; this row lists them all.
+  { key: 'scopes', icon: 'key', label: () => t('Scopes'), value: (s) => s.scopes.join(' ') || t('(no scopes)') },
   { key: 'expires', icon: 'watch', label: () => t('Expires'), value: (s, time) => (s.expiresAt === undefined ? t('no expiry') : time(s.expiresAt)) },
   { key: 'lastRefresh', icon: 'history', label: () => t('Last refresh'), value: (s, time) => (s.refresh.lastRefreshAt === undefined ? t('never') : time(s.refresh.lastRefreshAt)) },
   { key: 'nextRefresh', icon: 'clock', label: () => t('Next refresh'), value: (s, time) => (s.refresh.nextRefreshAt === undefined ? undefined : time(s.refresh.nextRefreshAt)) },
@@ -187,6 +192,9 @@ export function buildTree(providers: readonly ProviderSummary[], now: number, op
   const accountNode = (p: ProviderSummary, a: AccountSummary, parent: string): string => {
     const id = nodeId(p.id, a.id);
     const status = describeHealth(a.health, now);
+    const scopes = [...new Set(a.sessions.flatMap((s) => s.scopes))].join(' ');
+    const expiries = a.sessions.flatMap((s) => (s.expiresAt === undefined ? [] : [s.expiresAt]));
+    const renewals = a.sessions.flatMap((s) => (s.refresh.lastRefreshAt === undefined ? [] : [s.refresh.lastRefreshAt]));
     return add({
       id,
       parent,
@@ -197,7 +205,7 @@ export function buildTree(providers: readonly ProviderSummary[], now: number, op
       accountId: a.id,
       label: a.label,
       description: a.active ? t('active · {0}', status) : status,
-      icon: healthIcons[a.health.state],
+      icon: a.active && a.health.state === 'healthy' ? activeIcon : healthIcons[a.health.state],
       contextValue: a.active ? 'account.active' : 'account',
       accessibilityLabel: a.active ? t('{0}, active account, {1}', a.label, status) : t('{0}, {1}', a.label, status),
       tooltip: {
@@ -208,6 +216,9 @@ export function buildTree(providers: readonly ProviderSummary[], now: number, op
           { label: t('Issuer'), value: p.issuer },
           { label: t('Subject'), value: a.id },
           { label: t('Active'), value: a.active ? t('yes') : t('no') },
+          { label: t('Scopes'), value: scopes || t('(no scopes)') },
+          ...(expiries.length ? [{ label: t('Expires'), value: time(Math.min(...expiries)) }] : []),
+          { label: t('Last refresh'), value: renewals.length ? time(Math.max(...renewals)) : t('never') },
           { label: t('Sessions'), value: String(a.sessions.length) },
         ],
       },

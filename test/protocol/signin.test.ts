@@ -19,14 +19,14 @@ interface Browser extends BrowserHost {
 }
 
 /** A browser that logs in as `login` and lets a test tamper with what passes through it. */
-function browser(idp: Idp, opts: { login?: string; editAuthorizationUrl?: (u: URL) => void; editRedirect?: (u: URL) => void } = {}): Browser {
+function browser(idp: Idp, opts: { login?: string; consent?: boolean; editAuthorizationUrl?: (u: URL) => void; editRedirect?: (u: URL) => void } = {}): Browser {
   const b: Browser = {
     page: undefined,
     externalUri: async (u) => u,
     openBrowser: async (url) => {
       const authUrl = new URL(url);
       opts.editAuthorizationUrl?.(authUrl);
-      const redirect = new URL(await idp.login(authUrl.href, { login: opts.login ?? 'alice' }));
+      const redirect = new URL(await idp.login(authUrl.href, { login: opts.login ?? 'alice', consent: opts.consent }));
       opts.editRedirect?.(redirect);
       b.page = fetch(redirect).then((r) => r.text());
       return true;
@@ -229,13 +229,26 @@ describe('sign-in against a real OpenID Provider', function () {
     assertNothingStored(ctx);
   });
 
-  it('reports an issuer that refuses the authorization request', async () => {
-    const host = browser(idp, { editAuthorizationUrl: (u) => u.searchParams.set('scope', 'openid unknown_scope_xyz') });
+  it('treats a cancel on the issuer\'s consent page as a quiet cancellation, and stores nothing', async () => {
+    const host = browser(idp, { consent: false });
     const ctx = setup(idp, { browser: host });
-    const err = await ctx.provider.createSession([]).then(() => undefined, (e: unknown) => e);
-    // oidc-provider ignores unknown scopes; whichever way it goes, nothing half-done is kept.
-    if (err) assert.ok(err instanceof SessionKeeperError);
-    else assert.equal(ctx.store.accounts().length, 1);
+    await rejectsWith(ctx.provider.createSession([]), ErrorCode.Cancelled, /cancelled/);
+    assert.match(await host.page!, /cancelled/);
+    assertNothingStored(ctx);
+  });
+
+  it('reports an issuer that refuses the authorization request, with its reason cleaned, and stores nothing', async () => {
+    const host = browser(idp, {
+      editRedirect: (u) => {
+        u.searchParams.delete('code');
+        u.searchParams.set('error', 'invalid_scope');
+        u.searchParams.set('error_description', 'scope \u001b[31mnot allowed\u001b[0m\r\nfor this client');
+      },
+    });
+    const ctx = setup(idp, { browser: host });
+    const err = await rejectsWith(ctx.provider.createSession([]), ErrorCode.AuthorizationDenied, /did not authorize the sign-in \(invalid_scope: scope not allowed for this client\)/);
+    assert.doesNotMatch(err.message, /[\u0000-\u001f]/);
+    assertNothingStored(ctx);
   });
 
   it('times out a sign-in nobody finishes, and closes the loopback server', async () => {

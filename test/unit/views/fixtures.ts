@@ -40,8 +40,8 @@ export function provider(over: Partial<ProviderSummary> = {}): ProviderSummary {
 }
 
 /** One account whose only session has the given health. */
-export function withHealth(health: Health, over: Partial<SessionInfo> = {}): ProviderSummary {
-  return provider({ accounts: [account({ sessions: [session({ health, expiresAt: health.expiresAt, ...over })] })] });
+export function withHealth(health: Health, over: Partial<SessionInfo> = {}, accountOver: Partial<AccountSummary> = {}): ProviderSummary {
+  return provider({ accounts: [account({ sessions: [session({ health, expiresAt: health.expiresAt, ...over })], ...accountOver })] });
 }
 
 export class FakeModel implements SessionKeeperModel {

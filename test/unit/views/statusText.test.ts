@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import type { Health } from '../../../src/session/health';
 import type { ProviderSummary } from '../../../src/session/model';
 import { formatLongDuration, formatShortDuration, statusMenu, statusView, type StatusView } from '../../../src/views/statusText';
+import { nextHealthTextChange } from '../../../src/views/countdown';
 import { EXPIRES, MIN, NOW, account, formatTime, provider, session, withHealth } from './fixtures';
 
 const S = 1000;
@@ -33,7 +34,7 @@ describe('status bar', () => {
 
   it('while refreshing, the icon spins', () => {
     assert.deepEqual(seen(view(withHealth({ state: 'refreshing', expiresAt: EXPIRES }))), {
-      text: '$(sync~spin) alice',
+      text: '$(sync~spin) alice · renewing…',
       background: undefined,
       label: 'Session Keeper: signed in to Acme SSO as alice, renewing the session',
     });
@@ -82,7 +83,7 @@ describe('status bar', () => {
 
   it('follows the active account, not the first one', () => {
     const bob = account({ id: 'bob-sub', label: 'bob', active: true, sessions: [session({ id: 'b1', health: { state: 'refreshing' } })] });
-    assert.equal(view(provider({ accounts: [account({ active: false }), bob] })).text, '$(sync~spin) bob');
+    assert.equal(view(provider({ accounts: [account({ active: false }), bob] })).text, '$(sync~spin) bob · renewing…');
   });
 
   it('shows a long session in hours and minutes', () => {
@@ -121,7 +122,9 @@ describe('status bar', () => {
   it('short and long durations agree with each other', () => {
     assert.deepEqual([formatShortDuration(30 * S), formatLongDuration(30 * S)], ['30s', '30 seconds']);
     assert.deepEqual([formatShortDuration(1 * S), formatLongDuration(1 * S)], ['1s', '1 second']);
-    assert.deepEqual([formatShortDuration(MIN), formatLongDuration(MIN)], ['1m', '1 minute']);
+    assert.deepEqual([formatShortDuration(MIN), formatLongDuration(MIN)], ['60s', '60 seconds']);
+    assert.deepEqual([formatShortDuration(119 * S), formatLongDuration(119 * S)], ['119s', '119 seconds']);
+    assert.deepEqual([formatShortDuration(2 * MIN), formatLongDuration(2 * MIN)], ['2m', '2 minutes']);
     assert.deepEqual([formatShortDuration(120 * MIN), formatLongDuration(120 * MIN)], ['2h', '2 hours']);
     assert.deepEqual([formatShortDuration(61 * MIN), formatLongDuration(61 * MIN)], ['1h 1m', '1 hour and 1 minute']);
   });
@@ -152,5 +155,26 @@ describe('status bar menu', () => {
   it('without an account it offers to sign in, without a provider to add one', () => {
     assert.deepEqual(labels(provider({ accounts: [] })), ['$(sign-in) Sign In to Acme SSO…', '$(list-tree) Open Accounts View']);
     assert.deepEqual(labels(undefined), ['$(add) Add Identity Provider…', '$(list-tree) Open Accounts View']);
+  });
+});
+
+describe('status bar: watching a renewal', () => {
+  it('says "renewing…" for a moment after a renewal, so it can be seen, then counts down again', () => {
+    const h: Health = { state: 'healthy', expiresAt: NOW + 10 * MIN + 20 * S, lastRefreshAt: NOW - 500 };
+    const during = view(withHealth(h));
+    assert.equal(during.text, '$(sync~spin) alice · renewing…');
+    assert.equal(during.nextChangeAt, NOW + 1_000);
+    const after = statusView({ enabled: true, provider: provider({ accounts: [account({ sessions: [session({ health: h })], health: h })] }), now: NOW + 1_000 });
+    assert.equal(after.text, '$(account) alice · 10m');
+  });
+
+  it('tells in the tooltip how long ago the session was renewed, and keeps that current', () => {
+    const h: Health = { state: 'healthy', expiresAt: NOW + 40 * MIN, lastRefreshAt: NOW - 12 * S };
+    const v = view(withHealth(h));
+    assert.deepEqual(v.tooltip!.fields.find((f) => f.label === 'Renewed'), { label: 'Renewed', value: '12 s ago' });
+    assert.equal(v.nextChangeAt, NOW + 500, 'the tooltip changes at the next second');
+    const old = view(withHealth({ ...h, lastRefreshAt: NOW - 3 * 3_600_000 }));
+    assert.notEqual(old.tooltip!.fields.find((f) => f.label === 'Renewed')!.value, undefined);
+    assert.equal(old.nextChangeAt, nextHealthTextChange({ ...h, lastRefreshAt: NOW - 3 * 3_600_000 }, NOW), 'an old renewal does not tick');
   });
 });

@@ -28,7 +28,7 @@ describe('accounts tree', () => {
     assert.deepEqual(node(tree, acme).children, [alice]);
     assert.deepEqual(node(tree, alice).children, [aliceSession]);
     const details = node(tree, aliceSession).children.map((id) => node(tree, id));
-    assert.deepEqual(details.map((d) => d.label), ['Expires', 'Last refresh', 'Refreshes', 'Auto-refresh']);
+    assert.deepEqual(details.map((d) => d.label), ['Scopes', 'Expires', 'Last refresh', 'Refreshes', 'Auto-refresh']);
     assert.ok(details.every((d) => d.kind === 'detail' && d.contextValue === 'detail' && d.children.length === 0));
     assert.deepEqual(build().roots, tree.roots, 'same ids from a rebuilt snapshot');
   });
@@ -43,12 +43,32 @@ describe('accounts tree', () => {
       dormant: ['circle-slash', 'disabledForeground'],
     };
     for (const [state, [icon, color]] of Object.entries(expected)) {
-      const tree = build([withHealth({ state: state as HealthState, expiresAt: NOW + 3 * MIN })]);
+      const tree = build([withHealth({ state: state as HealthState, expiresAt: NOW + 3 * MIN }, {}, { active: false })]);
       for (const id of [aliceSession, alice]) {
         assert.equal(node(tree, id).icon.id, icon, `${state} icon on ${id}`);
         assert.equal(node(tree, id).icon.color, color, `${state} colour on ${id}`);
       }
     }
+  });
+
+  it('marks the active account with its own icon while all is well, and with its health otherwise', () => {
+    const bob = account({ id: 'bob-sub', label: 'bob', active: false });
+    const tree = build([provider({ accounts: [account(), bob] })]);
+    assert.deepEqual(node(tree, alice).icon, { id: 'pass-filled', color: 'testing.iconPassed' });
+    assert.deepEqual(node(tree, nodeId('acme', 'bob-sub')).icon, { id: 'pass', color: 'testing.iconPassed' });
+    const offline = build([withHealth({ state: 'offline', nextRefreshAt: NOW + 30 * S })]);
+    assert.equal(node(offline, alice).icon.id, 'debug-disconnect');
+  });
+
+  it('lists scopes, expiry and the last refresh in the account tooltip, and every scope in the session details', () => {
+    const s = session({ scopes: ['openid', 'offline_access', 'profile'], refresh: refreshState({ lastRefreshAt: NOW - 5 * MIN }) });
+    const tree = build([provider({ accounts: [account({ sessions: [s] })] })]);
+    const fields = Object.fromEntries(node(tree, alice).tooltip!.fields.map((f) => [f.label, f.value]));
+    assert.equal(fields.Scopes, 'openid offline_access profile');
+    assert.equal(fields.Expires, formatTime(EXPIRES));
+    assert.equal(fields['Last refresh'], formatTime(NOW - 5 * MIN));
+    assert.equal(node(tree, aliceSession).label, 'profile');
+    assert.equal(node(tree, `${aliceSession}/scopes`).description, 'openid offline_access profile');
   });
 
   it('describes each session by its health, and marks the active account "active"', () => {
@@ -109,6 +129,7 @@ describe('accounts tree', () => {
     const tree = build([provider({ accounts: [account({ sessions: [s] })] })]);
     const rows = node(tree, aliceSession).children.map((id) => [node(tree, id).label, node(tree, id).description]);
     assert.deepEqual(rows, [
+      ['Scopes', 'openid profile'],
       ['Expires', formatTime(EXPIRES)],
       ['Last refresh', formatTime(NOW - 5 * MIN)],
       ['Next refresh', formatTime(NOW + 37 * MIN)],
@@ -192,8 +213,8 @@ describe('accounts tree: live countdown', () => {
     assert.deepEqual(diffTree(before, after), { structural: false, changed: [alice, nodeId('acme', 'bob-sub')] });
   });
 
-  it('as a session nears expiry, one timer refreshes its rows at each minute boundary, then every second', () => {
-    const model = new FakeModel([withHealth({ state: 'healthy', expiresAt: NOW + 2 * MIN + 30 * S })]);
+  it('as a session nears expiry, one timer refreshes its rows at each minute boundary, then every second below two minutes', () => {
+    const model = new FakeModel([withHealth({ state: 'healthy', expiresAt: NOW + 3 * MIN + 30 * S })]);
     const clock = FakeTimers.createClock(NOW);
     let previous: TreeSnapshot | undefined;
     const refreshed: Array<[number, string[]]> = [];
@@ -211,9 +232,10 @@ describe('accounts tree: live countdown', () => {
       [30 * S + 501, [alice, aliceSession]],
       [90 * S + 501, [alice, aliceSession]],
     ]);
+    assert.equal(node(previous!, aliceSession).description, 'expires in 119 s');
     assert.equal(clock.countTimers(), 1);
     clock.tick(10 * S);
-    assert.equal(refreshed.length, 12, 'every second below one minute');
-    assert.equal(node(previous!, aliceSession).description, 'expires in 49 s');
+    assert.equal(refreshed.length, 12, 'every second below two minutes');
+    assert.equal(node(previous!, aliceSession).description, 'expires in 109 s');
   });
 });

@@ -1,0 +1,56 @@
+// The words for a session's health, for rows, the status bar and quick picks. No vscode import.
+import type { Health } from '../session/health';
+import { t } from '../session/l10n';
+
+/** Whole seconds, rounded as every duration text rounds them. */
+export function wholeSeconds(ms: number): number {
+  return Math.max(0, Math.round(ms / 1000));
+}
+
+/** A renewal takes milliseconds; "renewing…" stays up this long so that a person can see it happen. */
+export const RENEWING_SHOWN_MS = 1_500;
+
+/** Whether the views say "renewing…": while a renewal runs, and for a moment after it succeeded. */
+export function showsRenewing(h: Health, now: number): boolean {
+  if (h.state === 'refreshing') return true;
+  return h.state === 'healthy' && h.lastRefreshAt !== undefined && now >= h.lastRefreshAt && now - h.lastRefreshAt < RENEWING_SHOWN_MS;
+}
+
+/** "42 min", "90 s", "3 h 5 min": seconds under two minutes, so a short-lived token visibly counts down. */
+export function formatDuration(ms: number): string {
+  const s = wholeSeconds(ms);
+  if (s < 120) return t('{0} s', s);
+  const m = Math.floor(s / 60);
+  if (m < 60) return t('{0} min', m);
+  const h = Math.floor(m / 60);
+  const rest = m % 60;
+  return rest ? t('{0} h {1} min', h, rest) : t('{0} h', h);
+}
+
+/** "12 s ago", "5 min ago"; an hour or more shows as undefined (the caller shows the time instead). */
+export function formatElapsed(ms: number): string | undefined {
+  const s = wholeSeconds(ms);
+  if (s < 120) return t('{0} s ago', s);
+  const m = Math.floor(s / 60);
+  return m < 60 ? t('{0} min ago', m) : undefined;
+}
+
+/** The one-line description the views show for a session. */
+export function describeHealth(h: Health, now: number): string {
+  if (showsRenewing(h, now)) return t('renewing…');
+  switch (h.state) {
+    case 'signInNeeded':
+      return t('sign-in needed');
+    case 'dormant':
+      return t('not in use: the settings name another issuer or client');
+    case 'refreshing':
+      return t('renewing…');
+    case 'offline':
+      return h.nextRefreshAt !== undefined && h.nextRefreshAt > now
+        ? t('offline, retry in {0}', formatDuration(h.nextRefreshAt - now))
+        : t('offline, retrying');
+    case 'expiring':
+    case 'healthy':
+      return h.expiresAt === undefined ? t('no expiry') : t('expires in {0}', formatDuration(h.expiresAt - now));
+  }
+}
