@@ -16,6 +16,7 @@ describe('Accounts view, status bar and commands in a real VS Code window', func
   let env;
   let page;
   let shots = 0;
+  let failed = false;
 
   const shot = async (name) => {
     mkdirSync(shotsDir, { recursive: true });
@@ -72,18 +73,23 @@ describe('Accounts view, status bar and commands in a real VS Code window', func
   before(async () => {
     rmSync(shotsDir, { recursive: true, force: true });
     // Tokens that live 30 s, so renewals happen while a person watches.
+    failed = true; // until the workbench is up
     env = await startEnvironment({ idpOptions: { accessTokenTtl: 30 } });
     page = env.workbench;
     await page.goto(env.workbenchUrl());
     await page.locator('li.action-item[aria-label^="Accounts"]').waitFor({ state: 'visible', timeout: 120_000 });
+    failed = false;
   });
 
   afterEach(async function () {
-    if (this.currentTest?.state === 'failed' && page) await shot(`failed-${this.currentTest.title.slice(0, 40)}`).catch(() => undefined);
+    if (this.currentTest?.state !== 'failed') return;
+    failed = true;
+    if (page) await shot(`failed-${this.currentTest.title.slice(0, 40)}`).catch(() => undefined);
   });
 
+  // The temp dir goes either way; a failed run's logs stay in .test-artifacts/e2e/logs.
   after(async () => {
-    await env?.close();
+    await env?.finish({ failed, artifacts: shotsDir });
   });
 
   it('invites the user to sign in, in the status bar and the Accounts view', async () => {

@@ -2,8 +2,6 @@
 // tokens (oidc-provider's default for public clients: reuse revokes the whole grant).
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_USERS, startIdp, type Idp } from '../idp/idp.mjs';
 import { authorizationCodeFlow, type BrowserHost } from '../../src/session/authorizationCode';
@@ -17,6 +15,7 @@ import { silentLogger } from '../../src/session/log';
 import { defaultPolicy } from '../../src/session/refresher';
 import { SessionStore, type StoredAccount } from '../../src/session/store';
 import { FileMemento, FileSecrets } from '../support/fileSecrets';
+import { makeTempDir, removeTempDir } from '../support/tempDirs.mjs';
 import { MemoryMemento, MemorySecrets } from '../support/fakes';
 
 const config = (idp: Idp): ProviderConfig => ({
@@ -116,7 +115,7 @@ describe('background refresh against a real OpenID Provider', function () {
 
   describe('many windows, one refresh', () => {
     const runWindows = async (locking: boolean, windows: number, durationMs: number) => {
-      const dir = mkdtempSync(join(tmpdir(), 'sk-windows-'));
+      const dir = makeTempDir('sk-windows-');
       try {
         // Sign in three accounts through one "window", into the shared store.
         const coordinator = new FileCoordinator(join(dir, 'coordination'));
@@ -146,7 +145,7 @@ describe('background refresh against a real OpenID Provider', function () {
         });
         return { stats: idp.stats(), windows: windowsOut };
       } finally {
-        rmSync(dir, { recursive: true, force: true });
+        removeTempDir(dir);
       }
     };
 

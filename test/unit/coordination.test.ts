@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, utimesSync, writeFileSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { utimesSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { FileCoordinator, STALE_LOCK_MS } from '../../src/session/coordination';
 import { ErrorCode, SessionKeeperError } from '../../src/session/errors';
@@ -10,6 +9,7 @@ import { Refresher, defaultPolicy } from '../../src/session/refresher';
 import { SessionStore, freshRefreshState, type StoredSession } from '../../src/session/store';
 import { FakeClock } from '../support/fakeClock';
 import { MemoryMemento, MemorySecrets } from '../support/fakes';
+import { makeTempDir, removeTempDir } from '../support/tempDirs.mjs';
 
 function session(id: string, expiresAt: number): StoredSession {
   return { id, scopes: ['openid'], accessToken: `at-${id}`, tokenType: 'Bearer', refreshToken: `rt-${id}`, expiresAt, createdAt: expiresAt - 3_600_000, refresh: freshRefreshState(true) };
@@ -18,9 +18,9 @@ function session(id: string, expiresAt: number): StoredSession {
 describe('coordination between windows', () => {
   let dir: string;
   beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'sk-coord-'));
+    dir = makeTempDir('sk-coord-');
   });
-  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  afterEach(() => removeTempDir(dir));
 
   it('lets one window at a time hold a lock', async () => {
     const a = new FileCoordinator(dir);

@@ -4,15 +4,17 @@
 // system browser needs no clicks.
 //   npm run build && node test/vscode/electron.mjs
 import { runTests } from '@vscode/test-electron';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { startIdp } from '../idp/idp.mjs';
+import { makeTempDir, onInterrupt, removeTempDir } from '../support/tempDirs.mjs';
 import { prepareProfile, readPhase, root, suiteEnv, suitePath } from './fixture.mjs';
 
-const dir = mkdtempSync(join(tmpdir(), 'sk-electron-'));
+// Removed on every way out (SK_TEST_KEEP=1 keeps it); a failed run's logs go to .test-artifacts.
+const dir = makeTempDir('sk-electron-');
 const idp = await startIdp({ autoLogin: 'alice' });
+onInterrupt(() => idp.close());
 const profile = prepareProfile({ dir, issuer: idp.issuer });
 let passed = 0;
 let failed = 0;
@@ -65,7 +67,12 @@ try {
   await idp.close();
 }
 ok &&= failed === 0 && passed > 0;
-if (ok) rmSync(dir, { recursive: true, force: true });
-else console.log(`kept ${dir}`);
+if (!ok && existsSync(join(profile.userDataDir, 'logs'))) {
+  const logs = join(root, '.test-artifacts', 'vscode-desktop', 'logs');
+  rmSync(logs, { recursive: true, force: true });
+  cpSync(join(profile.userDataDir, 'logs'), logs, { recursive: true });
+  console.log(`logs: ${logs}`);
+}
+removeTempDir(dir);
 console.log(`vscode (desktop): ${passed} passed, ${failed} failed`);
 process.exit(ok ? 0 : 1);

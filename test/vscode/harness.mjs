@@ -3,14 +3,14 @@
 // playwright-core, against the test IdP. run.mjs runs the suite with them; UI and screenshot
 // scripts can start the same environment with startEnvironment() and use its driver's steps.
 import { spawn } from 'node:child_process';
-import { appendFileSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { appendFileSync, closeSync, cpSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { format } from 'node:util';
 import { chromium } from 'playwright-core';
 import { ensureCodeServer } from '../../scripts/ensure-code-server.mjs';
 import { startIdp } from '../idp/idp.mjs';
+import { makeTempDir, onExit, onInterrupt, removeTempDir } from '../support/tempDirs.mjs';
 import { prepareProfile, root, suiteEnv } from './fixture.mjs';
 
 export const artifactsDir = join(root, '.test-artifacts', 'vscode');
@@ -18,12 +18,14 @@ export const artifactsDir = join(root, '.test-artifacts', 'vscode');
 /**
  * One complete environment in a fresh temp dir: the test IdP (in this process), a profile with
  * the provider configured and the test consumer installed, code-server, and a browser page.
- * close() stops everything in reverse order; call it on every path out. The temp dir (logs)
- * stays for the caller to remove.
+ * close() stops everything in reverse order; finish() closes and then removes the temp dir, first
+ * copying its logs to `<artifacts>/logs` when the run failed. Call finish() on every path out;
+ * an interrupted or crashed process still stops everything and removes the temp dir (see
+ * test/support/tempDirs.mjs; SK_TEST_KEEP=1 keeps it).
  */
 export async function startEnvironment({ idpOptions = {} } = {}) {
   const entry = ensureCodeServer();
-  const dir = mkdtempSync(join(tmpdir(), 'sk-vscode-'));
+  const dir = makeTempDir('sk-vscode-');
   const stack = [];
   const env = {
     dir,
@@ -31,11 +33,22 @@ export async function startEnvironment({ idpOptions = {} } = {}) {
     async close() {
       while (stack.length) await stack.pop()().catch((e) => console.error(`cleanup: ${e.message}`));
     },
+    /** Closes, keeps the logs of a failed run in `<artifacts>/logs`, and removes the temp dir. */
+    async finish({ failed = false, artifacts = artifactsDir } = {}) {
+      await env.close();
+      stopOnInterrupt();
+      if (failed) {
+        const saved = saveLogs(env, join(artifacts, 'logs'));
+        if (saved) console.log(`logs: ${saved}`);
+      }
+      removeTempDir(dir);
+    },
     /** The workbench with Session Keeper under development, running `extensionTestsPath` if given. */
     workbenchUrl(extensionTestsPath) {
       return env.server.workbenchUrl({ folder: env.profile.workspaceDir, extensionDevelopmentPath: root, extensionTestsPath });
     },
   };
+  const stopOnInterrupt = onInterrupt(() => env.close());
   try {
     // oidc-provider's development notices (console.info/warn) would drown the test output.
     console.info = console.warn = (...args) => appendFileSync(env.logs.idp, `${format(...args)}\n`);
@@ -43,7 +56,7 @@ export async function startEnvironment({ idpOptions = {} } = {}) {
     stack.push(() => env.idp.close());
     env.profile = prepareProfile({ dir, issuer: env.idp.issuer });
     env.server = await startCodeServer({ entry, dir, ...env.profile, env: suiteEnv({ dir, issuer: env.idp.issuer, ui: 'browser' }) });
-    process.on('exit', () => env.server.kill()); // even if close() never runs
+    onExit(() => env.server.kill()); // even if close() never runs, and before the temp dir goes
     stack.push(() => env.server.stop());
     const { browser, context } = await launchBrowser({ dir });
     stack.push(() => browser.close());
@@ -51,10 +64,28 @@ export async function startEnvironment({ idpOptions = {} } = {}) {
     env.workbench = await context.newPage();
     env.driver = createUiDriver({ context, workbench: env.workbench, plainWorkbenchUrl: () => env.workbenchUrl() });
   } catch (e) {
-    await env.close();
+    await env.finish({ failed: true });
     throw e;
   }
   return env;
+}
+
+/**
+ * Copies a run's logs (IdP, code-server, browser, and the workbench's own log folders, extension
+ * hosts included) out of its temp dir into `target`, replacing what an earlier run left there.
+ */
+export function saveLogs(env, target) {
+  try {
+    rmSync(target, { recursive: true, force: true });
+    mkdirSync(target, { recursive: true });
+    for (const file of Object.values(env.logs)) if (existsSync(file)) cpSync(file, join(target, file.slice(env.dir.length + 1)));
+    const workbenchLogs = env.profile && join(env.profile.userDataDir, 'logs');
+    if (workbenchLogs && existsSync(workbenchLogs)) cpSync(workbenchLogs, join(target, 'workbench'), { recursive: true });
+    return target;
+  } catch (e) {
+    console.error(`could not save the logs: ${e.message}`);
+    return undefined;
+  }
 }
 
 export async function freePort() {
@@ -177,6 +208,10 @@ export async function launchBrowser({ dir }) {
   const browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
     headless: true,
+    // Signals are handled in test/support/tempDirs.mjs, which closes the whole environment.
+    handleSIGINT: false,
+    handleSIGTERM: false,
+    handleSIGHUP: false,
     args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
       '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
   });

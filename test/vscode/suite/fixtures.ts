@@ -46,3 +46,24 @@ export function assertUsableAccessToken(session: vscode.AuthenticationSession): 
   assert.ok(session.accessToken.length > 0, 'the access token is empty');
   assert.ok(!/\s/.test(session.accessToken), 'the access token contains whitespace');
 }
+
+/**
+ * Breaches of a contract, collected so one run reports all of them: each kind once, with how often
+ * it happened and the detail of its first occurrence. `assertNone` fails with the whole list.
+ */
+export class Breaches {
+  private readonly seen = new Map<string, { count: number; first: string }>();
+
+  add(kind: string, detail = ''): void {
+    const known = this.seen.get(kind);
+    if (known) known.count += 1;
+    else this.seen.set(kind, { count: 1, first: detail });
+  }
+
+  assertNone(contract: string): void {
+    if (this.seen.size === 0) return;
+    const lines = [...this.seen].map(([kind, { count, first }]) =>
+      count > 1 ? `- ${kind} (${count} times)${first ? `; first: ${first}` : ''}` : `- ${kind}${first ? ` (${first})` : ''}`);
+    assert.fail(`${contract}:\n${lines.join('\n')}`);
+  }
+}

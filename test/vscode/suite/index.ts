@@ -14,6 +14,9 @@ const phases: (() => void)[] = [
   () => {
     require('./afterReload.test');
     require('./renewal.test');
+    // Both need alice signed in; a failure here still lets sign-out run in this window.
+    require('./outage.test');
+    require('./workspace.test');
     require('./signOut.test');
   },
 ];

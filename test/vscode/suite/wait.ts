@@ -16,3 +16,16 @@ export async function waitFor<T>(probe: () => T | undefined | null | false | Pro
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
+
+/** `promise`, or a rejection naming `what` once `ms` have passed, so no call can stall a test past its budget. */
+export async function within<T>(promise: Promise<T>, what: string, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms / 1000} s`)), ms);
+  });
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
