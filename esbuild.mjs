@@ -17,6 +17,7 @@ const common = {
   logLevel: 'warning',
 };
 
+/** @type {esbuild.BuildOptions[]} */
 const builds = [
   { ...common, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', minify: production, sourcesContent: false },
 ];

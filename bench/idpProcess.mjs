@@ -12,7 +12,7 @@ const ops = {
   close: () => idp.close(),
 };
 
-process.on('message', async (m) => {
+process.on('message', async (/** @type {any} */ m) => {
   let reply;
   try {
     reply = { id: m.id, result: await ops[m.op](m) };

@@ -95,8 +95,9 @@ describe('background refresh against a real OpenID Provider', function () {
       await assert.rejects(provider.getSessions([]), (e: unknown) => e instanceof SessionKeeperError && e.code === ErrorCode.Offline && /Acme/.test(e.message));
       assert.deepEqual((await provider.getSessions(undefined)).map((s) => s.account.label).sort(), ['alice', 'bob'], 'both accounts stay listed');
       await idp.start();
-      const before = count(alice.id);
-      await waitFor('refresh resumes', () => count(alice.id) > before && store.find(alice.id)!.session.refresh.consecutiveFailures === 0);
+      const before = { alice: count(alice.id), bob: count(bob.id) };
+      const resumed = (id: string, n: number) => count(id) > n && store.find(id)!.session.refresh.consecutiveFailures === 0;
+      await waitFor('refresh resumes for both', () => resumed(alice.id, before.alice) && resumed(bob.id, before.bob));
       assert.equal((await provider.getSessions([])).length, 2);
       assert.equal(ended.length, 0);
 

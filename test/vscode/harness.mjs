@@ -90,8 +90,8 @@ export function saveLogs(env, target) {
 
 export async function freePort() {
   const server = createServer();
-  await new Promise((res, rej) => server.once('error', rej).listen(0, '127.0.0.1', res));
-  const { port } = server.address();
+  await new Promise((res, rej) => server.once('error', rej).listen(0, '127.0.0.1', () => res(undefined)));
+  const { port } = /** @type {import('node:net').AddressInfo} */ (server.address());
   await new Promise((res) => server.close(res));
   return port;
 }

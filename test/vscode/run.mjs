@@ -33,7 +33,10 @@ async function main() {
   env = await startEnvironment({ idpOptions: { accessTokenTtl: 20, accessTokenFormat: 'jwt' } });
   const { dir, workbench, driver } = env;
 
+  /** @typedef {{ number: number, exitCode?: number, result?: { passes: number, failures: number, pending: number } }} Phase */
+  /** @type {Phase[]} */
   const phases = [];
+  /** @type {Phase} */
   let phase; // the phase whose window is open
   let reloadRequested = false;
   let onExit;
@@ -87,7 +90,7 @@ async function main() {
   try {
     const url = env.workbenchUrl(suitePath);
     do {
-      phase = { number: phases.length + 1 };
+      phase = /** @type {Phase} */ ({ number: phases.length + 1 });
       phases.push(phase);
       reloadRequested = false;
       const exited = new Promise((resolve) => { onExit = resolve; });
