@@ -6,7 +6,7 @@
 import { generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { createGzip, gzipSync } from 'node:zlib';
+import { gzipSync } from 'node:zlib';
 
 export type Endpoint = 'discovery' | 'jwks' | 'token' | 'revocation' | 'other';
 
@@ -33,7 +33,7 @@ export type Reply =
   | { kind: 'respond'; status?: number; headers?: Headers; body?: string | Buffer }
   /** The body gzip-encoded, with `content-encoding: gzip`. */
   | { kind: 'gzip'; status?: number; headers?: Headers; body: string | Buffer }
-  /** A JSON prefix, then `inflatedBytes` of '0' characters, then a suffix, gzip-encoded (~1000:1). */
+  /** A JSON prefix, then `inflatedBytes` of '0' characters, then a suffix, gzip-encoded (~1000:1; see gzipBomb). */
   | { kind: 'gzipBomb'; status?: number; headers?: Headers; prefix: string; suffix: string; inflatedBytes: number }
   /** Headers (unless `silent`) and part of a body, then nothing, ever (until the server closes). */
   | { kind: 'hang'; silent?: boolean; status?: number; headers?: Headers; body?: string }
@@ -99,38 +99,23 @@ export interface IdTokenOptions {
   signWith?: 'issuer' | 'other' | 'none';
 }
 
-const gzipBombs = new Map<string, Promise<Buffer>>();
+const BOMB_MEMBER_BYTES = 16 << 20;
+let bombMember: Buffer | undefined;
 
-/** Gzips prefix + fill + suffix chunk by chunk, so the inflated size never exists in memory. */
-export function gzipBomb(prefix: string, suffix: string, inflatedBytes: number): Promise<Buffer> {
-  const key = `${prefix}\u0000${suffix}\u0000${inflatedBytes}`;
-  let p = gzipBombs.get(key);
-  if (!p) {
-    p = new Promise<Buffer>((resolve, reject) => {
-      const gz = createGzip({ level: 9 });
-      const out: Buffer[] = [];
-      gz.on('data', (d: Buffer) => out.push(d));
-      gz.on('end', () => resolve(Buffer.concat(out)));
-      gz.on('error', reject);
-      const chunk = Buffer.alloc(1 << 20, '0');
-      let left = inflatedBytes;
-      gz.write(prefix);
-      const pump = () => {
-        while (left > 0) {
-          const n = Math.min(left, chunk.length);
-          left -= n;
-          if (!gz.write(n === chunk.length ? chunk : chunk.subarray(0, n))) {
-            gz.once('drain', pump);
-            return;
-          }
-        }
-        gz.end(suffix);
-      };
-      pump();
-    });
-    gzipBombs.set(key, p);
-  }
-  return p;
+/**
+ * prefix + `inflatedBytes` of '0' + suffix, gzip-encoded as a series of gzip members (RFC 1952
+ * §2.2: a gzip file is a series of members; decoders inflate them one after another). The same
+ * compressed member of 16 MiB of '0' (about 16 KB) is repeated, so 1 GiB inflated is about 1 MB
+ * on the wire and no buffer larger than 16 MiB is ever built.
+ */
+export function gzipBomb(prefix: string, suffix: string, inflatedBytes: number): Buffer {
+  bombMember ??= gzipSync(Buffer.alloc(BOMB_MEMBER_BYTES, '0'), { level: 9 });
+  const parts: Buffer[] = [gzipSync(prefix)];
+  let left = inflatedBytes;
+  for (; left >= BOMB_MEMBER_BYTES; left -= BOMB_MEMBER_BYTES) parts.push(bombMember);
+  if (left > 0) parts.push(gzipSync(Buffer.alloc(left, '0')));
+  parts.push(gzipSync(suffix));
+  return Buffer.concat(parts);
 }
 
 export class HostileIssuer {
@@ -327,7 +312,7 @@ export class HostileIssuer {
         return;
       }
       case 'gzipBomb': {
-        const body = await gzipBomb(reply.prefix, reply.suffix, reply.inflatedBytes);
+        const body = gzipBomb(reply.prefix, reply.suffix, reply.inflatedBytes);
         res.writeHead(reply.status ?? 200, { 'content-type': 'application/json', 'content-encoding': 'gzip', 'content-length': String(body.length), ...reply.headers });
         res.end(body);
         return;
