@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { startIdp, type Idp } from '../idp/idp.mjs';
 import { authorizationCodeFlow, type BrowserHost } from '../../src/session/authorizationCode';
 import type { ProviderConfig } from '../../src/session/config';
-import { SessionKeeperError } from '../../src/session/errors';
+import { ErrorCode, SessionKeeperError } from '../../src/session/errors';
 import { createFetch, type Fetch } from '../../src/session/http';
 import { silentLogger } from '../../src/session/log';
 import { OAuthClient } from '../../src/session/oauth';
@@ -708,6 +708,7 @@ describe('hostile issuer', function () {
         c.arrange({ rt, at: '' });
         const err = await rejection(newClient().client.refreshTokenGrant(rt), secretsOfCase(rt));
         assert.equal(err.transient, false, `${err.code} is transient`);
+        assert.equal(err.code, ErrorCode.GrantRevoked, 'the grant is gone: GrantRevoked');
       });
       it(`refresh (Refresher): ${c.name} marks the session for a new sign-in and keeps it stored`, async () => {
         assertEnded(await refresherRun(c.arrange));
