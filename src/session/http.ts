@@ -97,7 +97,8 @@ async function recognizeOAuthError(response: Response, host: string, signal: Abo
     // Not JSON: an HTML page or plain text, left for the protocol layer to reject.
   }
   const isError = typeof body === 'object' && body !== null && typeof (body as { error?: unknown }).error === 'string';
-  if (isError && !/^application\/(?:[\w.+-]+\+)?json\b/i.test(headers.get('content-type') ?? '')) headers.set('content-type', 'application/json');
+  // Normalized exactly: oauth4webapi accepts only a plain lower-case application/json here.
+  if (isError) headers.set('content-type', 'application/json');
   const rebuilt = new Response(text, { status: response.status, statusText: response.statusText, headers });
   if (isError) oauthErrors.set(rebuilt, body as { error: string });
   return rebuilt;
