@@ -52,7 +52,7 @@ export async function startBenchIdp(options: IdpOptions): Promise<BenchIdp> {
   const call = <T>(op: string, args: object = {}) =>
     new Promise<T>((resolve, reject) => {
       const id = nextId++;
-      pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      pending.set(id, { resolve: resolve, reject });
       child.send({ id, op, ...args });
     });
   return {

@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
 
-const steps = ['typecheck', 'build', 'test:unit', 'test:protocol', 'test:vscode', 'test:e2e'];
+const steps = ['typecheck', 'lint', 'build', 'test:unit', 'test:protocol', 'test:vscode', 'test:e2e'];
 /** @type {{ name: string, state: 'not run' | 'passed' | 'failed' | 'interrupted', code?: number, passed: number, failed: number, skipped: number }[]} */
 const layers = steps.map((name) => ({ name, state: 'not run', passed: 0, failed: 0, skipped: 0 }));
 

@@ -1,10 +1,11 @@
 // Time, timers and randomness come in through this interface so tests can drive them.
+// Function properties, not methods: callers pass `clock.now` around on its own.
 export interface Clock {
-  now(): number;
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
+  readonly now: () => number;
+  readonly setTimeout: (fn: () => void, ms: number) => unknown;
+  readonly clearTimeout: (handle: unknown) => void;
   /** Uniform in [0, 1), for jitter. */
-  random(): number;
+  readonly random: () => number;
 }
 
 export const systemClock: Clock = {

@@ -26,8 +26,8 @@ export interface EngineDeps {
   readonly memento: MementoLike;
   /** The interactive sign-in: browser, progress, cancellation. */
   signIn(config: ProviderConfig, client: OAuthClient, request: SignInRequest): Promise<TokenSet & { claims: NonNullable<TokenSet['claims']> }>;
-  onSignInNeeded?(account: StoredAccount, message: string): void;
-  onStaleWindow?(message: string): void;
+  readonly onSignInNeeded?: (account: StoredAccount, message: string) => void;
+  readonly onStaleWindow?: (message: string) => void;
 }
 
 interface Entry {

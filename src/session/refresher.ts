@@ -94,9 +94,9 @@ export interface RefresherDeps {
   /** How the log names an account, e.g. "alice at Corp SSO". */
   describe?(account: StoredAccount): string;
   /** Called once per account when its grant is gone for good. */
-  onSignInNeeded?(account: StoredAccount, message: string): void;
+  readonly onSignInNeeded?: (account: StoredAccount, message: string) => void;
   /** Called once when this window cannot see another window's newer tokens. */
-  onStaleWindow?(message: string): void;
+  readonly onStaleWindow?: (message: string) => void;
 }
 
 export interface SchedulerState {

@@ -76,7 +76,7 @@ const notSignedInIcon: NodeIcon = { id: 'sign-in' };
 const activeIcon: NodeIcon = { id: 'pass-filled', color: 'testing.iconPassed' };
 
 export function nodeId(providerId: string, accountId?: string, sessionId?: string): string {
-  return [providerId, accountId, sessionId].filter((p) => p !== undefined).map((p) => encodeURIComponent(p!)).join('/');
+  return [providerId, accountId, sessionId].filter((p) => p !== undefined).map((p) => encodeURIComponent(p)).join('/');
 }
 
 export function issuerHost(issuer: string): string {

@@ -19,7 +19,7 @@ async function discover(idp: Idp): Promise<oauth.AuthorizationServer> {
   return oauth.processDiscoveryResponse(issuer, await oauth.discoveryRequest(issuer, { ...insecure, algorithm: 'oidc' }));
 }
 
-async function authorizationRequest(as: oauth.AuthorizationServer, { prompt = 'consent' as string | null } = {}) {
+async function authorizationRequest(as: oauth.AuthorizationServer, { prompt = 'consent' }: { prompt?: string | null } = {}) {
   const verifier = oauth.generateRandomCodeVerifier();
   const state = oauth.generateRandomState();
   const nonce = oauth.generateRandomNonce();
@@ -165,7 +165,7 @@ describe('test identity provider (oidc-provider)', function () {
     assert.equal(oauth.getValidatedIdTokenClaims(second)?.sub, 'alice');
 
     await assertInvalidGrant(refresh(as, first.refresh_token!));
-    await assertInvalidGrant(refresh(as, second.refresh_token!));
+    await assertInvalidGrant(refresh(as, second.refresh_token));
     assert.deepEqual(idp.stats(), {
       authorizationCodesIssued: 1, tokensIssued: 2, refreshes: 1, refreshTokenReuse: 1, grantsRevoked: 1, revocations: 0, invalidGrant: 2,
     });

@@ -98,7 +98,7 @@ describe('sign-in against a real OpenID Provider', function () {
     const stored = ctx.store.find(session.id)!.session;
     assert.ok(stored.refreshToken, 'a refresh token, granted through prompt=consent');
     assert.ok(stored.expiresAt! > Date.now());
-    const page = await (ctx.host as Browser).page!;
+    const page = await (ctx.host).page!;
     assert.match(page, /data-ok="true"/);
     assert.equal((await ctx.provider.getSessions(['openid'])).length, 1);
   });

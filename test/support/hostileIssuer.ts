@@ -227,7 +227,7 @@ export class HostileIssuer {
       ...fields,
     };
     for (const [k, v] of Object.entries(body)) if (v === undefined) delete body[k];
-    for (const k of ['access_token', 'refresh_token']) if (typeof body[k] === 'string') this.issued.push(body[k] as string);
+    for (const k of ['access_token', 'refresh_token']) if (typeof body[k] === 'string') this.issued.push(body[k]);
     return body;
   }
 

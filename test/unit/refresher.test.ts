@@ -177,7 +177,7 @@ describe('background refresher', () => {
     }
     const gaps = times.slice(1).map((t, i) => t - times[i]);
     assert.ok(calls.length > before);
-    assert.ok(gaps.every((g) => g <= 5 * MIN + 10_000), `gaps ${gaps}`);
+    assert.ok(gaps.every((g) => g <= 5 * MIN + 10_000), `gaps ${gaps.join(", ")}`);
     assert.ok(store.find('s1'), 'the session is kept');
     state.behaviour = ok;
     await clock.advance(6 * MIN);

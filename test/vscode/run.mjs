@@ -38,7 +38,7 @@ async function main() {
   const phases = [];
   /** @type {Phase} */
   let phase; // the phase whose window is open
-  let reloadRequested = false;
+  let reloadRequested;
   let onExit;
   let stepsDone = Promise.resolve();
   let finished = false;

@@ -1,7 +1,7 @@
 // One size-limit case in its own process, so its memory can be measured without the rest of the
 // suite in the way (and an answer that exhausts memory fails this case, not the whole run).
 // Prints one JSON line: the outcome, how long it took and how far RSS grew.
-import { ErrorCode, SessionKeeperError } from '../../../src/session/errors';
+import { SessionKeeperError } from '../../../src/session/errors';
 import { createFetch } from '../../../src/session/http';
 import { OAuthClient } from '../../../src/session/oauth';
 
@@ -23,7 +23,7 @@ async function main() {
     outcome = { settled: 'resolved' };
   } catch (err) {
     outcome = err instanceof SessionKeeperError
-      ? { settled: 'rejected', sessionKeeperError: true, code: err.code as ErrorCode, transient: err.transient, message: err.message }
+      ? { settled: 'rejected', sessionKeeperError: true, code: err.code, transient: err.transient, message: err.message }
       : { settled: 'rejected', sessionKeeperError: false, name: (err as Error)?.name, message: (err as Error)?.message };
   }
   const ms = Date.now() - started;

@@ -102,7 +102,7 @@ describe('status bar', () => {
     const p = provider();
     const v = view(p);
     assert.equal(view(p, v.nextChangeAt! - 1).text, v.text);
-    assert.equal(view(p, v.nextChangeAt!).text, '$(account) alice · 41m');
+    assert.equal(view(p, v.nextChangeAt).text, '$(account) alice · 41m');
   });
 
   it("the tooltip names the account, its state, expiry, the last error and how many others there are", () => {

@@ -189,7 +189,7 @@ describe('accounts tree: live countdown', () => {
     const bob = account({ id: 'bob-sub', label: 'bob', active: false, sessions: [session({ id: 'b1', health: { state: 'refreshing' } })] });
     const providers = [provider({ accounts: [account(), bob] })];
     const before = build(providers, NOW);
-    const after = build(providers, nextChangeAt(before, NOW)!);
+    const after = build(providers, nextChangeAt(before, NOW));
     const diff = diffTree(before, after);
     assert.equal(diff.structural, false);
     assert.deepEqual([...diff.changed].sort(), [alice, aliceSession]);
