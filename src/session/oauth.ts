@@ -141,6 +141,14 @@ export class OAuthClient {
   async authorizationCodeGrant(pending: PendingAuthorization, callback: URL, signal?: AbortSignal): Promise<TokenSet> {
     const as = await this.metadata(signal);
     let params: URLSearchParams;
+    // RFC 6749 §10.12: a response without this request's state is someone else's. oauth4webapi checks
+    // it too; checking first gives that case its own error.
+    if (callback.searchParams.get('state') !== pending.state) {
+      throw new SessionKeeperError(
+        ErrorCode.StateMismatch,
+        t('The sign-in response does not belong to this sign-in request (state mismatch). Nothing was saved; sign in again.'),
+      );
+    }
     try {
       params = oauth.validateAuthResponse(as, this.client, callback.searchParams, pending.state);
     } catch (err) {
@@ -259,7 +267,6 @@ export class OAuthClient {
       );
     }
     const code = (err as { code?: string })?.code;
-    const message = err instanceof Error ? err.message : '';
     if (step === 'discovery' && err instanceof UnsafeEndpoint) {
       return new SessionKeeperError(
         ErrorCode.DiscoveryFailed,
@@ -278,23 +285,14 @@ export class OAuthClient {
         t('{0}/.well-known/openid-configuration is not a valid OpenID Connect discovery document. Check the issuer URL.', issuer.replace(/\/$/, '')),
       );
     }
-    if (step === 'authorization' && /"state"/.test(message)) {
-      return new SessionKeeperError(
-        ErrorCode.StateMismatch,
-        t('The sign-in response does not belong to this sign-in request (state mismatch). Nothing was saved; sign in again.'),
-      );
-    }
     if (step === 'authorization') {
       return new SessionKeeperError(ErrorCode.InvalidResponse, t('The sign-in response from {0} is not valid. Nothing was saved; sign in again.', issuer));
     }
-    if (err instanceof MissingSubject) {
-      return new SessionKeeperError(ErrorCode.InvalidIdToken, t('The ID token from {0} does not name an account (its "sub" claim is empty or invalid). Nothing was saved.', issuer));
-    }
-    if (code === oauth.JWT_CLAIM_COMPARISON || code === oauth.JWT_TIMESTAMP_CHECK || code === oauth.KEY_SELECTION || /signature|id_token|ID Token/i.test(message)) {
-      const which = /nonce/.test(message) ? 'nonce' : /signature/.test(message) ? t('signature') : /"iss"/.test(message) ? 'iss' : /"aud"/.test(message) ? 'aud' : /"exp"|"iat"|timestamp/i.test(message) ? t('expiry') : t('claims');
+    const check = idTokenCheck(err);
+    if (check) {
       return new SessionKeeperError(
         ErrorCode.InvalidIdToken,
-        t('The ID token from {0} failed its {1} check. Nothing was saved; sign in again, and tell your identity provider administrator if it keeps happening.', issuer, which),
+        t('The ID token from {0} failed its {1} check. Nothing was saved; sign in again, and tell your identity provider administrator if it keeps happening.', issuer, check),
       );
     }
     return new SessionKeeperError(
@@ -312,6 +310,25 @@ export class OAuthClient {
     }
     return new SessionKeeperError(ErrorCode.OAuthError, t('{0} refused the request ({1}{2}).', this.issuer, code, description));
   }
+}
+
+/**
+ * Which ID token check (OIDC Core §3.1.3.7) an oauth4webapi error reports, read from its code and
+ * cause; undefined when the error is about something else.
+ */
+function idTokenCheck(err: unknown): string | undefined {
+  if (err instanceof MissingSubject) return 'sub';
+  const code = (err as { code?: unknown })?.code;
+  const cause = (err as { cause?: unknown })?.cause;
+  const field = (name: string): unknown => (typeof cause === 'object' && cause !== null ? (cause as Record<string, unknown>)[name] : undefined);
+  if (code === oauth.JWT_CLAIM_COMPARISON) return typeof field('claim') === 'string' ? (field('claim') as string) : t('claims');
+  if (code === oauth.JWT_TIMESTAMP_CHECK) return t('expiry');
+  if (code === oauth.KEY_SELECTION) return t('signature');
+  // An unsupported JWS algorithm (alg "none", say) or a signature that does not verify.
+  if (code === oauth.UNSUPPORTED_OPERATION && field('alg') !== undefined) return t('signature');
+  if (code === oauth.INVALID_RESPONSE && field('signature') !== undefined) return t('signature');
+  if (code === oauth.INVALID_RESPONSE && field('claims') !== undefined) return t('claims');
+  return undefined;
 }
 
 /** RFC 6749 §5.2: the grant or the client is gone; retrying cannot help. */
