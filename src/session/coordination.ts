@@ -195,8 +195,8 @@ export class FileCoordinator implements Coordinator {
   /**
    * Takes over at once a lock whose owner was a process on this host that no longer exists.
    * Claimed by renaming the owner record: of several windows that saw the same dead owner, one
-   * goes on and the others find no record. Left to the library's takeover once half the lease has
-   * passed, so the two ways do not race each other.
+   * goes on and the others find no record. Left to the library's takeover in the last second of
+   * the lease, so the two ways do not race each other.
    */
   private async breakIfOwnerDied(lockPath: string): Promise<boolean> {
     const record = ownerPath(lockPath);
@@ -205,7 +205,7 @@ export class FileCoordinator implements Coordinator {
       seen = await readFile(record, 'utf8');
       const owner = JSON.parse(seen) as { host?: unknown; pid?: unknown };
       if (owner.host !== hostname() || typeof owner.pid !== 'number' || isAlive(owner.pid)) return false;
-      if (Date.now() - (await stat(lockPath)).mtimeMs > LOCK_STALE_MS / 2) return false;
+      if (Date.now() - (await stat(lockPath)).mtimeMs > LOCK_STALE_MS - LOCK_UPDATE_MS) return false;
     } catch {
       // No record (yet), half a record, or no lock any more: the lease decides.
       return false;
