@@ -71,9 +71,10 @@ function isAlive(pid: number): boolean {
 }
 
 /**
- * The fs proper-lockfile works through, with its lock removal (release, and takeover of a stale
- * lock) also removing the owner record, and taking a plain lock file of an earlier version for
- * what it is: removed only once it is past the rule that version follows.
+ * The fs proper-lockfile works through. Taking a lock also notes its owner, in the same step so
+ * that a window killed right after leaves a note as often as possible; removing one (release, or
+ * takeover of a stale lock) removes the note too. A plain lock file of an earlier version is
+ * removed only once it is past the rule that version follows.
  */
 function lockFs(): typeof fs {
   const removeLegacy = (path: string, cb: (err: NodeJS.ErrnoException | null) => void) =>
@@ -90,7 +91,14 @@ function lockFs(): typeof fs {
     fs.rmSync(ownerPath(String(path)), { force: true });
     fs.rmdirSync(path);
   };
-  return { ...fs, rmdir: rmdirWithOwner, rmdirSync: rmdirWithOwnerSync } as typeof fs;
+  const mkdirWithOwner = (path: fs.PathLike, cb: (err: NodeJS.ErrnoException | null) => void) =>
+    fs.mkdir(path, (err) => {
+      if (err) return cb(err);
+      // Without the note (a write that failed, or a window killed just now) only the lease applies.
+      const owner = JSON.stringify({ host: hostname(), pid: process.pid, lock: randomUUID() });
+      fs.writeFile(ownerPath(String(path)), owner, () => cb(null));
+    });
+  return { ...fs, mkdir: mkdirWithOwner, rmdir: rmdirWithOwner, rmdirSync: rmdirWithOwnerSync } as typeof fs;
 }
 
 export class FileCoordinator implements Coordinator {
@@ -155,9 +163,6 @@ export class FileCoordinator implements Coordinator {
       await sleep(this.clock, 20 + Math.floor(this.clock.random() * 80));
     }
     try {
-      // Without it (a write that failed, or a window that died right here) only the lease applies.
-      const owner = JSON.stringify({ host: hostname(), pid: process.pid, lock: randomUUID() });
-      await writeFile(ownerPath(lockPath), owner).catch(() => undefined);
       return await fn();
     } finally {
       // Fails when the lock was compromised meanwhile; it is no longer this window's to remove.
