@@ -15,6 +15,9 @@ const common = {
   sourcemap: true,
   external: ['vscode'],
   logLevel: 'warning',
+  // The extension host is shared: no dependency may patch Node's fs module or process-wide signal
+  // handling there. graceful-fs (from proper-lockfile) patches fs.close; plain fs does all it needs.
+  alias: { 'graceful-fs': 'fs', 'signal-exit': './src/shims/signal-exit.cjs' },
 };
 
 /** @type {esbuild.BuildOptions[]} */

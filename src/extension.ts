@@ -22,7 +22,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const showLog = () => channel.show(true);
 
   // Files every window of this user shares: locks and generation records, never tokens.
-  const coordinator = new FileCoordinator(vscode.Uri.joinPath(context.globalStorageUri, 'coordination').fsPath);
+  const coordinator = new FileCoordinator(vscode.Uri.joinPath(context.globalStorageUri, 'coordination').fsPath, systemClock, true, {
+    onLockCompromised: (message) => logger.warn(message),
+  });
   const store = new SessionStore(context.secrets, context.globalState, logger, {
     coordinator,
     onQuarantine: (message) => void vscode.window.showWarningMessage(message),

@@ -4,15 +4,21 @@
 // So: a lock file per account around every refresh, a global lock around every write, and a
 // generation record per account (no token material) that tells a window its copy is stale.
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdir, open, readFile, readdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import * as fs from 'node:fs';
+import { mkdir, readFile, readdir, rename, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { lock, type LockOptions } from 'proper-lockfile';
 import { sleep, systemClock, type Clock } from './clock';
 import { ErrorCode, SessionKeeperError } from './errors';
 import { t } from './l10n';
 
-/** A lock older than this was left by a window that died; no refresh holds a lock this long. */
-export const STALE_LOCK_MS = 2 * 60_000;
+/** A lock whose holder stopped renewing it for this long was left by a window that died. */
+export const LOCK_STALE_MS = 5_000;
+/** Five renewals per stale period: a holder whose event loop stalls for up to ~4 s keeps its lock. */
+export const LOCK_UPDATE_MS = 1_000;
+/** Lock files of earlier versions are never renewed; they keep the two-minute rule they were written under. */
+const LEGACY_STALE_MS = 2 * 60_000;
 
 export interface GenerationRecord {
   readonly key: string;
@@ -41,41 +47,126 @@ function hash(s: string): string {
   return createHash('sha256').update(s).digest('hex').slice(0, 32);
 }
 
+export interface FileCoordinatorOptions {
+  /**
+   * A held lock was taken over or removed by someone else (the holder stalled past the lease, or
+   * the file vanished). The work under it still finishes; this only says it was not exclusive.
+   */
+  onLockCompromised?(message: string): void;
+}
+
+/** Where the owner of a lock ({host, pid}) is noted, next to the lock directory. */
+function ownerPath(lockPath: string): string {
+  return `${lockPath}.owner`;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: it exists, as another user's process.
+    return (err as NodeJS.ErrnoException).code !== 'ESRCH';
+  }
+}
+
+/**
+ * The fs proper-lockfile works through. Taking a lock also notes its owner, in the same step so
+ * that a window killed right after leaves a note as often as possible; removing one (release, or
+ * takeover of a stale lock) removes the note too. A plain lock file of an earlier version is
+ * removed only once it is past the rule that version follows.
+ */
+function lockFs(): typeof fs {
+  const removeLegacy = (path: string, cb: (err: NodeJS.ErrnoException | null) => void) =>
+    fs.stat(path, (err, s) => {
+      if (err) return cb(err);
+      if (Date.now() - s.mtimeMs >= LEGACY_STALE_MS) return fs.unlink(path, cb);
+      cb(Object.assign(new Error('Lock file is already being held'), { code: 'ELOCKED' }));
+    });
+  const rmdirWithOwner = (path: fs.PathLike, cb: (err: NodeJS.ErrnoException | null) => void) =>
+    fs.unlink(ownerPath(String(path)), () =>
+      fs.rmdir(path, (err) => (err?.code === 'ENOTDIR' ? removeLegacy(String(path), cb) : cb(err))),
+    );
+  const rmdirWithOwnerSync = (path: fs.PathLike) => {
+    fs.rmSync(ownerPath(String(path)), { force: true });
+    fs.rmdirSync(path);
+  };
+  const mkdirWithOwner = (path: fs.PathLike, cb: (err: NodeJS.ErrnoException | null) => void) =>
+    fs.mkdir(path, (err) => {
+      if (err) return cb(err);
+      // Without the note (a write that failed, or a window killed just now) only the lease applies.
+      const owner = JSON.stringify({ host: hostname(), pid: process.pid, lock: randomUUID() });
+      fs.writeFile(ownerPath(String(path)), owner, () => cb(null));
+    });
+  return { ...fs, mkdir: mkdirWithOwner, rmdir: rmdirWithOwner, rmdirSync: rmdirWithOwnerSync } as typeof fs;
+}
+
 export class FileCoordinator implements Coordinator {
   readonly id = `${hostname()}:${process.pid}:${randomUUID()}`;
   private ready?: Promise<void>;
+  // One object per coordinator: proper-lockfile caches the file system's mtime precision on it.
+  private readonly lockFs = lockFs();
 
   constructor(
     private readonly dir: string,
     private readonly clock: Clock = systemClock,
     /** Turns locking off; only for demonstrating what goes wrong without it. */
     private readonly locking = true,
+    private readonly options: FileCoordinatorOptions = {},
   ) {}
 
+  /**
+   * Runs fn holding a lock directory that proper-lockfile keeps renewing (a lease). A window that
+   * dies stops renewing it, so waiters take it over LOCK_STALE_MS later; at once when the owner
+   * record says it was a process on this host that no longer exists.
+   */
   async withLock<T>(name: string, fn: () => Promise<T>, waitMs = 45_000): Promise<T> {
     if (!this.locking) return fn();
     await this.ensureDirs();
-    const path = join(this.dir, 'locks', `${name}.lock`);
+    const target = join(this.dir, 'locks', name);
+    const lockPath = `${target}.lock`;
+    const options: LockOptions = {
+      lockfilePath: lockPath,
+      // Lock names are not files; there is nothing to resolve.
+      realpath: false,
+      // Waiting is done here, on this.clock and up to waitMs.
+      retries: 0,
+      stale: LOCK_STALE_MS,
+      update: LOCK_UPDATE_MS,
+      fs: this.lockFs,
+      // The library's default throws from a timer, which would take the extension host down.
+      onCompromised: (err) => {
+        try {
+          const message = `The cross-window lock ${name} was lost while held (${err.message}); the work under it went on`;
+          this.options.onLockCompromised?.(message);
+        } catch {
+          // A reporting problem must not become a crash either.
+        }
+      },
+    };
     const deadline = this.clock.now() + waitMs;
+    let release: () => Promise<void>;
     for (;;) {
       try {
-        const handle = await open(path, 'wx');
-        await handle.writeFile(JSON.stringify({ owner: this.id, at: this.clock.now() }));
-        await handle.close();
+        release = await lock(target, options);
         break;
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-        await this.breakIfStale(path);
-        if (this.clock.now() > deadline) {
-          throw new SessionKeeperError(ErrorCode.Timeout, t('Another VS Code window is still renewing this session; Session Keeper will try again.'));
-        }
-        await sleep(this.clock, 10 + Math.floor(this.clock.random() * 40));
+        if ((err as NodeJS.ErrnoException).code !== 'ELOCKED') throw err;
       }
+      if (await this.breakIfOwnerDied(lockPath)) continue;
+      if (this.clock.now() >= deadline) {
+        throw new SessionKeeperError(
+          ErrorCode.Timeout,
+          t('Another VS Code window is still renewing this session; Session Keeper will try again.'),
+        );
+      }
+      await sleep(this.clock, 20 + Math.floor(this.clock.random() * 80));
     }
     try {
       return await fn();
     } finally {
-      await unlink(path).catch(() => undefined);
+      // Fails when the lock was compromised meanwhile; it is no longer this window's to remove.
+      await release().catch(() => undefined);
     }
   }
 
@@ -106,16 +197,40 @@ export class FileCoordinator implements Coordinator {
     await rename(tmp, file);
   }
 
-  private async breakIfStale(path: string): Promise<void> {
+  /**
+   * Takes over at once a lock whose owner was a process on this host that no longer exists.
+   * Claimed by renaming the owner record: of several windows that saw the same dead owner, one
+   * goes on and the others find no record. Left to the library's takeover in the last second of
+   * the lease, so the two ways do not race each other.
+   */
+  private async breakIfOwnerDied(lockPath: string): Promise<boolean> {
+    const record = ownerPath(lockPath);
+    let seen: string;
     try {
-      const s = await stat(path);
-      if (this.clock.now() - s.mtimeMs < STALE_LOCK_MS) return;
-      // Rename first: of several windows that saw the same stale lock, one wins the rename.
-      const aside = `${path}.${randomUUID()}.stale`;
-      await rename(path, aside);
-      await unlink(aside);
+      seen = await readFile(record, 'utf8');
+      const owner = JSON.parse(seen) as { host?: unknown; pid?: unknown };
+      if (owner.host !== hostname() || typeof owner.pid !== 'number' || isAlive(owner.pid)) return false;
+      if (Date.now() - (await stat(lockPath)).mtimeMs > LOCK_STALE_MS - LOCK_UPDATE_MS) return false;
     } catch {
-      // Gone already, or another window broke it first.
+      // No record (yet), half a record, or no lock any more: the lease decides.
+      return false;
+    }
+    const claimed = `${record}.${randomUUID()}.dead`;
+    try {
+      await rename(record, claimed);
+    } catch {
+      return false;
+    }
+    try {
+      if ((await readFile(claimed, 'utf8')) !== seen) {
+        // Someone took the lock over in between: that record is the new owner's; put it back.
+        await rename(claimed, record).catch(() => undefined);
+        return false;
+      }
+      await rmdir(lockPath).catch(() => undefined);
+      return true;
+    } finally {
+      await unlink(claimed).catch(() => undefined);
     }
   }
 

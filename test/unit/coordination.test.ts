@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
-import { utimesSync, writeFileSync, mkdirSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, rmSync, utimesSync, writeFileSync, mkdirSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { FileCoordinator, STALE_LOCK_MS } from '../../src/session/coordination';
+import { FileCoordinator, LOCK_STALE_MS } from '../../src/session/coordination';
 import { ErrorCode, SessionKeeperError } from '../../src/session/errors';
 import { silentLogger } from '../../src/session/log';
 import type { OAuthClient } from '../../src/session/oauth';
@@ -37,14 +39,108 @@ describe('coordination between windows', () => {
     assert.equal(most, 1);
   });
 
-  it('breaks a lock left behind by a window that died', async () => {
+  /** A lock directory as another window left it: fresh, with an owner record, never renewed. */
+  function leftBehind(name: string, owner: { host: string; pid: number }, ageMs = 0): string {
+    mkdirSync(join(dir, 'locks'), { recursive: true });
+    const path = join(dir, 'locks', `${name}.lock`);
+    mkdirSync(path);
+    writeFileSync(`${path}.owner`, JSON.stringify(owner));
+    const at = (Date.now() - ageMs) / 1000;
+    utimesSync(path, at, at);
+    return path;
+  }
+
+  /** A pid that belonged to a process of this host that has exited. */
+  function deadPid(): number {
+    const pid = spawnSync(process.execPath, ['-e', '']).pid;
+    assert.ok(pid);
+    return pid;
+  }
+
+  const timedOut = (err: unknown) => err instanceof SessionKeeperError && err.code === ErrorCode.Timeout && err.transient;
+
+  it('takes over a lock whose lease stopped being renewed, once the lease has run out', async function () {
+    this.timeout(30_000);
+    // A live owner elsewhere: only the lease can tell that it is gone.
+    leftBehind('account-x', { host: 'elsewhere.invalid', pid: process.pid });
+    const started = Date.now();
+    const ran = await new FileCoordinator(dir).withLock('account-x', async () => 'ran', 4 * LOCK_STALE_MS);
+    const elapsed = Date.now() - started;
+    assert.equal(ran, 'ran');
+    // Not before the lease ran out (mtime may be rounded down to the second).
+    assert.ok(elapsed >= LOCK_STALE_MS - 1_000, `taken over after ${elapsed} ms`);
+  });
+
+  it('takes over at once a lock whose owner on this host no longer exists', async () => {
+    const path = leftBehind('account-x', { host: hostname(), pid: deadPid() });
+    // Well within the lease: only the owner check can let this through.
+    const ran = await new FileCoordinator(dir).withLock('account-x', async () => 'ran', LOCK_STALE_MS / 2);
+    assert.equal(ran, 'ran');
+    assert.equal(existsSync(path), false, 'released afterwards');
+    assert.deepEqual(readdirSync(join(dir, 'locks')), [], 'no owner record or claim left behind');
+  });
+
+  it('lets one of several waiters take over a dead owner\'s lock, and still one holder at a time', async () => {
+    leftBehind('account-x', { host: hostname(), pid: deadPid() });
+    let inside = 0;
+    let most = 0;
+    const work = async () => {
+      inside++;
+      most = Math.max(most, inside);
+      await new Promise((r) => setTimeout(r, 5));
+      inside--;
+    };
+    const waiters = Array.from({ length: 12 }, () => new FileCoordinator(dir).withLock('account-x', work, LOCK_STALE_MS / 2));
+    await Promise.all(waiters);
+    assert.equal(most, 1);
+  });
+
+  it('does not take over at once the lock of a pid on another host', async () => {
+    leftBehind('account-x', { host: 'elsewhere.invalid', pid: deadPid() });
+    const err = await new FileCoordinator(dir).withLock('account-x', async () => 'no', 500).catch((e: unknown) => e);
+    assert.ok(timedOut(err), String(err));
+  });
+
+  it('respects a lock file of an earlier version for two minutes, then takes it over', async () => {
     mkdirSync(join(dir, 'locks'), { recursive: true });
     const path = join(dir, 'locks', 'account-x.lock');
-    writeFileSync(path, '{"owner":"gone"}');
-    const old = (Date.now() - STALE_LOCK_MS - 1_000) / 1000;
+    writeFileSync(path, '{"owner":"earlier"}');
+    // Past the lease, but within the rule the earlier version follows.
+    const recent = (Date.now() - 2 * LOCK_STALE_MS) / 1000;
+    utimesSync(path, recent, recent);
+    const err = await new FileCoordinator(dir).withLock('account-x', async () => 'no', 300).catch((e: unknown) => e);
+    assert.ok(timedOut(err), String(err));
+    const old = (Date.now() - 3 * 60_000) / 1000;
     utimesSync(path, old, old);
-    const ran = await new FileCoordinator(dir).withLock('account-x', async () => 'ran', 2_000);
-    assert.equal(ran, 'ran');
+    assert.equal(await new FileCoordinator(dir).withLock('account-x', async () => 'ran', 2_000), 'ran');
+  });
+
+  it('keeps a held lock past the stale period while its holder renews it', async function () {
+    this.timeout(30_000);
+    const a = new FileCoordinator(dir);
+    let release!: () => void;
+    const held = a.withLock('account-x', () => new Promise<void>((r) => (release = r)));
+    await new Promise((r) => setTimeout(r, 20));
+    const waiter = new FileCoordinator(dir);
+    const err = await waiter.withLock('account-x', async () => 'no', LOCK_STALE_MS + 2_000).catch((e: unknown) => e);
+    assert.ok(timedOut(err), String(err));
+    release();
+    await held;
+  });
+
+  it('notes a lock lost while held, without failing the work or crashing', async function () {
+    this.timeout(15_000);
+    const notes: string[] = [];
+    const coordinator = new FileCoordinator(dir, undefined, true, { onLockCompromised: (m) => notes.push(m) });
+    const result = await coordinator.withLock('account-x', async () => {
+      rmSync(join(dir, 'locks', 'account-x.lock'), { recursive: true });
+      await waitUntil(() => notes.length > 0, 10_000);
+      return 'done';
+    });
+    assert.equal(result, 'done');
+    assert.match(notes[0], /account-x/);
+    // The next holder is not disturbed by the one that lost it.
+    assert.equal(await new FileCoordinator(dir).withLock('account-x', async () => 'next', 1_000), 'next');
   });
 
   it('does not break a live lock, and gives up after its wait with a transient error', async () => {
@@ -53,7 +149,7 @@ describe('coordination between windows', () => {
     const held = a.withLock('account-x', () => new Promise<void>((r) => (release = r)));
     await new Promise((r) => setTimeout(r, 20));
     const err = await new FileCoordinator(dir).withLock('account-x', async () => 'no', 200).catch((e: unknown) => e);
-    assert.ok(err instanceof SessionKeeperError && err.transient, String(err));
+    assert.ok(timedOut(err), String(err));
     release();
     await held;
   });
