@@ -5,9 +5,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MemoryMemento, MemorySecrets } from '../test/support/fakes';
-import { FileCoordinator } from '../src/session/coordination';
-import { silentLogger } from '../src/session/log';
-import { SessionStore, accountKey } from '../src/session/store';
+import { FileCoordinator } from '../src/session/storage/coordination';
+import { silentLogger } from '../src/session/base/log';
+import { SessionStore, accountKey } from '../src/session/storage/store';
 import { idpShapedSession } from './fixture';
 import { main, median, ms, ratio, timed, type Row } from './lib';
 

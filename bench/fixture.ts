@@ -5,15 +5,15 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { IdpOptions, IdpStats } from '../test/idp/idp.mjs';
 import { MemoryMemento } from '../test/support/fakes';
-import { systemClock, type Clock } from '../src/session/clock';
+import { systemClock, type Clock } from '../src/session/base/clock';
 import type { ProviderConfig } from '../src/session/config';
 import { SessionKeeperEngine } from '../src/session/engine';
-import { REQUEST_TIMEOUT_MS, createFetch } from '../src/session/http';
-import { createLogger, type Logger } from '../src/session/log';
-import type { OAuthClient, TokenSet } from '../src/session/oauth';
+import { REQUEST_TIMEOUT_MS, createFetch } from '../src/session/protocol/http';
+import { createLogger, type Logger } from '../src/session/base/log';
+import type { OAuthClient, TokenSet } from '../src/session/protocol/oauth';
 import type { SignInRequest } from '../src/session/provider';
-import { defaultPolicy, type RefreshPolicy } from '../src/session/refresher';
-import { freshRefreshState, type SessionStore, type StoredSession } from '../src/session/store';
+import { defaultPolicy, type RefreshPolicy } from '../src/session/refresh/refresher';
+import { freshRefreshState, type SessionStore, type StoredSession } from '../src/session/storage/store';
 
 export interface BenchIdp {
   readonly issuer: string;

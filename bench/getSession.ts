@@ -1,13 +1,13 @@
 // 2. getSessions for a valid cached session: the extension's provider (store lookup, expiry check
 // through the refresher, active-account ordering) vs a provider that returns a fixed array.
 import { MemoryMemento, MemorySecrets } from '../test/support/fakes';
-import { systemClock } from '../src/session/clock';
+import { systemClock } from '../src/session/base/clock';
 import { SessionKeeperEngine } from '../src/session/engine';
-import { REQUEST_TIMEOUT_MS } from '../src/session/http';
-import { silentLogger } from '../src/session/log';
+import { REQUEST_TIMEOUT_MS } from '../src/session/protocol/http';
+import { silentLogger } from '../src/session/base/log';
 import type { AuthSession } from '../src/session/provider';
-import { defaultPolicy } from '../src/session/refresher';
-import { SessionStore } from '../src/session/store';
+import { defaultPolicy } from '../src/session/refresh/refresher';
+import { SessionStore } from '../src/session/storage/store';
 import { idpShapedSession, providerConfig, quietLogger } from './fixture';
 import { main, now, ratio, type Row } from './lib';
 

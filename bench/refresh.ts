@@ -5,11 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as oauth from 'oauth4webapi';
 import { MemoryMemento, MemorySecrets } from '../test/support/fakes';
-import { FileCoordinator } from '../src/session/coordination';
-import { REQUEST_TIMEOUT_MS, createFetch } from '../src/session/http';
-import { silentLogger } from '../src/session/log';
-import { OAuthClient } from '../src/session/oauth';
-import { SessionStore } from '../src/session/store';
+import { FileCoordinator } from '../src/session/storage/coordination';
+import { REQUEST_TIMEOUT_MS, createFetch } from '../src/session/protocol/http';
+import { silentLogger } from '../src/session/base/log';
+import { OAuthClient } from '../src/session/protocol/oauth';
+import { SessionStore } from '../src/session/storage/store';
 import { createEngine, providerConfig, signInAt, startBenchIdp, users } from './fixture';
 import { main, median, ms, percentile, ratio, timed, type Row } from './lib';
 

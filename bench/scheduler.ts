@@ -1,11 +1,11 @@
 // 3. The refresher over 1,000 stored sessions: timers it holds, heap it adds to the store, and what
 // its re-planning adds to each store write, each against the same store without a refresher.
 import { MemoryMemento, MemorySecrets } from '../test/support/fakes';
-import { systemClock, type Clock } from '../src/session/clock';
-import { silentLogger } from '../src/session/log';
-import type { OAuthClient } from '../src/session/oauth';
-import { Refresher, defaultPolicy } from '../src/session/refresher';
-import { SessionStore } from '../src/session/store';
+import { systemClock, type Clock } from '../src/session/base/clock';
+import { silentLogger } from '../src/session/base/log';
+import type { OAuthClient } from '../src/session/protocol/oauth';
+import { Refresher, defaultPolicy } from '../src/session/refresh/refresher';
+import { SessionStore } from '../src/session/storage/store';
 import { idpShapedSession } from './fixture';
 import { heapUsed, main, median, ratio, timed, type Row } from './lib';
 

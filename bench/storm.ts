@@ -2,13 +2,13 @@
 // the refresher takes at its default concurrency limit and at 1, against the time one refresh
 // takes times 1,000 divided by the limit.
 import { MemoryMemento, MemorySecrets } from '../test/support/fakes';
-import { systemClock, type Clock } from '../src/session/clock';
-import { createFetch } from '../src/session/http';
-import { silentLogger } from '../src/session/log';
-import { OAuthClient } from '../src/session/oauth';
+import { systemClock, type Clock } from '../src/session/base/clock';
+import { createFetch } from '../src/session/protocol/http';
+import { silentLogger } from '../src/session/base/log';
+import { OAuthClient } from '../src/session/protocol/oauth';
 import { SessionKeeperProvider } from '../src/session/provider';
-import { defaultPolicy } from '../src/session/refresher';
-import { SessionStore } from '../src/session/store';
+import { defaultPolicy } from '../src/session/refresh/refresher';
+import { SessionStore } from '../src/session/storage/store';
 import { createEngine, providerConfig, signInAt, startBenchIdp, users, type BenchIdp } from './fixture';
 import { main, median, ms, now, ratio, timed, type Row } from './lib';
 

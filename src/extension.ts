@@ -1,16 +1,16 @@
 import * as vscode from 'vscode';
 import { registerCommands, type IssuerCheck } from './commands';
-import { ProviderRegistry, SETTING, signInInteractively } from './registry';
-import { systemClock } from './session/clock';
-import { FileCoordinator } from './session/coordination';
+import { ProviderRegistry, SETTING, signInInteractively } from './editor/registry';
+import { systemClock } from './session/base/clock';
+import { FileCoordinator } from './session/storage/coordination';
 import { SessionKeeperEngine } from './session/engine';
-import { REQUEST_TIMEOUT_MS, createFetch } from './session/http';
-import { setTranslator } from './session/l10n';
+import { REQUEST_TIMEOUT_MS, createFetch } from './session/protocol/http';
+import { setTranslator } from './session/base/l10n';
 import { issuerProblem } from './session/config';
-import { createLogger, describeError, userMessage } from './session/log';
-import { OAuthClient } from './session/oauth';
-import { defaultPolicy, type RefreshPolicy } from './session/refresher';
-import { SessionStore } from './session/store';
+import { createLogger, describeError, userMessage } from './session/base/log';
+import { OAuthClient } from './session/protocol/oauth';
+import { defaultPolicy, type RefreshPolicy } from './session/refresh/refresher';
+import { SessionStore } from './session/storage/store';
 import { registerViews } from './views';
 
 const LEAD_SETTING = 'sessionKeeper.refresh.leadTimeMinutes';

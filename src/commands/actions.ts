@@ -1,8 +1,8 @@
 // Sign in, sign out, switch and refresh: resolve the target (tree row or quick picks), then call
 // the engine. Results show in the views; only failures the engine does not report get a message.
 import * as vscode from 'vscode';
-import { isCancellation } from '../session/errors';
-import { describeError, userMessage, type Logger } from '../session/log';
+import { isCancellation } from '../session/base/errors';
+import { describeError, userMessage, type Logger } from '../session/base/log';
 import type { AccountSummary, ProviderSummary, SessionKeeperModel } from '../session/model';
 import { accountItem, pickAccount, pickProvider, type Target } from './picks';
 import { Command } from './ids';

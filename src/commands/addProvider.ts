@@ -1,9 +1,9 @@
 // "Add Identity Provider…": issuer URL → discovery check → client id → label → id, then one new
 // entry in the user's `sessionKeeper.providers` setting.
 import * as vscode from 'vscode';
-import { SETTING } from '../registry';
+import { SETTING } from '../editor/registry';
 import { issuerProblem } from '../session/config';
-import { describeError, userMessage, type Logger } from '../session/log';
+import { describeError, userMessage, type Logger } from '../session/base/log';
 import { Command } from './ids';
 import { clientIdProblem, idProblem, labelProblem, suggestId, suggestLabel, takenIds } from './providerEntry';
 

@@ -1,6 +1,6 @@
 // Commands stay thin: they pick a target, call the engine, and let the views show the result.
 import * as vscode from 'vscode';
-import type { Logger } from '../session/log';
+import type { Logger } from '../session/base/log';
 import type { SessionKeeperModel } from '../session/model';
 import { refreshNow, signIn, signOut, switchAccount } from './actions';
 import { addProvider, type IssuerCheck } from './addProvider';

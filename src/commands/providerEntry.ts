@@ -1,7 +1,7 @@
 // The pure parts of "Add Identity Provider…": defaults and checks for each answer. No vscode
 // import, so the rules can be unit-tested in Node.
 import { ID_PATTERN } from '../session/config';
-import { t } from '../session/l10n';
+import { t } from '../session/base/l10n';
 
 /** The issuer's host, e.g. "login.example.com", as a first label. */
 export function suggestLabel(issuer: string): string {

@@ -1,7 +1,7 @@
 // The `sessionKeeper.providers` setting: parsed, normalized and validated. Each problem names its
 // entry so one bad entry never hides the others.
-import { t } from './l10n';
-import { normalizeScopes } from './scopes';
+import { t } from './base/l10n';
+import { normalizeScopes } from './protocol/scopes';
 
 export interface ProviderConfig {
   /** The id other extensions pass to vscode.authentication.getSession. */

@@ -1,18 +1,18 @@
 // The engine: configured providers, their OAuth clients, the store and the refresher, wired once.
 // It is also the model the views read. The editor integration registers its providers and
 // supplies the interactive parts (browser, progress, notifications).
-import type { Clock } from './clock';
+import type { Clock } from './base/clock';
 import type { ProviderConfig } from './config';
-import type { Coordinator } from './coordination';
-import { Emitter, type Disposable, type Event } from './events';
-import { sessionHealth } from './health';
-import type { Fetch } from './http';
-import type { Logger } from './log';
+import type { Coordinator } from './storage/coordination';
+import { Emitter, type Disposable, type Event } from './base/events';
+import { sessionHealth } from './refresh/health';
+import type { Fetch } from './protocol/http';
+import type { Logger } from './base/log';
 import { worstHealth, type AccountSummary, type ProviderSummary, type SessionKeeperModel } from './model';
-import { OAuthClient, type TokenSet } from './oauth';
+import { OAuthClient, type TokenSet } from './protocol/oauth';
 import { SessionKeeperProvider, type SignInRequest } from './provider';
-import { Refresher, refreshLead, type RefreshPolicy } from './refresher';
-import { isBoundTo, type MementoLike, type SessionStore, type StoredAccount } from './store';
+import { Refresher, refreshLead, type RefreshPolicy } from './refresh/refresher';
+import { isBoundTo, type MementoLike, type SessionStore, type StoredAccount } from './storage/store';
 
 export interface EngineDeps {
   readonly store: SessionStore;

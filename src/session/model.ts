@@ -1,8 +1,8 @@
 // What the views and commands see of the engine: snapshots without token material, and the
 // actions a user can take. Views never read tokens or SecretStorage.
-import type { Event } from './events';
-import type { Health, HealthState } from './health';
-import type { RefreshState } from './store';
+import type { Event } from './base/events';
+import type { Health, HealthState } from './refresh/health';
+import type { RefreshState } from './storage/store';
 
 export interface SessionInfo {
   readonly id: string;

@@ -3,14 +3,14 @@
 // tested without the editor.
 import { randomUUID } from 'node:crypto';
 import type { ProviderConfig } from './config';
-import { Emitter, type Disposable, type Event } from './events';
-import { ErrorCode, SessionKeeperError } from './errors';
-import { t } from './l10n';
-import { describeError, type Logger } from './log';
-import type { OAuthClient, TokenSet } from './oauth';
-import { isServable } from './refresher';
-import { requestScopes, scopesSatisfy } from './scopes';
-import { freshRefreshState, isBoundTo, type SessionStore, type StoredAccount, type StoredSession } from './store';
+import { Emitter, type Disposable, type Event } from './base/events';
+import { ErrorCode, SessionKeeperError } from './base/errors';
+import { t } from './base/l10n';
+import { describeError, type Logger } from './base/log';
+import type { OAuthClient, TokenSet } from './protocol/oauth';
+import { isServable } from './refresh/refresher';
+import { requestScopes, scopesSatisfy } from './protocol/scopes';
+import { freshRefreshState, isBoundTo, type SessionStore, type StoredAccount, type StoredSession } from './storage/store';
 
 export interface AccountInfo {
   readonly id: string;

@@ -1,6 +1,6 @@
 // When does a countdown's text change next? Views ask this so that they set one timer for the
 // next visible change instead of re-rendering every second. No vscode import: unit-tested in Node.
-import type { Health } from '../session/health';
+import type { Health } from '../session/refresh/health';
 import { RENEWING_SHOWN_MS, wholeSeconds } from './healthText';
 
 /**

@@ -1,6 +1,6 @@
 // The words for a session's health, for rows, the status bar and quick picks. No vscode import.
-import type { Health } from '../session/health';
-import { t } from '../session/l10n';
+import type { Health } from '../session/refresh/health';
+import { t } from '../session/base/l10n';
 
 /** Whole seconds, rounded as every duration text rounds them. */
 export function wholeSeconds(ms: number): number {

@@ -1,7 +1,7 @@
 // The status bar item as plain data: the primary provider's active account and its health, in
 // short text, full words for screen readers, and a tooltip. No vscode import: unit-tested in Node.
 import { describeHealth, formatElapsed, showsRenewing, wholeSeconds } from './healthText';
-import { t } from '../session/l10n';
+import { t } from '../session/base/l10n';
 import type { AccountSummary, ProviderSummary } from '../session/model';
 import { earliest, nextElapsedChange, nextHealthTextChange } from './countdown';
 import type { Tooltip, TooltipField } from './treeModel';

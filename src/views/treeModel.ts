@@ -1,8 +1,8 @@
 // The Accounts tree as plain data: provider → account → session → details, built from the
 // engine's model and the clock. No vscode import, so every row can be checked in plain Node.
-import type { Health, HealthState } from '../session/health';
+import type { Health, HealthState } from '../session/refresh/health';
 import { describeHealth } from './healthText';
-import { t } from '../session/l10n';
+import { t } from '../session/base/l10n';
 import { worstHealth, type AccountSummary, type ProviderSummary, type SessionInfo } from '../session/model';
 import { earliest, nextHealthTextChange } from './countdown';
 

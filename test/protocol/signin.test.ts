@@ -4,13 +4,13 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { startIdp, type Idp } from '../idp/idp.mjs';
-import { authorizationCodeFlow, type BrowserHost } from '../../src/session/authorizationCode';
-import { ErrorCode, SessionKeeperError } from '../../src/session/errors';
-import { createFetch } from '../../src/session/http';
-import { createLogger } from '../../src/session/log';
-import { OAuthClient } from '../../src/session/oauth';
+import { authorizationCodeFlow, type BrowserHost } from '../../src/session/flows/authorizationCode';
+import { ErrorCode, SessionKeeperError } from '../../src/session/base/errors';
+import { createFetch } from '../../src/session/protocol/http';
+import { createLogger } from '../../src/session/base/log';
+import { OAuthClient } from '../../src/session/protocol/oauth';
 import { SessionKeeperProvider } from '../../src/session/provider';
-import { SessionStore } from '../../src/session/store';
+import { SessionStore } from '../../src/session/storage/store';
 import { CapturingSink, MemoryMemento, MemorySecrets } from '../support/fakes';
 
 interface Browser extends BrowserHost {

@@ -1,6 +1,6 @@
 // A clock whose time only moves when a test says so. Timers fire in order as time advances,
 // with pending promise callbacks run between them.
-import type { Clock } from '../../src/session/clock';
+import type { Clock } from '../../src/session/base/clock';
 
 interface Timer {
   id: number;

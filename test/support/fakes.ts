@@ -1,6 +1,6 @@
 // Fakes the engine accepts in place of the editor's SecretStorage and Memento.
-import type { MementoLike, SecretStorageLike } from '../../src/session/store';
-import type { LogSink } from '../../src/session/log';
+import type { MementoLike, SecretStorageLike } from '../../src/session/storage/store';
+import type { LogSink } from '../../src/session/base/log';
 
 export class MemorySecrets implements SecretStorageLike {
   readonly data = new Map<string, string>();

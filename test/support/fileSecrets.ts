@@ -4,7 +4,7 @@ import { randomUUID, createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { MementoLike, SecretStorageLike } from '../../src/session/store';
+import type { MementoLike, SecretStorageLike } from '../../src/session/storage/store';
 
 export class FileSecrets implements SecretStorageLike {
   constructor(private readonly dir: string) {

@@ -4,9 +4,9 @@
 import assert from 'node:assert/strict';
 import type { ProviderConfig } from '../../src/session/config';
 import { SessionKeeperEngine } from '../../src/session/engine';
-import { silentLogger } from '../../src/session/log';
-import { defaultPolicy } from '../../src/session/refresher';
-import { SessionStore, freshRefreshState } from '../../src/session/store';
+import { silentLogger } from '../../src/session/base/log';
+import { defaultPolicy } from '../../src/session/refresh/refresher';
+import { SessionStore, freshRefreshState } from '../../src/session/storage/store';
 import { FakeClock } from '../support/fakeClock';
 import { MemoryMemento, MemorySecrets } from '../support/fakes';
 

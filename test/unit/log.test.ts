@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { Redactor, createLogger } from '../../src/session/log';
+import { Redactor, createLogger } from '../../src/session/base/log';
 import { CapturingSink } from '../support/fakes';
 
 describe('log redaction', () => {

@@ -2,12 +2,12 @@
 // unreachable, callers can tell "offline" from "signed out", each account makes one network
 // attempt per backoff step however many callers ask, and renewal resumes soon after the issuer is back.
 import assert from 'node:assert/strict';
-import { ErrorCode, SessionKeeperError } from '../../src/session/errors';
-import { createLogger } from '../../src/session/log';
-import type { OAuthClient, TokenSet } from '../../src/session/oauth';
+import { ErrorCode, SessionKeeperError } from '../../src/session/base/errors';
+import { createLogger } from '../../src/session/base/log';
+import type { OAuthClient, TokenSet } from '../../src/session/protocol/oauth';
 import { SessionKeeperProvider } from '../../src/session/provider';
-import { Refresher, defaultPolicy } from '../../src/session/refresher';
-import { SessionStore, freshRefreshState } from '../../src/session/store';
+import { Refresher, defaultPolicy } from '../../src/session/refresh/refresher';
+import { SessionStore, freshRefreshState } from '../../src/session/storage/store';
 import { FakeClock, flush } from '../support/fakeClock';
 import { CapturingSink, MemoryMemento, MemorySecrets } from '../support/fakes';
 

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import type { ProviderConfig } from '../../src/session/config';
-import { silentLogger } from '../../src/session/log';
-import type { OAuthClient, TokenSet } from '../../src/session/oauth';
+import { silentLogger } from '../../src/session/base/log';
+import type { OAuthClient, TokenSet } from '../../src/session/protocol/oauth';
 import { SessionKeeperProvider, type SessionsChange, type SignInRequest } from '../../src/session/provider';
-import { SessionStore } from '../../src/session/store';
+import { SessionStore } from '../../src/session/storage/store';
 import { MemoryMemento, MemorySecrets } from '../support/fakes';
 
 const config: ProviderConfig = {

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { ErrorCode, SessionKeeperError } from '../../src/session/errors';
-import { silentLogger } from '../../src/session/log';
-import type { OAuthClient, TokenSet } from '../../src/session/oauth';
-import { Refresher, backoffDelay, defaultPolicy, planRefresh, refreshLead, type RefreshPolicy } from '../../src/session/refresher';
-import { SessionStore, freshRefreshState, type StoredAccount, type StoredSession } from '../../src/session/store';
+import { ErrorCode, SessionKeeperError } from '../../src/session/base/errors';
+import { silentLogger } from '../../src/session/base/log';
+import type { OAuthClient, TokenSet } from '../../src/session/protocol/oauth';
+import { Refresher, backoffDelay, defaultPolicy, planRefresh, refreshLead, type RefreshPolicy } from '../../src/session/refresh/refresher';
+import { SessionStore, freshRefreshState, type StoredAccount, type StoredSession } from '../../src/session/storage/store';
 import { MemoryMemento, MemorySecrets } from '../support/fakes';
 import { FakeClock, flush } from '../support/fakeClock';
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { INDEX_KEY, SessionStore, accountKey, freshRefreshState, type StoredSession } from '../../src/session/store';
-import { silentLogger } from '../../src/session/log';
+import { INDEX_KEY, SessionStore, accountKey, freshRefreshState, type StoredSession } from '../../src/session/storage/store';
+import { silentLogger } from '../../src/session/base/log';
 import { MemoryMemento, MemorySecrets } from '../support/fakes';
 
 function session(id: string, scopes = ['openid'], extra: Partial<StoredSession> = {}): StoredSession {

@@ -1,9 +1,9 @@
 // One size-limit case in its own process, so its memory can be measured without the rest of the
 // suite in the way (and an answer that exhausts memory fails this case, not the whole run).
 // Prints one JSON line: the outcome, how long it took and how far RSS grew.
-import { SessionKeeperError } from '../../../src/session/errors';
-import { createFetch } from '../../../src/session/http';
-import { OAuthClient } from '../../../src/session/oauth';
+import { SessionKeeperError } from '../../../src/session/base/errors';
+import { createFetch } from '../../../src/session/protocol/http';
+import { OAuthClient } from '../../../src/session/protocol/oauth';
 
 const { SK_ISSUER, SK_OPERATION, SK_REFRESH_TOKEN, SK_TIMEOUT_MS } = process.env;
 

@@ -2,13 +2,13 @@
 // store, coordinator and refresher over secrets and coordination files shared with the others.
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { systemClock } from '../../../src/session/clock';
-import { FileCoordinator } from '../../../src/session/coordination';
-import { createFetch } from '../../../src/session/http';
-import { silentLogger } from '../../../src/session/log';
-import { OAuthClient } from '../../../src/session/oauth';
-import { Refresher, defaultPolicy } from '../../../src/session/refresher';
-import { SessionStore } from '../../../src/session/store';
+import { systemClock } from '../../../src/session/base/clock';
+import { FileCoordinator } from '../../../src/session/storage/coordination';
+import { createFetch } from '../../../src/session/protocol/http';
+import { silentLogger } from '../../../src/session/base/log';
+import { OAuthClient } from '../../../src/session/protocol/oauth';
+import { Refresher, defaultPolicy } from '../../../src/session/refresh/refresher';
+import { SessionStore } from '../../../src/session/storage/store';
 import { FileMemento, FileSecrets } from '../../support/fileSecrets';
 
 const { SK_ISSUER, SK_DIR, SK_LOCKING, SK_DURATION_MS, SK_WINDOW, SK_MODE } = process.env;

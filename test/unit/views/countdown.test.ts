@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import FakeTimers from '@sinonjs/fake-timers';
-import type { Health } from '../../../src/session/health';
+import type { Health } from '../../../src/session/refresh/health';
 import { describeHealth } from '../../../src/views/healthText';
 import { CountdownTimer, earliest, nextCountdownChange, nextHealthTextChange } from '../../../src/views/countdown';
 import { MIN, NOW } from './fixtures';

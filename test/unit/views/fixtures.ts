@@ -1,8 +1,8 @@
 // Model snapshots for view tests, and a fake model with a hand-driven clock.
-import { Emitter } from '../../../src/session/events';
-import type { Health } from '../../../src/session/health';
+import { Emitter } from '../../../src/session/base/events';
+import type { Health } from '../../../src/session/refresh/health';
 import { worstHealth, type AccountSummary, type ProviderSummary, type SessionInfo, type SessionKeeperModel } from '../../../src/session/model';
-import type { RefreshState } from '../../../src/session/store';
+import type { RefreshState } from '../../../src/session/storage/store';
 
 export const NOW = Date.UTC(2025, 0, 15, 12, 0, 0);
 export const MIN = 60_000;

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import type { Health } from '../../../src/session/health';
+import type { Health } from '../../../src/session/refresh/health';
 import type { ProviderSummary } from '../../../src/session/model';
 import { formatLongDuration, formatShortDuration, statusMenu, statusView, type StatusView } from '../../../src/views/statusText';
 import { nextHealthTextChange } from '../../../src/views/countdown';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import FakeTimers from '@sinonjs/fake-timers';
-import type { Health, HealthState } from '../../../src/session/health';
+import type { Health, HealthState } from '../../../src/session/refresh/health';
 import { CountdownTimer } from '../../../src/views/countdown';
 import { buildTree, diffTree, nextChangeAt, nodeId, type TreeNode, type TreeSnapshot } from '../../../src/views/treeModel';
 import { EXPIRES, FakeModel, MIN, NOW, account, formatTime, provider, refreshState, session, withHealth } from './fixtures';

@@ -1,15 +1,15 @@
 // The background refresher: one timer for the earliest due refresh, one in-flight refresh per
 // session, a cap on concurrent refreshes, backoff for transient failures, and an end (with one
 // notice per account) for terminal ones. It notices sleep and clock jumps and re-plans at once.
-import { sleep, type Clock } from './clock';
-import { lockNameForAccount, type Coordinator } from './coordination';
-import { ErrorCode, SessionKeeperError, findSessionKeeperError } from './errors';
-import { Emitter, type Disposable, type Event } from './events';
+import { sleep, type Clock } from '../base/clock';
+import { lockNameForAccount, type Coordinator } from '../storage/coordination';
+import { ErrorCode, SessionKeeperError, findSessionKeeperError } from '../base/errors';
+import { Emitter, type Disposable, type Event } from '../base/events';
 import { canRefresh } from './health';
-import { t } from './l10n';
-import { describeError, type Logger } from './log';
-import type { OAuthClient } from './oauth';
-import type { SessionStore, StoredAccount, StoredSession } from './store';
+import { t } from '../base/l10n';
+import { describeError, type Logger } from '../base/log';
+import type { OAuthClient } from '../protocol/oauth';
+import type { SessionStore, StoredAccount, StoredSession } from '../storage/store';
 
 export interface RefreshPolicy {
   /** Refresh when less than max(leadMs, 20% of the lifetime) remains. */

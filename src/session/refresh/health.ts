@@ -1,6 +1,6 @@
 // Session health is derived, never stored: a pure function of the stored session, whether a
 // refresh is in flight, and the clock. The words for it belong to the views.
-import type { StoredSession } from './store';
+import type { StoredSession } from '../storage/store';
 
 /**
  * `dormant`: the settings now name another issuer or client for this provider id, so the session

@@ -1,8 +1,8 @@
 // HTTP for the OAuth client: undici with connection, header and body time limits, and one place
 // that turns transport failures, overloaded servers and oversized answers into SessionKeeperErrors.
 import { Agent, fetch as undiciFetch } from 'undici';
-import { ErrorCode, SessionKeeperError } from './errors';
-import { t } from './l10n';
+import { ErrorCode, SessionKeeperError } from '../base/errors';
+import { t } from '../base/l10n';
 
 /** Time limit for each request to an issuer. */
 export const REQUEST_TIMEOUT_MS = 30_000;

@@ -2,8 +2,8 @@
 // callback, keeps the browser tab waiting until the sign-in has an outcome, then closes.
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ErrorCode, SessionKeeperError } from './errors';
-import { t } from './l10n';
+import { ErrorCode, SessionKeeperError } from '../base/errors';
+import { t } from '../base/l10n';
 
 export const CALLBACK_PATH = '/callback';
 

@@ -1,13 +1,13 @@
 // Registers the engine's providers with VS Code, following `sessionKeeper.providers` without a
 // reload, and supplies the interactive sign-in (browser, progress, cancellation).
 import * as vscode from 'vscode';
-import { authorizationCodeFlow, type BrowserHost } from './session/authorizationCode';
-import { describeProblem, parseProviders, type ProviderConfig } from './session/config';
-import type { SessionKeeperEngine } from './session/engine';
-import { ErrorCode, SessionKeeperError, isCancellation } from './session/errors';
-import { describeError, userMessage, type Logger } from './session/log';
-import type { OAuthClient } from './session/oauth';
-import type { SignInRequest } from './session/provider';
+import { authorizationCodeFlow, type BrowserHost } from '../session/flows/authorizationCode';
+import { describeProblem, parseProviders, type ProviderConfig } from '../session/config';
+import type { SessionKeeperEngine } from '../session/engine';
+import { ErrorCode, SessionKeeperError, isCancellation } from '../session/base/errors';
+import { describeError, userMessage, type Logger } from '../session/base/log';
+import type { OAuthClient } from '../session/protocol/oauth';
+import type { SignInRequest } from '../session/provider';
 
 export const SETTING = 'sessionKeeper.providers';
 

@@ -3,11 +3,11 @@
 // into messages a user can act on (without response bodies, which may carry secrets).
 import * as oauth from 'oauth4webapi';
 import { jwtDecode } from 'jwt-decode';
-import { allowsInsecureRequests } from './config';
-import { ErrorCode, SessionKeeperError, findSessionKeeperError } from './errors';
+import { allowsInsecureRequests } from '../config';
+import { ErrorCode, SessionKeeperError, findSessionKeeperError } from '../base/errors';
 import { guardedFetch, oauthErrorBody, type Fetch } from './http';
-import { t } from './l10n';
-import { foreignText, redactor } from './log';
+import { t } from '../base/l10n';
+import { foreignText, redactor } from '../base/log';
 import { normalizeScopes } from './scopes';
 
 export interface TokenSet {

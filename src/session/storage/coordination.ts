@@ -9,9 +9,9 @@ import { mkdir, readFile, readdir, rename, rmdir, stat, unlink, writeFile } from
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { lock, type LockOptions } from 'proper-lockfile';
-import { sleep, systemClock, type Clock } from './clock';
-import { ErrorCode, SessionKeeperError } from './errors';
-import { t } from './l10n';
+import { sleep, systemClock, type Clock } from '../base/clock';
+import { ErrorCode, SessionKeeperError } from '../base/errors';
+import { t } from '../base/l10n';
 
 /** A lock whose holder stopped renewing it for this long was left by a window that died. */
 export const LOCK_STALE_MS = 5_000;

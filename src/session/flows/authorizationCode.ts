@@ -1,9 +1,9 @@
 // The authorization code flow with PKCE and a loopback redirect (RFC 6749 §4.1, RFC 7636, RFC 8252).
-import { ErrorCode, SessionKeeperError, isCancellation } from './errors';
-import { t } from './l10n';
-import type { Logger } from './log';
+import { ErrorCode, SessionKeeperError, isCancellation } from '../base/errors';
+import { t } from '../base/l10n';
+import type { Logger } from '../base/log';
 import { CALLBACK_PATH, startLoopbackRedirect } from './loopback';
-import type { OAuthClient, TokenSet } from './oauth';
+import type { OAuthClient, TokenSet } from '../protocol/oauth';
 
 export const SIGN_IN_TIMEOUT_MS = 5 * 60_000;
 

@@ -3,11 +3,11 @@
 // every change goes through one queue so concurrent sign-ins lose nothing.
 import { createHash } from 'node:crypto';
 import type { Coordinator, GenerationRecord } from './coordination';
-import { ErrorCode, SessionKeeperError } from './errors';
-import { Emitter, type Event } from './events';
-import { t } from './l10n';
-import { describeError, redactor, type Logger } from './log';
-import { normalizeScopes } from './scopes';
+import { ErrorCode, SessionKeeperError } from '../base/errors';
+import { Emitter, type Event } from '../base/events';
+import { t } from '../base/l10n';
+import { describeError, redactor, type Logger } from '../base/log';
+import { normalizeScopes } from '../protocol/scopes';
 
 /** The subset of vscode.SecretStorage the store uses. */
 export interface SecretStorageLike {
