@@ -1,11 +1,12 @@
 import * as vscode from 'vscode';
 import { registerCommands, type IssuerCheck } from './commands';
-import { ProviderRegistry, SETTING, signInInteractively } from './editor/registry';
+import { Setting, STORAGE_PREFIX } from './contributions';
+import { ProviderRegistry, signInInteractively } from './editor/registry';
 import { systemClock } from './session/base/clock';
 import { FileCoordinator } from './session/storage/coordination';
 import { SessionKeeperEngine } from './session/engine';
 import { REQUEST_TIMEOUT_MS, createFetch } from './session/protocol/http';
-import { setTranslator } from './session/base/l10n';
+import * as l10n from '@vscode/l10n';
 import { issuerProblem } from './session/config';
 import { createLogger, describeError, userMessage } from './session/base/log';
 import { OAuthClient } from './session/protocol/oauth';
@@ -13,10 +14,10 @@ import { defaultPolicy, type RefreshPolicy } from './session/refresh/refresher';
 import { SessionStore } from './session/storage/store';
 import { registerViews } from './views';
 
-const LEAD_SETTING = 'sessionKeeper.refresh.leadTimeMinutes';
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
-  setTranslator(vscode.l10n.t);
+  // The engine and the pure view modules translate through @vscode/l10n, from the bundle VS Code loaded.
+  if (vscode.l10n.bundle) l10n.config({ contents: vscode.l10n.bundle });
   const channel = vscode.window.createOutputChannel('Session Keeper', { log: true });
   const logger = createLogger(channel);
   const showLog = () => channel.show(true);
@@ -68,12 +69,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     ...registerCommands({ model: engine, logger, showLog, checkIssuer: issuerCheck(fetch) }),
     ...registerViews({ model: engine }),
     vscode.workspace.onDidChangeConfiguration((e) => {
-      if (e.affectsConfiguration(SETTING)) registry.sync();
-      if (e.affectsConfiguration(LEAD_SETTING)) policy.leadMs = leadTime();
+      if (e.affectsConfiguration(Setting.providers)) registry.sync();
+      if (e.affectsConfiguration(Setting.refreshLeadTimeMinutes)) policy.leadMs = leadTime();
     }),
     // Desktop VS Code shares secrets between windows and tells each of them about changes.
     context.secrets.onDidChange((e) => {
-      if (e.key.startsWith('sessionKeeper.')) store.secretChanged(e.key).catch((err) => logger.error(`Reloading sessions failed: ${describeError(err)}`));
+      if (e.key.startsWith(`${STORAGE_PREFIX}.`)) store.secretChanged(e.key).catch((err) => logger.error(`Reloading sessions failed: ${describeError(err)}`));
     }),
   );
   logger.info(`Session Keeper ${context.extension.packageJSON.version} started`);
@@ -94,7 +95,7 @@ function issuerCheck(fetch: ReturnType<typeof createFetch>): IssuerCheck {
 }
 
 function leadTime(): number {
-  const minutes = vscode.workspace.getConfiguration().get<number>(LEAD_SETTING, 5);
+  const minutes = vscode.workspace.getConfiguration().get<number>(Setting.refreshLeadTimeMinutes, 5);
   return Math.min(60, Math.max(1, minutes)) * 60_000;
 }
 

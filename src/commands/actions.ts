@@ -5,7 +5,7 @@ import { isCancellation } from '../session/base/errors';
 import { describeError, userMessage, type Logger } from '../session/base/log';
 import type { AccountSummary, ProviderSummary, SessionKeeperModel } from '../session/model';
 import { accountItem, pickAccount, pickProvider, type Target } from './picks';
-import { Command } from './ids';
+import { Command } from '../contributions';
 
 export interface ActionDeps {
   readonly model: SessionKeeperModel;

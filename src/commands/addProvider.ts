@@ -1,10 +1,9 @@
 // "Add Identity Provider…": issuer URL → discovery check → client id → label → id, then one new
 // entry in the user's `sessionKeeper.providers` setting.
 import * as vscode from 'vscode';
-import { SETTING } from '../editor/registry';
 import { issuerProblem } from '../session/config';
 import { describeError, userMessage, type Logger } from '../session/base/log';
-import { Command } from './ids';
+import { Command, Setting } from '../contributions';
 import { clientIdProblem, idProblem, labelProblem, suggestId, suggestLabel, takenIds } from './providerEntry';
 
 export type IssuerCheckResult = { readonly ok: true } | { readonly ok: false; readonly message: string };
@@ -61,8 +60,8 @@ export async function addProvider({ checkIssuer, logger }: AddProviderDeps): Pro
   if (!label) return undefined;
 
   const config = vscode.workspace.getConfiguration();
-  const inspected = config.inspect<unknown>(SETTING);
-  const taken = takenIds(config.get(SETTING), inspected?.globalValue);
+  const inspected = config.inspect<unknown>(Setting.providers);
+  const taken = takenIds(config.get(Setting.providers), inspected?.globalValue);
   const id = await ask({
     title: title(4),
     prompt: vscode.l10n.t('The id other extensions pass to vscode.authentication.getSession.'),
@@ -74,18 +73,12 @@ export async function addProvider({ checkIssuer, logger }: AddProviderDeps): Pro
   const existing = inspected?.globalValue ?? [];
   // Never replace a user setting that is not a list: it would lose what is there.
   if (!Array.isArray(existing)) {
-    void vscode.window.showErrorMessage(vscode.l10n.t('"{0}" in your user settings is not a list. Fix it, then add the identity provider again.', SETTING));
+    void vscode.window.showErrorMessage(vscode.l10n.t('"{0}" in your user settings is not a list. Fix it, then add the identity provider again.', Setting.providers));
     return undefined;
   }
-  await config.update(SETTING, [...existing, { id, label, issuer, clientId }], vscode.ConfigurationTarget.Global);
+  await config.update(Setting.providers, [...existing, { id, label, issuer, clientId }], vscode.ConfigurationTarget.Global);
   logger.info(`Added identity provider "${id}" for ${issuer} to the user settings`);
 
-  if (inspected?.workspaceValue !== undefined || inspected?.workspaceFolderValue !== undefined) {
-    void vscode.window.showWarningMessage(
-      vscode.l10n.t('Added "{0}" to your user settings, but this workspace sets "{1}" too, so it is not used here.', label, SETTING),
-    );
-    return id;
-  }
   const signIn = vscode.l10n.t('Sign In');
   void vscode.window
     .showInformationMessage(vscode.l10n.t('Added identity provider "{0}". Extensions can ask for its sessions with the id "{1}".', label, id), signIn)

@@ -4,12 +4,11 @@ import type { Logger } from '../session/base/log';
 import type { SessionKeeperModel } from '../session/model';
 import { refreshNow, signIn, signOut, switchAccount } from './actions';
 import { addProvider, type IssuerCheck } from './addProvider';
-import { Command, type CommandId } from './ids';
+import { Command, type CommandId } from '../contributions';
 import { targetOf } from './picks';
 import { showStatusBarMenu } from './statusMenu';
 
 export type { IssuerCheck, IssuerCheckResult } from './addProvider';
-export { Command } from './ids';
 
 export interface CommandDeps {
   readonly model: SessionKeeperModel;

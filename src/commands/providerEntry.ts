@@ -1,7 +1,7 @@
 // The pure parts of "Add Identity Provider…": defaults and checks for each answer. No vscode
 // import, so the rules can be unit-tested in Node.
 import { ID_PATTERN } from '../session/config';
-import { t } from '../session/base/l10n';
+import * as l10n from '@vscode/l10n';
 
 /** The issuer's host, e.g. "login.example.com", as a first label. */
 export function suggestLabel(issuer: string): string {
@@ -42,15 +42,15 @@ export function takenIds(...values: unknown[]): Set<string> {
 }
 
 export function idProblem(id: string, taken: ReadonlySet<string>): string | undefined {
-  if (!ID_PATTERN.test(id)) return t('Use 1 to 64 letters, digits, ".", "_" or "-", starting with a letter or digit.');
-  if (taken.has(id.toLowerCase())) return t('Another identity provider already uses the id "{0}".', id);
+  if (!ID_PATTERN.test(id)) return l10n.t('Use 1 to 64 letters, digits, ".", "_" or "-", starting with a letter or digit.');
+  if (taken.has(id.toLowerCase())) return l10n.t('Another identity provider already uses the id "{0}".', id);
   return undefined;
 }
 
 export function clientIdProblem(clientId: string): string | undefined {
-  return clientId.trim() ? undefined : t('Enter the client id registered for VS Code at your identity provider.');
+  return clientId.trim() ? undefined : l10n.t('Enter the client id registered for VS Code at your identity provider.');
 }
 
 export function labelProblem(label: string): string | undefined {
-  return label.trim() ? undefined : t('Enter a name for this identity provider.');
+  return label.trim() ? undefined : l10n.t('Enter a name for this identity provider.');
 }

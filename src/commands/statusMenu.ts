@@ -1,9 +1,8 @@
 // What clicking the status bar item offers: switch, sign in, refresh, sign out, open the view.
 import * as vscode from 'vscode';
 import { statusMenu, type StatusMenuAction } from '../views/statusText';
-import { ACCOUNTS_VIEW } from '../views/ids';
 import { refreshNow, signIn, signOut, switchAccount, type ActionDeps } from './actions';
-import { Command } from './ids';
+import { Command, View } from '../contributions';
 
 export async function showStatusBarMenu(deps: ActionDeps): Promise<void> {
   const { model } = deps;
@@ -28,6 +27,6 @@ export async function showStatusBarMenu(deps: ActionDeps): Promise<void> {
     case 'addProvider':
       return void (await vscode.commands.executeCommand(Command.addProvider));
     case 'openView':
-      return void (await vscode.commands.executeCommand(`${ACCOUNTS_VIEW}.focus`));
+      return void (await vscode.commands.executeCommand(`${View.accounts}.focus`));
   }
 }

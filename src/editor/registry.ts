@@ -1,6 +1,7 @@
 // Registers the engine's providers with VS Code, following `sessionKeeper.providers` without a
 // reload, and supplies the interactive sign-in (browser, progress, cancellation).
 import * as vscode from 'vscode';
+import { Setting } from '../contributions';
 import { authorizationCodeFlow, type BrowserHost } from '../session/flows/authorizationCode';
 import { describeProblem, parseProviders, type ProviderConfig } from '../session/config';
 import type { SessionKeeperEngine } from '../session/engine';
@@ -9,7 +10,6 @@ import { describeError, userMessage, type Logger } from '../session/base/log';
 import type { OAuthClient } from '../session/protocol/oauth';
 import type { SignInRequest } from '../session/provider';
 
-export const SETTING = 'sessionKeeper.providers';
 
 export class ProviderRegistry implements vscode.Disposable {
   private readonly registrations = new Map<string, vscode.Disposable>();
@@ -21,7 +21,7 @@ export class ProviderRegistry implements vscode.Disposable {
 
   /** Reads the setting and adds, replaces or removes registrations to match it. */
   sync(): void {
-    const { providers, problems } = parseProviders(vscode.workspace.getConfiguration().get(SETTING));
+    const { providers, problems } = parseProviders(vscode.workspace.getConfiguration().get(Setting.providers));
     for (const p of problems) this.reportProblem(describeProblem(p));
     const { added, removed } = this.engine.configure(providers);
     // VS Code ignores a second registration of a live id, so the old one always goes first.
@@ -54,7 +54,7 @@ export class ProviderRegistry implements vscode.Disposable {
     this.logger.error(message);
     const open = vscode.l10n.t('Open Settings');
     void vscode.window.showWarningMessage(message, open).then((choice) => {
-      if (choice === open) void vscode.commands.executeCommand('workbench.action.openSettings', SETTING);
+      if (choice === open) void vscode.commands.executeCommand('workbench.action.openSettings', Setting.providers);
     });
   }
 }

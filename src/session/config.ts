@@ -1,6 +1,6 @@
 // The `sessionKeeper.providers` setting: parsed, normalized and validated. Each problem names its
 // entry so one bad entry never hides the others.
-import { t } from './base/l10n';
+import * as l10n from '@vscode/l10n';
 import { normalizeScopes } from './protocol/scopes';
 
 export interface ProviderConfig {
@@ -50,13 +50,13 @@ export function issuerProblem(issuer: string): string | undefined {
   try {
     url = new URL(issuer);
   } catch {
-    return t('"issuer" must be an absolute URL such as https://login.example.com/realms/dev.');
+    return l10n.t('"issuer" must be an absolute URL such as https://login.example.com/realms/dev.');
   }
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname))) {
-    return t('"issuer" must use https (plain http is allowed only for 127.0.0.1 or localhost).');
+    return l10n.t('"issuer" must use https (plain http is allowed only for 127.0.0.1 or localhost).');
   }
   if (url.search || url.hash) {
-    return t('"issuer" must not contain a query or fragment.');
+    return l10n.t('"issuer" must not contain a query or fragment.');
   }
   return undefined;
 }
@@ -74,24 +74,24 @@ export function parseProviders(raw: unknown): { providers: ProviderConfig[]; pro
   const problems: ConfigProblem[] = [];
   if (raw === undefined || raw === null) return { providers, problems };
   if (!Array.isArray(raw)) {
-    problems.push({ index: -1, message: t('"sessionKeeper.providers" must be an array of identity providers.') });
+    problems.push({ index: -1, message: l10n.t('"sessionKeeper.providers" must be an array of identity providers.') });
     return { providers, problems };
   }
   const seen = new Set<string>();
   raw.forEach((entry, index) => {
     const problem = (message: string, id?: string) => problems.push({ index, id, message });
     if (!isRecord(entry)) {
-      problem(t('The entry must be an object with "id", "issuer" and "clientId".'));
+      problem(l10n.t('The entry must be an object with "id", "issuer" and "clientId".'));
       return;
     }
     const id = typeof entry.id === 'string' ? entry.id.trim() : '';
     const named = id || undefined;
     if (!ID_PATTERN.test(id)) {
-      problem(t('"id" must be 1 to 64 letters, digits, ".", "_" or "-", starting with a letter or digit.'), named);
+      problem(l10n.t('"id" must be 1 to 64 letters, digits, ".", "_" or "-", starting with a letter or digit.'), named);
       return;
     }
     if (seen.has(id.toLowerCase())) {
-      problem(t('The id "{0}" is used by an earlier entry; ids must be unique.', id), id);
+      problem(l10n.t('The id "{0}" is used by an earlier entry; ids must be unique.', id), id);
       return;
     }
     const issuer = typeof entry.issuer === 'string' ? entry.issuer.trim() : '';
@@ -102,13 +102,13 @@ export function parseProviders(raw: unknown): { providers: ProviderConfig[]; pro
     }
     const clientId = typeof entry.clientId === 'string' ? entry.clientId.trim() : '';
     if (!clientId) {
-      problem(t('"clientId" is missing; use the client id registered for VS Code at your identity provider.'), id);
+      problem(l10n.t('"clientId" is missing; use the client id registered for VS Code at your identity provider.'), id);
       return;
     }
     let scopes: string[] = [...DEFAULT_SCOPES];
     if (entry.scopes !== undefined) {
       if (!Array.isArray(entry.scopes) || entry.scopes.some((s) => typeof s !== 'string' || !s.trim() || /\s/.test(s.trim()))) {
-        problem(t('"scopes" must be an array of scope names without spaces.'), id);
+        problem(l10n.t('"scopes" must be an array of scope names without spaces.'), id);
         return;
       }
       scopes = entry.scopes as string[];
@@ -116,16 +116,16 @@ export function parseProviders(raw: unknown): { providers: ProviderConfig[]; pro
     const authorizationParameters: Record<string, string> = {};
     if (entry.authorizationParameters !== undefined) {
       if (!isRecord(entry.authorizationParameters)) {
-        problem(t('"authorizationParameters" must be an object of string values.'), id);
+        problem(l10n.t('"authorizationParameters" must be an object of string values.'), id);
         return;
       }
       for (const [key, value] of Object.entries(entry.authorizationParameters)) {
         if (RESERVED_PARAMETERS.has(key)) {
-          problem(t('"authorizationParameters" cannot set "{0}"; Session Keeper sets it for each sign-in.', key), id);
+          problem(l10n.t('"authorizationParameters" cannot set "{0}"; Session Keeper sets it for each sign-in.', key), id);
           return;
         }
         if (typeof value !== 'string') {
-          problem(t('"authorizationParameters.{0}" must be a string.', key), id);
+          problem(l10n.t('"authorizationParameters.{0}" must be a string.', key), id);
           return;
         }
         authorizationParameters[key] = value;
@@ -147,6 +147,6 @@ export function parseProviders(raw: unknown): { providers: ProviderConfig[]; pro
 
 /** Formats a problem for a notification or the log, naming the entry. */
 export function describeProblem(p: ConfigProblem): string {
-  const where = p.id ? t('Identity provider "{0}"', p.id) : t('Identity provider entry {0}', p.index + 1);
+  const where = p.id ? l10n.t('Identity provider "{0}"', p.id) : l10n.t('Identity provider entry {0}', p.index + 1);
   return p.index < 0 ? p.message : `${where}: ${p.message}`;
 }

@@ -1,6 +1,7 @@
 // The engine: configured providers, their OAuth clients, the store and the refresher, wired once.
 // It is also the model the views read. The editor integration registers its providers and
 // supplies the interactive parts (browser, progress, notifications).
+import { ACTIVE_ACCOUNTS_KEY } from '../contributions';
 import type { Clock } from './base/clock';
 import type { ProviderConfig } from './config';
 import type { Coordinator } from './storage/coordination';
@@ -36,7 +37,6 @@ interface Entry {
   readonly provider: SessionKeeperProvider;
 }
 
-const ACTIVE_KEY = 'sessionKeeper.activeAccounts';
 
 export class SessionKeeperEngine implements SessionKeeperModel, Disposable {
   private readonly entries = new Map<string, Entry>();
@@ -162,8 +162,8 @@ export class SessionKeeperEngine implements SessionKeeperModel, Disposable {
   }
 
   async switchAccount(providerId: string, accountId: string): Promise<void> {
-    const active = { ...this.deps.memento.get<Record<string, string>>(ACTIVE_KEY), [providerId]: accountId };
-    await this.deps.memento.update(ACTIVE_KEY, active);
+    const active = { ...this.deps.memento.get<Record<string, string>>(ACTIVE_ACCOUNTS_KEY), [providerId]: accountId };
+    await this.deps.memento.update(ACTIVE_ACCOUNTS_KEY, active);
     const label = this.deps.store.accounts(providerId).find((a) => a.account.id === accountId)?.account.label ?? accountId;
     this.deps.logger.info(`Switched ${this.entries.get(providerId)?.config.label ?? providerId} to ${label}`);
     this.changed.fire();
@@ -177,7 +177,7 @@ export class SessionKeeperEngine implements SessionKeeperModel, Disposable {
   /** The account the user chose, else the first one signed in. */
   activeAccountId(providerId: string): string | undefined {
     const accounts = this.boundAccounts(providerId);
-    const chosen = this.deps.memento.get<Record<string, string>>(ACTIVE_KEY)?.[providerId];
+    const chosen = this.deps.memento.get<Record<string, string>>(ACTIVE_ACCOUNTS_KEY)?.[providerId];
     return accounts.find((a) => a.account.id === chosen)?.account.id ?? accounts[0]?.account.id;
   }
 

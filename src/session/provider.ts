@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { ProviderConfig } from './config';
 import { Emitter, type Disposable, type Event } from './base/events';
 import { ErrorCode, SessionKeeperError } from './base/errors';
-import { t } from './base/l10n';
+import * as l10n from '@vscode/l10n';
 import { describeError, type Logger } from './base/log';
 import type { OAuthClient, TokenSet } from './protocol/oauth';
 import { isServable } from './refresh/refresher';
@@ -109,7 +109,7 @@ export class SessionKeeperProvider implements Disposable {
       const why = reason instanceof SessionKeeperError ? reason.message : describeError(reason);
       throw new SessionKeeperError(
         ErrorCode.Offline,
-        t('{0}: the session of {1} cannot be renewed right now, so no valid token is available. You are still signed in; Session Keeper keeps trying. ({2})', this.config.label, account, why),
+        l10n.t('{0}: the session of {1} cannot be renewed right now, so no valid token is available. You are still signed in; Session Keeper keeps trying. ({2})', this.config.label, account, why),
       );
     }
     return [];

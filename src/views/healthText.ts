@@ -1,6 +1,6 @@
 // The words for a session's health, for rows, the status bar and quick picks. No vscode import.
 import type { Health } from '../session/refresh/health';
-import { t } from '../session/base/l10n';
+import * as l10n from '@vscode/l10n';
 
 /** Whole seconds, rounded as every duration text rounds them. */
 export function wholeSeconds(ms: number): number {
@@ -19,38 +19,38 @@ export function showsRenewing(h: Health, now: number): boolean {
 /** "42 min", "90 s", "3 h 5 min": seconds under two minutes, so a short-lived token visibly counts down. */
 export function formatDuration(ms: number): string {
   const s = wholeSeconds(ms);
-  if (s < 120) return t('{0} s', s);
+  if (s < 120) return l10n.t('{0} s', s);
   const m = Math.floor(s / 60);
-  if (m < 60) return t('{0} min', m);
+  if (m < 60) return l10n.t('{0} min', m);
   const h = Math.floor(m / 60);
   const rest = m % 60;
-  return rest ? t('{0} h {1} min', h, rest) : t('{0} h', h);
+  return rest ? l10n.t('{0} h {1} min', h, rest) : l10n.t('{0} h', h);
 }
 
 /** "12 s ago", "5 min ago"; an hour or more shows as undefined (the caller shows the time instead). */
 export function formatElapsed(ms: number): string | undefined {
   const s = wholeSeconds(ms);
-  if (s < 120) return t('{0} s ago', s);
+  if (s < 120) return l10n.t('{0} s ago', s);
   const m = Math.floor(s / 60);
-  return m < 60 ? t('{0} min ago', m) : undefined;
+  return m < 60 ? l10n.t('{0} min ago', m) : undefined;
 }
 
 /** The one-line description the views show for a session. */
 export function describeHealth(h: Health, now: number): string {
-  if (showsRenewing(h, now)) return t('renewing…');
+  if (showsRenewing(h, now)) return l10n.t('renewing…');
   switch (h.state) {
     case 'signInNeeded':
-      return t('sign-in needed');
+      return l10n.t('sign-in needed');
     case 'dormant':
-      return t('not in use: the settings name another issuer or client');
+      return l10n.t('not in use: the settings name another issuer or client');
     case 'refreshing':
-      return t('renewing…');
+      return l10n.t('renewing…');
     case 'offline':
       return h.nextRefreshAt !== undefined && h.nextRefreshAt > now
-        ? t('offline, retry in {0}', formatDuration(h.nextRefreshAt - now))
-        : t('offline, retrying');
+        ? l10n.t('offline, retry in {0}', formatDuration(h.nextRefreshAt - now))
+        : l10n.t('offline, retrying');
     case 'expiring':
     case 'healthy':
-      return h.expiresAt === undefined ? t('no expiry') : t('expires in {0}', formatDuration(h.expiresAt - now));
+      return h.expiresAt === undefined ? l10n.t('no expiry') : l10n.t('expires in {0}', formatDuration(h.expiresAt - now));
   }
 }

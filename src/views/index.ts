@@ -4,7 +4,7 @@ import * as vscode from 'vscode';
 import type { SessionKeeperModel } from '../session/model';
 import { timeFormatter } from './clock';
 import { CountdownTimer, type TimerHost } from './countdown';
-import { ACCOUNTS_VIEW, ContextKey, STATUS_BAR_SETTING } from './ids';
+import { ContextKey, Setting, View } from '../contributions';
 import { StatusBar } from './statusBar';
 import { AccountsTreeProvider } from './tree';
 
@@ -21,7 +21,7 @@ export function registerViews({ model }: ViewDeps): vscode.Disposable[] {
   };
 
   const tree = new AccountsTreeProvider(model, formatTime);
-  const view = vscode.window.createTreeView(ACCOUNTS_VIEW, { treeDataProvider: tree, showCollapseAll: true });
+  const view = vscode.window.createTreeView(View.accounts, { treeDataProvider: tree, showCollapseAll: true });
   const context = new ContextKeys();
   const treeTimer = new CountdownTimer(host, () => {
     const next = tree.update();
@@ -49,7 +49,7 @@ export function registerViews({ model }: ViewDeps): vscode.Disposable[] {
       statusTimer.run();
     }),
     vscode.workspace.onDidChangeConfiguration((e) => {
-      if (e.affectsConfiguration(STATUS_BAR_SETTING)) statusTimer.run();
+      if (e.affectsConfiguration(Setting.statusBarEnabled)) statusTimer.run();
     }),
   ];
 }

@@ -1,13 +1,12 @@
 // The status bar item: the primary provider's active account, its health, and a menu on click.
 import * as vscode from 'vscode';
-import { Command } from '../commands/ids';
 import type { SessionKeeperModel } from '../session/model';
-import { STATUS_BAR_SETTING } from './ids';
+import { Command, STATUS_BAR_ITEM, Setting } from '../contributions';
 import { statusView } from './statusText';
 import { markdownTooltip } from './tooltip';
 
 export class StatusBar implements vscode.Disposable {
-  private readonly item = vscode.window.createStatusBarItem('sessionKeeper.status', vscode.StatusBarAlignment.Left, 0);
+  private readonly item = vscode.window.createStatusBarItem(STATUS_BAR_ITEM, vscode.StatusBarAlignment.Left, 0);
 
   constructor(
     private readonly model: SessionKeeperModel,
@@ -22,7 +21,7 @@ export class StatusBar implements vscode.Disposable {
     const now = this.model.now();
     const primary = this.model.primaryProviderId();
     const view = statusView({
-      enabled: vscode.workspace.getConfiguration().get<boolean>(STATUS_BAR_SETTING, true),
+      enabled: vscode.workspace.getConfiguration().get<boolean>(Setting.statusBarEnabled, true),
       provider: this.model.providers().find((p) => p.id === primary),
       now,
       formatTime: this.formatTime,

@@ -1,7 +1,7 @@
 // The status bar item as plain data: the primary provider's active account and its health, in
 // short text, full words for screen readers, and a tooltip. No vscode import: unit-tested in Node.
 import { describeHealth, formatElapsed, showsRenewing, wholeSeconds } from './healthText';
-import { t } from '../session/base/l10n';
+import * as l10n from '@vscode/l10n';
 import type { AccountSummary, ProviderSummary } from '../session/model';
 import { earliest, nextElapsedChange, nextHealthTextChange } from './countdown';
 import type { Tooltip, TooltipField } from './treeModel';
@@ -32,23 +32,23 @@ const hidden: StatusView = { visible: false, text: '', accessibilityLabel: '' };
 /** "42m", "1h 5m", "90s": same rounding and units as formatDuration, so both change at the same instants. */
 export function formatShortDuration(ms: number): string {
   const s = wholeSeconds(ms);
-  if (s < 120) return t('{0}s', s);
+  if (s < 120) return l10n.t('{0}s', s);
   const m = Math.floor(s / 60);
-  if (m < 60) return t('{0}m', m);
+  if (m < 60) return l10n.t('{0}m', m);
   const h = Math.floor(m / 60);
-  return m % 60 ? t('{0}h {1}m', h, m % 60) : t('{0}h', h);
+  return m % 60 ? l10n.t('{0}h {1}m', h, m % 60) : l10n.t('{0}h', h);
 }
 
 /** "42 minutes", "1 hour and 5 minutes", "1 second": for screen readers. */
 export function formatLongDuration(ms: number): string {
   const s = wholeSeconds(ms);
-  if (s < 120) return s === 1 ? t('1 second') : t('{0} seconds', s);
+  if (s < 120) return s === 1 ? l10n.t('1 second') : l10n.t('{0} seconds', s);
   const m = Math.floor(s / 60);
-  const minutes = (n: number) => (n === 1 ? t('1 minute') : t('{0} minutes', n));
+  const minutes = (n: number) => (n === 1 ? l10n.t('1 minute') : l10n.t('{0} minutes', n));
   if (m < 60) return minutes(m);
   const h = Math.floor(m / 60);
-  const hours = h === 1 ? t('1 hour') : t('{0} hours', h);
-  return m % 60 ? t('{0} and {1}', hours, minutes(m % 60)) : hours;
+  const hours = h === 1 ? l10n.t('1 hour') : l10n.t('{0} hours', h);
+  return m % 60 ? l10n.t('{0} and {1}', hours, minutes(m % 60)) : hours;
 }
 
 /** Labels in the status bar and quick picks render $(icon) syntax; a name must not. */
@@ -67,9 +67,9 @@ export function statusView({ enabled, provider, now, formatTime }: StatusInput):
   if (!account) {
     return {
       visible: true,
-      text: `$(account) ${escapeIcons(t('Sign in to {0}', provider.label))}`,
-      accessibilityLabel: t('Session Keeper: not signed in to {0}; select to sign in', provider.label),
-      tooltip: { title: provider.label, fields: [{ label: t('Status'), value: t('not signed in') }, { label: t('Issuer'), value: provider.issuer }] },
+      text: `$(account) ${escapeIcons(l10n.t('Sign in to {0}', provider.label))}`,
+      accessibilityLabel: l10n.t('Session Keeper: not signed in to {0}; select to sign in', provider.label),
+      tooltip: { title: provider.label, fields: [{ label: l10n.t('Status'), value: l10n.t('not signed in') }, { label: l10n.t('Issuer'), value: provider.issuer }] },
     };
   }
 
@@ -77,7 +77,7 @@ export function statusView({ enabled, provider, now, formatTime }: StatusInput):
   const name = escapeIcons(account.label);
   const remaining = h.expiresAt !== undefined && h.expiresAt > now ? h.expiresAt - now : undefined;
   const signedIn = (detail?: string) =>
-    detail === undefined ? t('Session Keeper: signed in to {0} as {1}', provider.label, account.label) : t('Session Keeper: signed in to {0} as {1}, {2}', provider.label, account.label, detail);
+    detail === undefined ? l10n.t('Session Keeper: signed in to {0} as {1}', provider.label, account.label) : l10n.t('Session Keeper: signed in to {0} as {1}, {2}', provider.label, account.label, detail);
 
   let text: string;
   let background: StatusBackground | undefined;
@@ -85,28 +85,28 @@ export function statusView({ enabled, provider, now, formatTime }: StatusInput):
   switch (showsRenewing(h, now) ? 'refreshing' : h.state) {
     case 'healthy':
       text = remaining === undefined ? `$(account) ${name}` : `$(account) ${name} · ${formatShortDuration(remaining)}`;
-      accessibilityLabel = signedIn(remaining === undefined ? undefined : t('session expires in {0}', formatLongDuration(remaining)));
+      accessibilityLabel = signedIn(remaining === undefined ? undefined : l10n.t('session expires in {0}', formatLongDuration(remaining)));
       break;
     case 'expiring':
       text = `$(warning) ${name} · ${formatShortDuration(remaining ?? 0)}`;
       background = 'warning';
-      accessibilityLabel = signedIn(t('session expires in {0} and cannot be renewed', formatLongDuration(remaining ?? 0)));
+      accessibilityLabel = signedIn(l10n.t('session expires in {0} and cannot be renewed', formatLongDuration(remaining ?? 0)));
       break;
     case 'refreshing':
-      text = `$(sync~spin) ${name} · ${t('renewing…')}`;
-      accessibilityLabel = signedIn(t('renewing the session'));
+      text = `$(sync~spin) ${name} · ${l10n.t('renewing…')}`;
+      accessibilityLabel = signedIn(l10n.t('renewing the session'));
       break;
     case 'offline':
-      text = `$(debug-disconnect) ${name} · ${t('offline')}`;
+      text = `$(debug-disconnect) ${name} · ${l10n.t('offline')}`;
       background = 'warning';
       accessibilityLabel = signedIn(
-        h.nextRefreshAt !== undefined && h.nextRefreshAt > now ? t('offline, next retry in {0}', formatLongDuration(h.nextRefreshAt - now)) : t('offline, retrying'),
+        h.nextRefreshAt !== undefined && h.nextRefreshAt > now ? l10n.t('offline, next retry in {0}', formatLongDuration(h.nextRefreshAt - now)) : l10n.t('offline, retrying'),
       );
       break;
     case 'signInNeeded':
-      text = `$(error) ${name} · ${t('sign-in needed')}`;
+      text = `$(error) ${name} · ${l10n.t('sign-in needed')}`;
       background = 'error';
-      accessibilityLabel = signedIn(t('sign-in needed'));
+      accessibilityLabel = signedIn(l10n.t('sign-in needed'));
       break;
     case 'dormant':
       text = `$(circle-slash) ${name}`;
@@ -117,12 +117,12 @@ export function statusView({ enabled, provider, now, formatTime }: StatusInput):
   const others = provider.accounts.length - 1;
   const renewed = h.lastRefreshAt !== undefined && h.lastRefreshAt <= now ? formatElapsed(now - h.lastRefreshAt) : undefined;
   const fields: TooltipField[] = [
-    { label: t('Account'), value: account.label },
-    { label: t('Status'), value: describeHealth(h, now) },
-    ...(h.expiresAt !== undefined ? [{ label: t('Expires'), value: time(h.expiresAt) }] : []),
-    ...(h.lastRefreshAt !== undefined ? [{ label: t('Renewed'), value: renewed ?? time(h.lastRefreshAt) }] : []),
-    ...(h.lastError ? [{ label: t('Last error'), value: h.lastError }] : []),
-    ...(others > 0 ? [{ label: t('Other accounts'), value: String(others) }] : []),
+    { label: l10n.t('Account'), value: account.label },
+    { label: l10n.t('Status'), value: describeHealth(h, now) },
+    ...(h.expiresAt !== undefined ? [{ label: l10n.t('Expires'), value: time(h.expiresAt) }] : []),
+    ...(h.lastRefreshAt !== undefined ? [{ label: l10n.t('Renewed'), value: renewed ?? time(h.lastRefreshAt) }] : []),
+    ...(h.lastError ? [{ label: l10n.t('Last error'), value: h.lastError }] : []),
+    ...(others > 0 ? [{ label: l10n.t('Other accounts'), value: String(others) }] : []),
   ];
   // "renewed 12 s ago" in the tooltip ticks too, but only while it reads in seconds or minutes.
   const nextChangeAt = earliest([nextHealthTextChange(h, now), renewed === undefined ? undefined : nextElapsedChange(h.lastRefreshAt!, now)]);
@@ -141,19 +141,19 @@ export type StatusMenuEntry = { readonly label: string; readonly description?: s
 
 /** What clicking the status bar item offers, for the primary provider. */
 export function statusMenu(provider: ProviderSummary | undefined, now: number): StatusMenuEntry[] {
-  const openView: StatusMenuEntry = { label: `$(list-tree) ${t('Open Accounts View')}`, action: { kind: 'openView' } };
-  if (!provider) return [{ label: `$(add) ${t('Add Identity Provider…')}`, action: { kind: 'addProvider' } }, openView];
+  const openView: StatusMenuEntry = { label: `$(list-tree) ${l10n.t('Open Accounts View')}`, action: { kind: 'openView' } };
+  if (!provider) return [{ label: `$(add) ${l10n.t('Add Identity Provider…')}`, action: { kind: 'addProvider' } }, openView];
   const active = activeAccount(provider);
-  if (!active) return [{ label: `$(sign-in) ${escapeIcons(t('Sign In to {0}…', provider.label))}`, action: { kind: 'signIn' } }, openView];
+  if (!active) return [{ label: `$(sign-in) ${escapeIcons(l10n.t('Sign In to {0}…', provider.label))}`, action: { kind: 'signIn' } }, openView];
   const switches: StatusMenuEntry[] = provider.accounts
     .filter((a) => a !== active)
-    .map((a) => ({ label: `$(arrow-swap) ${escapeIcons(t('Switch to {0}', a.label))}`, description: describeHealth(a.health, now), action: { kind: 'switch', accountId: a.id } }));
+    .map((a) => ({ label: `$(arrow-swap) ${escapeIcons(l10n.t('Switch to {0}', a.label))}`, description: describeHealth(a.health, now), action: { kind: 'switch', accountId: a.id } }));
   return [
     ...switches,
     ...(switches.length ? [{ separator: '' }] : []),
-    { label: `$(sign-in) ${t('Sign In Another Account…')}`, action: { kind: 'signIn' } },
-    { label: `$(refresh) ${t('Refresh Now')}`, action: { kind: 'refresh', accountId: active.id } },
-    { label: `$(sign-out) ${escapeIcons(t('Sign Out {0}…', active.label))}`, action: { kind: 'signOut', accountId: active.id } },
+    { label: `$(sign-in) ${l10n.t('Sign In Another Account…')}`, action: { kind: 'signIn' } },
+    { label: `$(refresh) ${l10n.t('Refresh Now')}`, action: { kind: 'refresh', accountId: active.id } },
+    { label: `$(sign-out) ${escapeIcons(l10n.t('Sign Out {0}…', active.label))}`, action: { kind: 'signOut', accountId: active.id } },
     openView,
   ];
 }

@@ -2,7 +2,7 @@
 // engine's model and the clock. No vscode import, so every row can be checked in plain Node.
 import type { Health, HealthState } from '../session/refresh/health';
 import { describeHealth } from './healthText';
-import { t } from '../session/base/l10n';
+import * as l10n from '@vscode/l10n';
 import { worstHealth, type AccountSummary, type ProviderSummary, type SessionInfo } from '../session/model';
 import { earliest, nextHealthTextChange } from './countdown';
 
@@ -88,11 +88,11 @@ export function issuerHost(issuer: string): string {
 }
 
 export function accountCount(n: number): string {
-  return n === 1 ? t('1 account') : t('{0} accounts', n);
+  return n === 1 ? l10n.t('1 account') : l10n.t('{0} accounts', n);
 }
 
 function onOff(on: boolean): string {
-  return on ? t('on') : t('off');
+  return on ? l10n.t('on') : l10n.t('off');
 }
 
 interface Detail {
@@ -106,18 +106,18 @@ interface Detail {
 // Absolute times only: detail rows never need a countdown tick.
 const details: readonly Detail[] = [
   // The row's label leaves out scopes every session has; this row lists them all.
-  { key: 'scopes', icon: 'key', label: () => t('Scopes'), value: (s) => s.scopes.join(' ') || t('(no scopes)') },
-  { key: 'expires', icon: 'watch', label: () => t('Expires'), value: (s, time) => (s.expiresAt === undefined ? t('no expiry') : time(s.expiresAt)) },
-  { key: 'lastRefresh', icon: 'history', label: () => t('Last refresh'), value: (s, time) => (s.refresh.lastRefreshAt === undefined ? t('never') : time(s.refresh.lastRefreshAt)) },
-  { key: 'nextRefresh', icon: 'clock', label: () => t('Next refresh'), value: (s, time) => (s.refresh.nextRefreshAt === undefined ? undefined : time(s.refresh.nextRefreshAt)) },
-  { key: 'refreshCount', icon: 'sync', label: () => t('Refreshes'), value: (s) => String(s.refresh.refreshCount) },
-  { key: 'failures', icon: 'debug-disconnect', label: () => t('Failures in a row'), value: (s) => (s.refresh.consecutiveFailures > 0 ? String(s.refresh.consecutiveFailures) : undefined) },
-  { key: 'lastError', icon: 'error', label: () => t('Last error'), value: (s) => s.refresh.lastError },
-  { key: 'autoRefresh', icon: 'sync', label: () => t('Auto-refresh'), value: (s) => autoRefreshText(s) },
+  { key: 'scopes', icon: 'key', label: () => l10n.t('Scopes'), value: (s) => s.scopes.join(' ') || l10n.t('(no scopes)') },
+  { key: 'expires', icon: 'watch', label: () => l10n.t('Expires'), value: (s, time) => (s.expiresAt === undefined ? l10n.t('no expiry') : time(s.expiresAt)) },
+  { key: 'lastRefresh', icon: 'history', label: () => l10n.t('Last refresh'), value: (s, time) => (s.refresh.lastRefreshAt === undefined ? l10n.t('never') : time(s.refresh.lastRefreshAt)) },
+  { key: 'nextRefresh', icon: 'clock', label: () => l10n.t('Next refresh'), value: (s, time) => (s.refresh.nextRefreshAt === undefined ? undefined : time(s.refresh.nextRefreshAt)) },
+  { key: 'refreshCount', icon: 'sync', label: () => l10n.t('Refreshes'), value: (s) => String(s.refresh.refreshCount) },
+  { key: 'failures', icon: 'debug-disconnect', label: () => l10n.t('Failures in a row'), value: (s) => (s.refresh.consecutiveFailures > 0 ? String(s.refresh.consecutiveFailures) : undefined) },
+  { key: 'lastError', icon: 'error', label: () => l10n.t('Last error'), value: (s) => s.refresh.lastError },
+  { key: 'autoRefresh', icon: 'sync', label: () => l10n.t('Auto-refresh'), value: (s) => autoRefreshText(s) },
 ];
 
 function autoRefreshText(s: SessionInfo): string {
-  return s.hasRefreshToken ? onOff(s.refresh.autoRefresh) : t('off (no refresh token)');
+  return s.hasRefreshToken ? onOff(s.refresh.autoRefresh) : l10n.t('off (no refresh token)');
 }
 
 // Every session has these; the label shows what tells sessions apart (the tooltip lists all).
@@ -125,7 +125,7 @@ const protocolScopes = new Set(['openid', 'offline_access']);
 
 function sessionLabel(s: SessionInfo): string {
   const telling = s.scopes.filter((scope) => !protocolScopes.has(scope));
-  return (telling.length ? telling : s.scopes).join(' ') || t('(no scopes)');
+  return (telling.length ? telling : s.scopes).join(' ') || l10n.t('(no scopes)');
 }
 
 export function buildTree(providers: readonly ProviderSummary[], now: number, options: TreeOptions = {}): TreeSnapshot {
@@ -154,21 +154,21 @@ export function buildTree(providers: readonly ProviderSummary[], now: number, op
           description: value,
           icon: { id: d.icon },
           contextValue: 'detail',
-          accessibilityLabel: t('{0}: {1}', label, value),
+          accessibilityLabel: l10n.t('{0}: {1}', label, value),
         }),
       ];
     });
     const fields: TooltipField[] = [
-      { label: t('Status'), value: status },
-      { label: t('Issuer'), value: p.issuer },
-      { label: t('Subject'), value: a.id },
-      { label: t('Scopes'), value: s.scopes.join(' ') },
-      { label: t('Expires'), value: s.expiresAt === undefined ? t('no expiry') : time(s.expiresAt) },
-      { label: t('Last refresh'), value: s.refresh.lastRefreshAt === undefined ? t('never') : time(s.refresh.lastRefreshAt) },
-      { label: t('Refresh count'), value: String(s.refresh.refreshCount) },
-      { label: t('Consecutive failures'), value: String(s.refresh.consecutiveFailures) },
-      ...(s.refresh.lastError ? [{ label: t('Last error'), value: s.refresh.lastError }] : []),
-      { label: t('Auto-refresh'), value: autoRefreshText(s) },
+      { label: l10n.t('Status'), value: status },
+      { label: l10n.t('Issuer'), value: p.issuer },
+      { label: l10n.t('Subject'), value: a.id },
+      { label: l10n.t('Scopes'), value: s.scopes.join(' ') },
+      { label: l10n.t('Expires'), value: s.expiresAt === undefined ? l10n.t('no expiry') : time(s.expiresAt) },
+      { label: l10n.t('Last refresh'), value: s.refresh.lastRefreshAt === undefined ? l10n.t('never') : time(s.refresh.lastRefreshAt) },
+      { label: l10n.t('Refresh count'), value: String(s.refresh.refreshCount) },
+      { label: l10n.t('Consecutive failures'), value: String(s.refresh.consecutiveFailures) },
+      ...(s.refresh.lastError ? [{ label: l10n.t('Last error'), value: s.refresh.lastError }] : []),
+      { label: l10n.t('Auto-refresh'), value: autoRefreshText(s) },
     ];
     return add({
       id,
@@ -183,8 +183,8 @@ export function buildTree(providers: readonly ProviderSummary[], now: number, op
       description: status,
       icon: healthIcons[s.health.state],
       contextValue: 'session',
-      accessibilityLabel: t('Session for {0}, {1}', sessionLabel(s), status),
-      tooltip: { title: t('Session of {0}', a.label), fields },
+      accessibilityLabel: l10n.t('Session for {0}, {1}', sessionLabel(s), status),
+      tooltip: { title: l10n.t('Session of {0}', a.label), fields },
       health: s.health,
     });
   };
@@ -204,22 +204,22 @@ export function buildTree(providers: readonly ProviderSummary[], now: number, op
       providerId: p.id,
       accountId: a.id,
       label: a.label,
-      description: a.active ? t('active · {0}', status) : status,
+      description: a.active ? l10n.t('active · {0}', status) : status,
       icon: a.active && a.health.state === 'healthy' ? activeIcon : healthIcons[a.health.state],
       contextValue: a.active ? 'account.active' : 'account',
-      accessibilityLabel: a.active ? t('{0}, active account, {1}', a.label, status) : t('{0}, {1}', a.label, status),
+      accessibilityLabel: a.active ? l10n.t('{0}, active account, {1}', a.label, status) : l10n.t('{0}, {1}', a.label, status),
       tooltip: {
         title: a.label,
         fields: [
-          { label: t('Status'), value: status },
-          { label: t('Provider'), value: p.label },
-          { label: t('Issuer'), value: p.issuer },
-          { label: t('Subject'), value: a.id },
-          { label: t('Active'), value: a.active ? t('yes') : t('no') },
-          { label: t('Scopes'), value: scopes || t('(no scopes)') },
-          ...(expiries.length ? [{ label: t('Expires'), value: time(Math.min(...expiries)) }] : []),
-          { label: t('Last refresh'), value: renewals.length ? time(Math.max(...renewals)) : t('never') },
-          { label: t('Sessions'), value: String(a.sessions.length) },
+          { label: l10n.t('Status'), value: status },
+          { label: l10n.t('Provider'), value: p.label },
+          { label: l10n.t('Issuer'), value: p.issuer },
+          { label: l10n.t('Subject'), value: a.id },
+          { label: l10n.t('Active'), value: a.active ? l10n.t('yes') : l10n.t('no') },
+          { label: l10n.t('Scopes'), value: scopes || l10n.t('(no scopes)') },
+          ...(expiries.length ? [{ label: l10n.t('Expires'), value: time(Math.min(...expiries)) }] : []),
+          { label: l10n.t('Last refresh'), value: renewals.length ? time(Math.max(...renewals)) : l10n.t('never') },
+          { label: l10n.t('Sessions'), value: String(a.sessions.length) },
         ],
       },
       health: a.health,
@@ -237,16 +237,16 @@ export function buildTree(providers: readonly ProviderSummary[], now: number, op
       kind: 'provider',
       providerId: p.id,
       label: p.label,
-      description: signedIn ? host : t('{0} · not signed in', host),
+      description: signedIn ? host : l10n.t('{0} · not signed in', host),
       icon: signedIn ? healthIcons[worstHealth(p.accounts.map((a) => a.health)).state] : notSignedInIcon,
       contextValue: 'provider',
-      accessibilityLabel: signedIn ? t('{0} at {1}, {2}', p.label, host, accountCount(p.accounts.length)) : t('{0} at {1}, not signed in', p.label, host),
+      accessibilityLabel: signedIn ? l10n.t('{0} at {1}, {2}', p.label, host, accountCount(p.accounts.length)) : l10n.t('{0} at {1}, not signed in', p.label, host),
       tooltip: {
         title: p.label,
         fields: [
-          { label: t('Provider id'), value: p.id },
-          { label: t('Issuer'), value: p.issuer },
-          { label: t('Accounts'), value: String(p.accounts.length) },
+          { label: l10n.t('Provider id'), value: p.id },
+          { label: l10n.t('Issuer'), value: p.issuer },
+          { label: l10n.t('Accounts'), value: String(p.accounts.length) },
         ],
       },
     });

@@ -1,6 +1,6 @@
 // The authorization code flow with PKCE and a loopback redirect (RFC 6749 §4.1, RFC 7636, RFC 8252).
 import { ErrorCode, SessionKeeperError, isCancellation } from '../base/errors';
-import { t } from '../base/l10n';
+import * as l10n from '@vscode/l10n';
 import type { Logger } from '../base/log';
 import { CALLBACK_PATH, startLoopbackRedirect } from './loopback';
 import type { OAuthClient, TokenSet } from '../protocol/oauth';
@@ -39,7 +39,7 @@ export async function authorizationCodeFlow(
   const loopback = await startLoopbackRedirect(
     AbortSignal.any([
       request.signal,
-      abortWith(deadline, new SessionKeeperError(ErrorCode.SignInTimedOut, t('Sign-in did not finish within {0} minutes. Try again.', Math.round(timeoutMs / 60_000)))),
+      abortWith(deadline, new SessionKeeperError(ErrorCode.SignInTimedOut, l10n.t('Sign-in did not finish within {0} minutes. Try again.', Math.round(timeoutMs / 60_000)))),
     ]),
   );
   try {
@@ -49,20 +49,20 @@ export async function authorizationCodeFlow(
     assertBrowsable(pending.url, client.issuer);
     logger.info(`Opening the browser to sign in to ${request.providerLabel ?? client.issuer} (scopes: ${pending.scopes.join(' ')})`);
     if (!(await host.openBrowser(pending.url))) {
-      throw new SessionKeeperError(ErrorCode.Cancelled, t('The browser could not be opened for sign-in.'));
+      throw new SessionKeeperError(ErrorCode.Cancelled, l10n.t('The browser could not be opened for sign-in.'));
     }
     const callback = await loopback.callback;
     logger.debug('Received the authorization response on the loopback redirect');
     const tokens = await client.authorizationCodeGrant(pending, callback, signal);
     if (!tokens.claims) {
-      throw new SessionKeeperError(ErrorCode.InvalidIdToken, t('{0} did not return an ID token. Add the "openid" scope.', client.issuer));
+      throw new SessionKeeperError(ErrorCode.InvalidIdToken, l10n.t('{0} did not return an ID token. Add the "openid" scope.', client.issuer));
     }
-    loopback.finish({ ok: true, message: t('You are signed in to {0}.', request.providerLabel ?? client.issuer) });
+    loopback.finish({ ok: true, message: l10n.t('You are signed in to {0}.', request.providerLabel ?? client.issuer) });
     return { ...tokens, claims: tokens.claims };
   } catch (err) {
-    loopback.finish({ ok: false, cancelled: isCancellation(err), message: err instanceof SessionKeeperError ? err.message : t('Sign-in failed.') });
+    loopback.finish({ ok: false, cancelled: isCancellation(err), message: err instanceof SessionKeeperError ? err.message : l10n.t('Sign-in failed.') });
     if (deadline.aborted && !(err instanceof SessionKeeperError && err.code === ErrorCode.SignInTimedOut)) {
-      throw new SessionKeeperError(ErrorCode.SignInTimedOut, t('Sign-in did not finish within {0} minutes. Try again.', Math.round(timeoutMs / 60_000)));
+      throw new SessionKeeperError(ErrorCode.SignInTimedOut, l10n.t('Sign-in did not finish within {0} minutes. Try again.', Math.round(timeoutMs / 60_000)));
     }
     throw err;
   }
@@ -90,7 +90,7 @@ async function chooseRedirectUri(loopback: string, host: BrowserHost, logger: Lo
 function assertBrowsable(url: string, issuer: string): void {
   const { protocol, hostname } = new URL(url);
   if (protocol === 'https:' || (protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(hostname))) return;
-  throw new SessionKeeperError(ErrorCode.DiscoveryFailed, t('The sign-in page of {0} is not an https address; it was not opened.', issuer));
+  throw new SessionKeeperError(ErrorCode.DiscoveryFailed, l10n.t('The sign-in page of {0} is not an https address; it was not opened.', issuer));
 }
 
 function abortWith(source: AbortSignal, reason: unknown): AbortSignal {

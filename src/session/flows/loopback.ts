@@ -3,7 +3,7 @@
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ErrorCode, SessionKeeperError } from '../base/errors';
-import { t } from '../base/l10n';
+import * as l10n from '@vscode/l10n';
 
 export const CALLBACK_PATH = '/callback';
 
@@ -40,7 +40,7 @@ export async function startLoopbackRedirect(signal: AbortSignal): Promise<Loopba
     try {
       url = new URL(req.url ?? '/', 'http://127.0.0.1');
     } catch {
-      refuse(400, t('This is not a sign-in response.'));
+      refuse(400, l10n.t('This is not a sign-in response.'));
       return;
     }
     if (req.method !== 'GET' || url.pathname !== CALLBACK_PATH) {
@@ -49,16 +49,16 @@ export async function startLoopbackRedirect(signal: AbortSignal): Promise<Loopba
     }
     // A page on another site may point a browser here (DNS rebinding): only this computer's names count.
     if (!isLoopbackHost(req.headers.host)) {
-      refuse(400, t('This sign-in response was sent to another address than this computer.'));
+      refuse(400, l10n.t('This sign-in response was sent to another address than this computer.'));
       return;
     }
     if (used) {
-      refuse(410, t('This sign-in link was already used.'));
+      refuse(410, l10n.t('This sign-in link was already used.'));
       return;
     }
     // RFC 6749 §10.12: a response without the state of this sign-in is someone else's; keep waiting.
     if (expectedState === undefined || url.searchParams.get('state') !== expectedState) {
-      refuse(400, t('This sign-in response does not belong to the sign-in in progress. Finish the sign-in in the tab that VS Code opened.'));
+      refuse(400, l10n.t('This sign-in response does not belong to the sign-in in progress. Finish the sign-in in the tab that VS Code opened.'));
       return;
     }
     used = true;
@@ -77,8 +77,8 @@ export async function startLoopbackRedirect(signal: AbortSignal): Promise<Loopba
     server.closeAllConnections();
   };
   const onAbort = () => {
-    rejectCallback(signal.reason instanceof SessionKeeperError ? signal.reason : new SessionKeeperError(ErrorCode.Cancelled, t('Sign-in was cancelled.')));
-    pending?.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(page(false, t('Sign-in was cancelled in VS Code.')));
+    rejectCallback(signal.reason instanceof SessionKeeperError ? signal.reason : new SessionKeeperError(ErrorCode.Cancelled, l10n.t('Sign-in was cancelled.')));
+    pending?.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(page(false, l10n.t('Sign-in was cancelled in VS Code.')));
     pending = undefined;
     close();
   };
@@ -93,7 +93,7 @@ export async function startLoopbackRedirect(signal: AbortSignal): Promise<Loopba
     },
     finish(outcome) {
       signal.removeEventListener('abort', onAbort);
-      const title = outcome.ok ? t('Signed in') : 'cancelled' in outcome && outcome.cancelled ? t('Sign-in cancelled') : undefined;
+      const title = outcome.ok ? l10n.t('Signed in') : 'cancelled' in outcome && outcome.cancelled ? l10n.t('Sign-in cancelled') : undefined;
       pending?.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }).end(page(outcome.ok, outcome.message, title, outcome.ok));
       pending = undefined;
       close();
@@ -115,10 +115,10 @@ function escapeHtml(s: string): string {
 }
 
 /** The page the browser tab shows. After a successful sign-in it tries to close itself. */
-function page(ok: boolean, message: string, title = ok ? t('Signed in') : t('Sign-in failed'), closeSoon = false): string {
+function page(ok: boolean, message: string, title = ok ? l10n.t('Signed in') : l10n.t('Sign-in failed'), closeSoon = false): string {
   // Browsers let a script close only tabs a script opened; where they refuse, the text says what to do.
   const close = closeSoon ? '<script>setTimeout(function(){window.close()},1500)</script>' : '';
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Session Keeper: ${escapeHtml(title)}</title>
 <style>body{font-family:system-ui,sans-serif;margin:15vh auto;max-width:34em;padding:0 1em;color:#222}h1{font-size:1.4em}</style></head>
-<body><h1 id="outcome" data-ok="${ok}">${escapeHtml(title)}</h1><p>${escapeHtml(message)}</p><p>${escapeHtml(t('You can close this tab and return to VS Code.'))}</p>${close}</body></html>`;
+<body><h1 id="outcome" data-ok="${ok}">${escapeHtml(title)}</h1><p>${escapeHtml(message)}</p><p>${escapeHtml(l10n.t('You can close this tab and return to VS Code.'))}</p>${close}</body></html>`;
 }

@@ -2,7 +2,7 @@
 // that turns transport failures, overloaded servers and oversized answers into SessionKeeperErrors.
 import { Agent, fetch as undiciFetch } from 'undici';
 import { ErrorCode, SessionKeeperError } from '../base/errors';
-import { t } from '../base/l10n';
+import * as l10n from '@vscode/l10n';
 
 /** Time limit for each request to an issuer. */
 export const REQUEST_TIMEOUT_MS = 30_000;
@@ -63,7 +63,7 @@ export function guardedFetch(inner: Fetch, now: () => number = Date.now, maxByte
       await response.body?.cancel().catch(() => undefined);
       throw new SessionKeeperError(
         ErrorCode.ServerError,
-        t('{0} answered HTTP {1}; it may be down or overloaded. Session Keeper will retry.', host, response.status),
+        l10n.t('{0} answered HTTP {1}; it may be down or overloaded. Session Keeper will retry.', host, response.status),
         parseRetryAfter(response.headers.get('retry-after'), now()),
       );
     }
@@ -118,7 +118,7 @@ function byteLimit(maxBytes: number, error: () => Error): TransformStream<Uint8A
 function tooLarge(host: string): SessionKeeperError {
   return new SessionKeeperError(
     ErrorCode.ResponseTooLarge,
-    t('{0} sent a response larger than {1} KB, far more than any sign-in needs; it was not read. Session Keeper will retry.', host, MAX_RESPONSE_BYTES / 1024),
+    l10n.t('{0} sent a response larger than {1} KB, far more than any sign-in needs; it was not read. Session Keeper will retry.', host, MAX_RESPONSE_BYTES / 1024),
   );
 }
 
@@ -131,11 +131,11 @@ function transportError(err: unknown, host: string, signal: AbortSignal | undefi
   const name = (err as { name?: string })?.name;
   const code = (err as { cause?: { code?: string } })?.cause?.code ?? (err as { code?: string })?.code;
   if (name === 'TimeoutError' || (reason as { name?: string } | undefined)?.name === 'TimeoutError' || /TIMEOUT/.test(code ?? '')) {
-    return new SessionKeeperError(ErrorCode.Timeout, t('{0} did not answer in time. Check your network; Session Keeper will retry.', host));
+    return new SessionKeeperError(ErrorCode.Timeout, l10n.t('{0} did not answer in time. Check your network; Session Keeper will retry.', host));
   }
   if (name === 'AbortError' && signal?.aborted) {
-    return new SessionKeeperError(ErrorCode.Cancelled, t('The request to {0} was cancelled.', host));
+    return new SessionKeeperError(ErrorCode.Cancelled, l10n.t('The request to {0} was cancelled.', host));
   }
   const known = typeof code === 'string' && /^[A-Z_]{2,40}$/.test(code) ? ` (${code})` : '';
-  return new SessionKeeperError(ErrorCode.Unreachable, t('Cannot reach {0}{1}. Check the issuer URL and your network.', host, known));
+  return new SessionKeeperError(ErrorCode.Unreachable, l10n.t('Cannot reach {0}{1}. Check the issuer URL and your network.', host, known));
 }

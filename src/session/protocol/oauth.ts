@@ -6,7 +6,7 @@ import { jwtDecode } from 'jwt-decode';
 import { allowsInsecureRequests } from '../config';
 import { ErrorCode, SessionKeeperError, findSessionKeeperError } from '../base/errors';
 import { guardedFetch, oauthErrorBody, type Fetch } from './http';
-import { t } from '../base/l10n';
+import * as l10n from '@vscode/l10n';
 import { foreignText, redactor } from '../base/log';
 import { normalizeScopes } from './scopes';
 
@@ -110,7 +110,7 @@ export class OAuthClient {
   }): Promise<PendingAuthorization> {
     const as = await this.metadata(params.signal);
     if (!as.authorization_endpoint) {
-      throw new SessionKeeperError(ErrorCode.DiscoveryFailed, t('{0} does not publish an authorization endpoint.', this.issuer));
+      throw new SessionKeeperError(ErrorCode.DiscoveryFailed, l10n.t('{0} does not publish an authorization endpoint.', this.issuer));
     }
     const codeVerifier = oauth.generateRandomCodeVerifier();
     const state = oauth.generateRandomState();
@@ -146,7 +146,7 @@ export class OAuthClient {
     if (callback.searchParams.get('state') !== pending.state) {
       throw new SessionKeeperError(
         ErrorCode.StateMismatch,
-        t('The sign-in response does not belong to this sign-in request (state mismatch). Nothing was saved; sign in again.'),
+        l10n.t('The sign-in response does not belong to this sign-in request (state mismatch). Nothing was saved; sign in again.'),
       );
     }
     try {
@@ -247,12 +247,12 @@ export class OAuthClient {
     if (err instanceof oauth.AuthorizationResponseError) {
       // RFC 6749 §4.1.2.1: access_denied is what issuers answer when the user cancels there.
       if (err.error === 'access_denied') {
-        return new SessionKeeperError(ErrorCode.Cancelled, t('Sign-in was cancelled at the identity provider.'));
+        return new SessionKeeperError(ErrorCode.Cancelled, l10n.t('Sign-in was cancelled at the identity provider.'));
       }
       const description = describeIssuerText(err.error_description);
       return new SessionKeeperError(
         ErrorCode.AuthorizationDenied,
-        t('{0} did not authorize the sign-in ({1}{2}).', issuer, foreignText(err.error, 64), description),
+        l10n.t('{0} did not authorize the sign-in ({1}{2}).', issuer, foreignText(err.error, 64), description),
       );
     }
     if (err instanceof oauth.WWWAuthenticateChallengeError) {
@@ -263,41 +263,41 @@ export class OAuthClient {
       if (error) return this.oauthError(error, body?.error_description);
       return new SessionKeeperError(
         ErrorCode.AuthenticationChallenge,
-        t('A server in front of {0} asked for other credentials (HTTP 401); a proxy or gateway may be in the way. Session Keeper will retry.', issuer),
+        l10n.t('A server in front of {0} asked for other credentials (HTTP 401); a proxy or gateway may be in the way. Session Keeper will retry.', issuer),
       );
     }
     const code = (err as { code?: string })?.code;
     if (step === 'discovery' && err instanceof UnsafeEndpoint) {
       return new SessionKeeperError(
         ErrorCode.DiscoveryFailed,
-        t('The discovery document of {0} lists an unusable {1}: only https addresses, or http on this computer, are accepted. Check the issuer URL.', issuer, err.field),
+        l10n.t('The discovery document of {0} lists an unusable {1}: only https addresses, or http on this computer, are accepted. Check the issuer URL.', issuer, err.field),
       );
     }
     if (step === 'discovery') {
       if (code === oauth.JSON_ATTRIBUTE_COMPARISON) {
         return new SessionKeeperError(
           ErrorCode.DiscoveryFailed,
-          t('The discovery document at {0} names a different issuer. Set "issuer" to exactly the issuer your identity provider reports.', issuer),
+          l10n.t('The discovery document at {0} names a different issuer. Set "issuer" to exactly the issuer your identity provider reports.', issuer),
         );
       }
       return new SessionKeeperError(
         ErrorCode.DiscoveryFailed,
-        t('{0}/.well-known/openid-configuration is not a valid OpenID Connect discovery document. Check the issuer URL.', issuer.replace(/\/$/, '')),
+        l10n.t('{0}/.well-known/openid-configuration is not a valid OpenID Connect discovery document. Check the issuer URL.', issuer.replace(/\/$/, '')),
       );
     }
     if (step === 'authorization') {
-      return new SessionKeeperError(ErrorCode.InvalidResponse, t('The sign-in response from {0} is not valid. Nothing was saved; sign in again.', issuer));
+      return new SessionKeeperError(ErrorCode.InvalidResponse, l10n.t('The sign-in response from {0} is not valid. Nothing was saved; sign in again.', issuer));
     }
     const check = idTokenCheck(err);
     if (check) {
       return new SessionKeeperError(
         ErrorCode.InvalidIdToken,
-        t('The ID token from {0} failed its {1} check. Nothing was saved; sign in again, and tell your identity provider administrator if it keeps happening.', issuer, check),
+        l10n.t('The ID token from {0} failed its {1} check. Nothing was saved; sign in again, and tell your identity provider administrator if it keeps happening.', issuer, check),
       );
     }
     return new SessionKeeperError(
       ErrorCode.InvalidResponse,
-      t('{0} sent a response that is not valid OAuth JSON (during {1}). Check that the issuer URL points at an OpenID Connect provider.', issuer, step),
+      l10n.t('{0} sent a response that is not valid OAuth JSON (during {1}). Check that the issuer URL points at an OpenID Connect provider.', issuer, step),
     );
   }
 
@@ -306,9 +306,9 @@ export class OAuthClient {
     const code = foreignText(error, 64) || 'error';
     const description = describeIssuerText(errorDescription);
     if (TERMINAL_OAUTH_ERRORS.has(error)) {
-      return new SessionKeeperError(ErrorCode.GrantRevoked, t('{0} no longer accepts this sign-in ({1}{2}). Sign in again.', this.issuer, code, description));
+      return new SessionKeeperError(ErrorCode.GrantRevoked, l10n.t('{0} no longer accepts this sign-in ({1}{2}). Sign in again.', this.issuer, code, description));
     }
-    return new SessionKeeperError(ErrorCode.OAuthError, t('{0} refused the request ({1}{2}).', this.issuer, code, description));
+    return new SessionKeeperError(ErrorCode.OAuthError, l10n.t('{0} refused the request ({1}{2}).', this.issuer, code, description));
   }
 }
 
@@ -321,13 +321,13 @@ function idTokenCheck(err: unknown): string | undefined {
   const code = (err as { code?: unknown })?.code;
   const cause = (err as { cause?: unknown })?.cause;
   const field = (name: string): unknown => (typeof cause === 'object' && cause !== null ? (cause as Record<string, unknown>)[name] : undefined);
-  if (code === oauth.JWT_CLAIM_COMPARISON) return typeof field('claim') === 'string' ? (field('claim') as string) : t('claims');
-  if (code === oauth.JWT_TIMESTAMP_CHECK) return t('expiry');
-  if (code === oauth.KEY_SELECTION) return t('signature');
+  if (code === oauth.JWT_CLAIM_COMPARISON) return typeof field('claim') === 'string' ? (field('claim') as string) : l10n.t('claims');
+  if (code === oauth.JWT_TIMESTAMP_CHECK) return l10n.t('expiry');
+  if (code === oauth.KEY_SELECTION) return l10n.t('signature');
   // An unsupported JWS algorithm (alg "none", say) or a signature that does not verify.
-  if (code === oauth.UNSUPPORTED_OPERATION && field('alg') !== undefined) return t('signature');
-  if (code === oauth.INVALID_RESPONSE && field('signature') !== undefined) return t('signature');
-  if (code === oauth.INVALID_RESPONSE && field('claims') !== undefined) return t('claims');
+  if (code === oauth.UNSUPPORTED_OPERATION && field('alg') !== undefined) return l10n.t('signature');
+  if (code === oauth.INVALID_RESPONSE && field('signature') !== undefined) return l10n.t('signature');
+  if (code === oauth.INVALID_RESPONSE && field('claims') !== undefined) return l10n.t('claims');
   return undefined;
 }
 

@@ -6,7 +6,7 @@ import { lockNameForAccount, type Coordinator } from '../storage/coordination';
 import { ErrorCode, SessionKeeperError, findSessionKeeperError } from '../base/errors';
 import { Emitter, type Disposable, type Event } from '../base/events';
 import { canRefresh } from './health';
-import { t } from '../base/l10n';
+import * as l10n from '@vscode/l10n';
 import { describeError, type Logger } from '../base/log';
 import type { OAuthClient } from '../protocol/oauth';
 import type { SessionStore, StoredAccount, StoredSession } from '../storage/store';
@@ -189,7 +189,7 @@ export class Refresher implements Disposable {
 
   /** The token expired and cannot be renewed right now; the account is still signed in. */
   private offline(s: StoredSession): SessionKeeperError {
-    const why = this.lastFailure.get(s.id) ?? s.refresh.lastError ?? t('The identity provider did not answer in time.');
+    const why = this.lastFailure.get(s.id) ?? s.refresh.lastError ?? l10n.t('The identity provider did not answer in time.');
     return new SessionKeeperError(ErrorCode.Offline, why);
   }
 
@@ -378,7 +378,7 @@ export class Refresher implements Disposable {
       const tokens = await client.refreshTokenGrant(current.session.refreshToken!);
       // OIDC Core §12.2: a refreshed ID token must name the same subject.
       if (tokens.claims && tokens.claims.sub !== current.account.account.id) {
-        throw new SessionKeeperError(ErrorCode.AccountMismatch, t('{0} returned an ID token for another account on refresh. Sign in again.', client.issuer));
+        throw new SessionKeeperError(ErrorCode.AccountMismatch, l10n.t('{0} returned an ID token for another account on refresh. Sign in again.', client.issuer));
       }
       const failuresBefore = current.session.refresh.consecutiveFailures;
       const next = await store.updateSession(sessionId, (s) => ({

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { lock, type LockOptions } from 'proper-lockfile';
 import { sleep, systemClock, type Clock } from '../base/clock';
 import { ErrorCode, SessionKeeperError } from '../base/errors';
-import { t } from '../base/l10n';
+import * as l10n from '@vscode/l10n';
 
 /** A lock whose holder stopped renewing it for this long was left by a window that died. */
 export const LOCK_STALE_MS = 5_000;
@@ -157,7 +157,7 @@ export class FileCoordinator implements Coordinator {
       if (this.clock.now() >= deadline) {
         throw new SessionKeeperError(
           ErrorCode.Timeout,
-          t('Another VS Code window is still renewing this session; Session Keeper will try again.'),
+          l10n.t('Another VS Code window is still renewing this session; Session Keeper will try again.'),
         );
       }
       await sleep(this.clock, 20 + Math.floor(this.clock.random() * 80));

@@ -2,10 +2,11 @@
 // Records are versioned, unknown fields survive a rewrite, corrupt records are set aside, and
 // every change goes through one queue so concurrent sign-ins lose nothing.
 import { createHash } from 'node:crypto';
+import { STORAGE_PREFIX } from '../../contributions';
 import type { Coordinator, GenerationRecord } from './coordination';
 import { ErrorCode, SessionKeeperError } from '../base/errors';
 import { Emitter, type Event } from '../base/events';
-import { t } from '../base/l10n';
+import * as l10n from '@vscode/l10n';
 import { describeError, redactor, type Logger } from '../base/log';
 import { normalizeScopes } from '../protocol/scopes';
 
@@ -23,7 +24,7 @@ export interface MementoLike {
 }
 
 export const SCHEMA_VERSION = 1;
-const PREFIX = 'sessionKeeper';
+const PREFIX = STORAGE_PREFIX;
 export const INDEX_KEY = `${PREFIX}.index`;
 const MIRROR_KEY = `${PREFIX}.accountKeys`;
 const QUARANTINE_PREFIX = `${PREFIX}.quarantine`;
@@ -398,8 +399,8 @@ export class SessionStore {
     this.logger.warn(`A damaged record was set aside as ${aside} (${reason}); other accounts are unaffected`);
     this.options.onQuarantine?.(
       key === INDEX_KEY
-        ? t('Session Keeper found its account list damaged and rebuilt it. No account was removed.')
-        : t('Session Keeper found a damaged saved sign-in for {0} and set it aside. Sign in to that account again; other accounts are unaffected.', describeKey(key)),
+        ? l10n.t('Session Keeper found its account list damaged and rebuilt it. No account was removed.')
+        : l10n.t('Session Keeper found a damaged saved sign-in for {0} and set it aside. Sign in to that account again; other accounts are unaffected.', describeKey(key)),
     );
   }
 
@@ -434,7 +435,7 @@ export class SessionStore {
 function staleWindowError(): SessionKeeperError {
   return new SessionKeeperError(
     ErrorCode.StaleWindow,
-    t('Another VS Code window changed your sign-ins and this window cannot see the change. Reload this window (Developer: Reload Window) to continue here.'),
+    l10n.t('Another VS Code window changed your sign-ins and this window cannot see the change. Reload this window (Developer: Reload Window) to continue here.'),
   );
 }
 
