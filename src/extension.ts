@@ -1,15 +1,17 @@
 import * as vscode from 'vscode';
-import { registerCommands, type IssuerCheck } from './commands';
+import { registerCommands } from './commands';
 import { Setting, STORAGE_PREFIX } from './contributions';
-import { ProviderRegistry, signInInteractively } from './editor/registry';
+import { notifyQuarantine, notifySignInNeeded, notifyStaleWindow } from './editor/notifications';
+import { ProviderRegistry } from './editor/registry';
+import { signInInteractively } from './editor/signIn';
 import { systemClock } from './session/base/clock';
+import { onListenerError } from './session/base/events';
 import { FileCoordinator } from './session/storage/coordination';
 import { SessionKeeperEngine } from './session/engine';
 import { REQUEST_TIMEOUT_MS, createFetch } from './session/protocol/http';
 import * as l10n from '@vscode/l10n';
-import { issuerProblem } from './session/config';
-import { createLogger, describeError, userMessage } from './session/base/log';
-import { OAuthClient } from './session/protocol/oauth';
+import { createLogger } from './session/base/log';
+import { describeError } from './session/base/errors';
 import { defaultPolicy, type RefreshPolicy } from './session/refresh/refresher';
 import { SessionStore } from './session/storage/store';
 import { registerViews } from './views';
@@ -21,6 +23,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const channel = vscode.window.createOutputChannel('Session Keeper', { log: true });
   const logger = createLogger(channel);
   const showLog = () => channel.show(true);
+  onListenerError((err) => logger.error(`An event listener failed: ${describeError(err)}`));
 
   // Files every window of this user shares: locks and generation records, never tokens.
   const coordinator = new FileCoordinator(vscode.Uri.joinPath(context.globalStorageUri, 'coordination').fsPath, systemClock, true, {
@@ -28,7 +31,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   });
   const store = new SessionStore(context.secrets, context.globalState, logger, {
     coordinator,
-    onQuarantine: (message) => void vscode.window.showWarningMessage(message),
+    onQuarantine: notifyQuarantine,
   });
   await store.load();
 
@@ -45,19 +48,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     memento: context.globalState,
     signIn: (config, client, request) => signInInteractively(config, client, request, logger, showLog),
     onSignInNeeded: (account, message) => {
-      const again = vscode.l10n.t('Sign In Again');
-      void vscode.window
-        .showWarningMessage(vscode.l10n.t('Your session for {0} ({1}) has ended: {2}', account.account.label, account.providerId, message), again)
-        .then((choice) => {
-          if (choice === again) engine.signIn(account.providerId).catch(() => undefined);
-        });
+      const provider = engine.providers().find((p) => p.id === account.providerId);
+      notifySignInNeeded(provider?.label ?? account.providerId, account.account.label, message, () => engine.signIn(account.providerId));
     },
-    onStaleWindow: (message) => {
-      const reload = vscode.l10n.t('Reload Window');
-      void vscode.window.showWarningMessage(message, reload).then((choice) => {
-        if (choice === reload) void vscode.commands.executeCommand('workbench.action.reloadWindow');
-      });
-    },
+    onStaleWindow: notifyStaleWindow,
   });
   const registry = new ProviderRegistry(engine, logger);
   registry.sync();
@@ -66,7 +60,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     channel,
     registry,
     engine,
-    ...registerCommands({ model: engine, logger, showLog, checkIssuer: issuerCheck(fetch) }),
+    ...registerCommands({ model: engine, logger, showLog, checkIssuer: (issuer, signal) => engine.checkIssuer(issuer, signal) }),
     ...registerViews({ model: engine }),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration(Setting.providers)) registry.sync();
@@ -78,20 +72,6 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     }),
   );
   logger.info(`Session Keeper ${context.extension.packageJSON.version} started`);
-}
-
-/** The discovery check of "Add Identity Provider…", through the same OAuth client as sign-in. */
-function issuerCheck(fetch: ReturnType<typeof createFetch>): IssuerCheck {
-  return async (issuer, signal) => {
-    const problem = issuerProblem(issuer);
-    if (problem) return { ok: false, message: problem };
-    try {
-      await new OAuthClient({ issuer, clientId: 'discovery-check', fetch, timeoutMs: REQUEST_TIMEOUT_MS }).metadata(signal);
-      return { ok: true };
-    } catch (err) {
-      return { ok: false, message: userMessage(err) };
-    }
-  };
 }
 
 function leadTime(): number {

@@ -2,7 +2,8 @@
 // the engine. Results show in the views; only failures the engine does not report get a message.
 import * as vscode from 'vscode';
 import { isCancellation } from '../session/base/errors';
-import { describeError, userMessage, type Logger } from '../session/base/log';
+import { describeError, userMessage } from '../session/base/errors';
+import { type Logger } from '../session/base/log';
 import type { AccountSummary, ProviderSummary, SessionKeeperModel } from '../session/model';
 import { accountItem, pickAccount, pickProvider, type Target } from './picks';
 import { Command } from '../contributions';

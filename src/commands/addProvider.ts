@@ -2,7 +2,8 @@
 // entry in the user's `sessionKeeper.providers` setting.
 import * as vscode from 'vscode';
 import { issuerProblem } from '../session/config';
-import { describeError, userMessage, type Logger } from '../session/base/log';
+import { describeError, userMessage } from '../session/base/errors';
+import { type Logger } from '../session/base/log';
 import { Command, Setting } from '../contributions';
 import { clientIdProblem, idProblem, labelProblem, suggestId, suggestLabel, takenIds } from './providerEntry';
 

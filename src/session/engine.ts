@@ -1,18 +1,18 @@
-// The engine: configured providers, their OAuth clients, the store and the refresher, wired once.
-// It is also the model the views read. The editor integration registers its providers and
+// The engine: configured providers, their OAuth clients, the store and the refresher, wired once,
+// behind the model the views and commands use. The editor integration registers its providers and
 // supplies the interactive parts (browser, progress, notifications).
-import { ACTIVE_ACCOUNTS_KEY } from '../contributions';
 import type { Clock } from './base/clock';
-import type { ProviderConfig } from './config';
+import { issuerProblem, type ProviderConfig } from './config';
 import type { Coordinator } from './storage/coordination';
 import { Emitter, type Disposable, type Event } from './base/events';
-import { sessionHealth } from './refresh/health';
 import type { Fetch } from './protocol/http';
 import type { Logger } from './base/log';
-import { worstHealth, type AccountSummary, type ProviderSummary, type SessionKeeperModel } from './model';
+import { userMessage } from './base/errors';
+import { ActiveAccounts } from './activeAccounts';
+import { summarizeProvider, type ProviderSummary, type SessionKeeperModel } from './model';
 import { OAuthClient, type TokenSet } from './protocol/oauth';
 import { SessionKeeperProvider, type SignInRequest } from './provider';
-import { Refresher, refreshLead, type RefreshPolicy } from './refresh/refresher';
+import { Refresher, type RefreshPolicy } from './refresh/refresher';
 import { isBoundTo, type MementoLike, type SessionStore, type StoredAccount } from './storage/store';
 
 export interface EngineDeps {
@@ -44,8 +44,10 @@ export class SessionKeeperEngine implements SessionKeeperModel, Disposable {
   private readonly changed = new Emitter<void>();
   readonly onDidChange: Event<void> = this.changed.event;
   private readonly subscriptions: Disposable[];
+  private readonly active: ActiveAccounts;
 
   constructor(private readonly deps: EngineDeps) {
+    this.active = new ActiveAccounts(deps.memento);
     this.refresher = new Refresher({
       store: deps.store,
       client: (account) => this.boundEntry(account)?.client,
@@ -119,31 +121,26 @@ export class SessionKeeperEngine implements SessionKeeperModel, Disposable {
 
   providers(): ProviderSummary[] {
     const now = this.now();
-    return [...this.entries.values()].map(({ config }) => {
-      const activeId = this.activeAccountId(config.id);
-      const accounts = this.deps.store.accounts(config.id).map((a): AccountSummary => {
-        const dormant = !isBoundTo(a, config);
-        const sessions = a.sessions.map((s) => ({
-          id: s.id,
-          scopes: s.scopes,
-          createdAt: s.createdAt,
-          expiresAt: s.expiresAt,
-          hasRefreshToken: s.refreshToken !== undefined,
-          refresh: { ...s.refresh },
-          health: sessionHealth(s, this.refresher.isRefreshing(s.id), now, this.leadFor(s.expiresAt, s.refresh.lastRefreshAt ?? s.createdAt), dormant),
-        }));
-        return {
-          providerId: config.id,
-          id: a.account.id,
-          label: a.account.label,
-          active: !dormant && a.account.id === activeId,
-          dormant,
-          sessions,
-          health: worstHealth(sessions.map((s) => s.health)),
-        };
-      });
-      return { id: config.id, label: config.label, issuer: config.issuer, accounts };
-    });
+    return [...this.entries.values()].map(({ config }) =>
+      summarizeProvider(config, this.deps.store.accounts(config.id), {
+        now,
+        activeAccountId: this.activeAccountId(config.id),
+        isRefreshing: (id) => this.refresher.isRefreshing(id),
+        leadMs: this.deps.policy.leadMs,
+      }),
+    );
+  }
+
+  /** The discovery check of "Add Identity Provider…": the same OAuth client and rules as sign-in. */
+  async checkIssuer(issuer: string, signal?: AbortSignal): Promise<{ ok: true } | { ok: false; message: string }> {
+    const problem = issuerProblem(issuer);
+    if (problem) return { ok: false, message: problem };
+    try {
+      await new OAuthClient({ issuer, clientId: 'discovery-check', fetch: this.deps.fetch, timeoutMs: this.deps.requestTimeoutMs }).metadata(signal);
+      return { ok: true };
+    } catch (err) {
+      return { ok: false, message: userMessage(err) };
+    }
   }
 
   async signIn(providerId: string): Promise<void> {
@@ -162,8 +159,7 @@ export class SessionKeeperEngine implements SessionKeeperModel, Disposable {
   }
 
   async switchAccount(providerId: string, accountId: string): Promise<void> {
-    const active = { ...this.deps.memento.get<Record<string, string>>(ACTIVE_ACCOUNTS_KEY), [providerId]: accountId };
-    await this.deps.memento.update(ACTIVE_ACCOUNTS_KEY, active);
+    await this.active.set(providerId, accountId);
     const label = this.deps.store.accounts(providerId).find((a) => a.account.id === accountId)?.account.label ?? accountId;
     this.deps.logger.info(`Switched ${this.entries.get(providerId)?.config.label ?? providerId} to ${label}`);
     this.changed.fire();
@@ -176,9 +172,7 @@ export class SessionKeeperEngine implements SessionKeeperModel, Disposable {
 
   /** The account the user chose, else the first one signed in. */
   activeAccountId(providerId: string): string | undefined {
-    const accounts = this.boundAccounts(providerId);
-    const chosen = this.deps.memento.get<Record<string, string>>(ACTIVE_ACCOUNTS_KEY)?.[providerId];
-    return accounts.find((a) => a.account.id === chosen)?.account.id ?? accounts[0]?.account.id;
+    return this.active.get(providerId, this.boundAccounts(providerId).map((a) => a.account.id));
   }
 
   dispose(): void {
@@ -199,9 +193,7 @@ export class SessionKeeperEngine implements SessionKeeperModel, Disposable {
     return this.deps.store.accounts(providerId).filter((a) => this.boundEntry(a) !== undefined);
   }
 
-  private leadFor(expiresAt: number | undefined, issuedAt: number): number {
-    return expiresAt === undefined ? this.deps.policy.leadMs : refreshLead(expiresAt - issuedAt, this.deps.policy.leadMs);
-  }
+
 
   private requireProvider(id: string): SessionKeeperProvider {
     const p = this.entries.get(id)?.provider;

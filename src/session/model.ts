@@ -1,8 +1,10 @@
 // What the views and commands see of the engine: snapshots without token material, and the
 // actions a user can take. Views never read tokens or SecretStorage.
 import type { Event } from './base/events';
-import type { Health, HealthState } from './refresh/health';
-import type { RefreshState } from './storage/store';
+import type { ProviderConfig } from './config';
+import { sessionHealth, type Health, type HealthState } from './refresh/health';
+import { refreshLead } from './refresh/refresher';
+import { isBoundTo, type RefreshState, type StoredAccount } from './storage/store';
 
 export interface SessionInfo {
   readonly id: string;
@@ -55,4 +57,38 @@ const severity: Record<HealthState, number> = { dormant: -1, healthy: 0, refresh
 /** The health that needs attention first, for an account or a provider row. */
 export function worstHealth(healths: readonly Health[]): Health {
   return healths.reduce<Health>((worst, h) => (severity[h.state] > severity[worst.state] ? h : worst), healths[0] ?? { state: 'healthy' });
+}
+
+/** A provider and its stored accounts as the views see them: no token material, health derived now. */
+export function summarizeProvider(
+  config: ProviderConfig,
+  stored: readonly StoredAccount[],
+  at: { now: number; activeAccountId?: string; isRefreshing: (sessionId: string) => boolean; leadMs: number },
+): ProviderSummary {
+  const accounts = stored.map((a): AccountSummary => {
+    const dormant = !isBoundTo(a, config);
+    const sessions = a.sessions.map((s): SessionInfo => {
+      const issuedAt = s.refresh.lastRefreshAt ?? s.createdAt;
+      const lead = s.expiresAt === undefined ? at.leadMs : refreshLead(s.expiresAt - issuedAt, at.leadMs);
+      return {
+        id: s.id,
+        scopes: s.scopes,
+        createdAt: s.createdAt,
+        expiresAt: s.expiresAt,
+        hasRefreshToken: s.refreshToken !== undefined,
+        refresh: { ...s.refresh },
+        health: sessionHealth(s, at.isRefreshing(s.id), at.now, lead, dormant),
+      };
+    });
+    return {
+      providerId: config.id,
+      id: a.account.id,
+      label: a.account.label,
+      active: !dormant && a.account.id === at.activeAccountId,
+      dormant,
+      sessions,
+      health: worstHealth(sessions.map((s) => s.health)),
+    };
+  });
+  return { id: config.id, label: config.label, issuer: config.issuer, accounts };
 }

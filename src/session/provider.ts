@@ -1,16 +1,17 @@
 // One AuthenticationProvider per configured identity provider. Structurally it is
 // vscode.AuthenticationProvider; it is written against the engine's own types so it runs and is
 // tested without the editor.
-import { randomUUID } from 'node:crypto';
 import type { ProviderConfig } from './config';
 import { Emitter, type Disposable, type Event } from './base/events';
 import { ErrorCode, SessionKeeperError } from './base/errors';
 import * as l10n from '@vscode/l10n';
-import { describeError, type Logger } from './base/log';
+import { describeError } from './base/errors';
+import { type Logger } from './base/log';
 import type { OAuthClient, TokenSet } from './protocol/oauth';
 import { isServable } from './refresh/refresher';
 import { requestScopes, scopesSatisfy } from './protocol/scopes';
-import { freshRefreshState, isBoundTo, type SessionStore, type StoredAccount, type StoredSession } from './storage/store';
+import { issuedSession } from './storage/sessionRecord';
+import { isBoundTo, type SessionStore, type StoredAccount, type StoredSession } from './storage/store';
 
 export interface AccountInfo {
   readonly id: string;
@@ -128,17 +129,7 @@ export class SessionKeeperProvider implements Disposable {
     await deps.store.syncWithOtherWindows();
     const tokens = await deps.signIn({ scopes: requestScopes(config.scopes, scopes), extraParameters, prompt: another ? ['login'] : [] });
     const account = { id: tokens.claims.sub, label: accountLabel(tokens.claims) };
-    const session: StoredSession = {
-      id: randomUUID(),
-      scopes: tokens.scopes ?? requestScopes(config.scopes, scopes),
-      accessToken: tokens.accessToken,
-      tokenType: tokens.tokenType,
-      refreshToken: tokens.refreshToken,
-      idToken: tokens.idToken,
-      expiresAt: tokens.expiresAt,
-      createdAt: deps.now(),
-      refresh: freshRefreshState(tokens.refreshToken !== undefined),
-    };
+    const session = issuedSession(tokens, requestScopes(config.scopes, scopes), deps.now());
     await deps.store.putSession(config.id, { issuer: config.issuer, clientId: config.clientId }, account, session);
     deps.logger.info(`Signed in ${account.label} to ${config.label} (scopes: ${session.scopes.join(' ')})`);
     return toAuthSession(account, session);

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { Redactor, createLogger } from '../../src/session/base/log';
+import { Redactor } from '../../src/session/base/redact';
+import { createLogger } from '../../src/session/base/log';
 import { CapturingSink } from '../support/fakes';
 
 describe('log redaction', () => {

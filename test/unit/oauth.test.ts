@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { foreignText, redactor } from '../../src/session/base/log';
+import { foreignText, redactor } from '../../src/session/base/redact';
 import { expiryOf } from '../../src/session/protocol/oauth';
 import { parseRetryAfter } from '../../src/session/protocol/http';
 

@@ -1,3 +1,5 @@
+import { foreignText } from './redact';
+
 // Named error codes. Messages are written for the person who has to act on them and never
 // carry response bodies, token text or library error causes (those can hold secrets).
 
@@ -79,4 +81,16 @@ export function findSessionKeeperError(err: unknown): SessionKeeperError | undef
     if (e instanceof SessionKeeperError) return e;
   }
   return undefined;
+}
+
+/** What to tell a user about an error: Session Keeper's own message, or the error's name and message. */
+export function userMessage(err: unknown): string {
+  return err instanceof SessionKeeperError ? err.message : describeError(err);
+}
+
+/** Describes an error for the log without its cause chain or any response body. */
+export function describeError(err: unknown): string {
+  if (err instanceof SessionKeeperError) return `${err.name}: ${err.message}`;
+  // Messages of other errors may quote what a server sent: treat them as foreign text.
+  return foreignText(err instanceof Error ? `${err.name}: ${err.message}` : String(err), 300);
 }

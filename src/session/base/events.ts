@@ -5,6 +5,15 @@ export interface Disposable {
 
 export type Event<T> = (listener: (e: T) => unknown, thisArgs?: unknown, disposables?: Disposable[]) => Disposable;
 
+let reportListenerError: (err: unknown) => void = (err) => console.error('Session Keeper: an event listener failed', err);
+
+/** Where listener errors go (the extension sends them to its log); returns where they went before. */
+export function onListenerError(report: (err: unknown) => void): (err: unknown) => void {
+  const previous = reportListenerError;
+  reportListenerError = report;
+  return previous;
+}
+
 export class Emitter<T> implements Disposable {
   private listeners = new Set<(e: T) => unknown>();
 
@@ -20,8 +29,9 @@ export class Emitter<T> implements Disposable {
     for (const l of [...this.listeners]) {
       try {
         l(e);
-      } catch {
-        // A failing listener must not stop the others.
+      } catch (err) {
+        // A failing listener must not stop the others, nor go unnoticed.
+        reportListenerError(err);
       }
     }
   }

@@ -7,7 +7,7 @@ import { allowsInsecureRequests } from '../config';
 import { ErrorCode, SessionKeeperError, findSessionKeeperError } from '../base/errors';
 import { guardedFetch, oauthErrorBody, type Fetch } from './http';
 import * as l10n from '@vscode/l10n';
-import { foreignText, redactor } from '../base/log';
+import { foreignText, redactor } from '../base/redact';
 import { normalizeScopes } from './scopes';
 
 export interface TokenSet {

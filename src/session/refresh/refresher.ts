@@ -7,8 +7,10 @@ import { ErrorCode, SessionKeeperError, findSessionKeeperError } from '../base/e
 import { Emitter, type Disposable, type Event } from '../base/events';
 import { canRefresh } from './health';
 import * as l10n from '@vscode/l10n';
-import { describeError, type Logger } from '../base/log';
+import { describeError } from '../base/errors';
+import { type Logger } from '../base/log';
 import type { OAuthClient } from '../protocol/oauth';
+import { renewedSession } from '../storage/sessionRecord';
 import type { SessionStore, StoredAccount, StoredSession } from '../storage/store';
 
 export interface RefreshPolicy {
@@ -381,24 +383,8 @@ export class Refresher implements Disposable {
         throw new SessionKeeperError(ErrorCode.AccountMismatch, l10n.t('{0} returned an ID token for another account on refresh. Sign in again.', client.issuer));
       }
       const failuresBefore = current.session.refresh.consecutiveFailures;
-      const next = await store.updateSession(sessionId, (s) => ({
-        ...s,
-        accessToken: tokens.accessToken,
-        tokenType: tokens.tokenType,
-        // RFC 6749 §6: without a new refresh token, the old one stays valid.
-        refreshToken: tokens.refreshToken ?? s.refreshToken,
-        idToken: tokens.idToken ?? s.idToken,
-        expiresAt: tokens.expiresAt,
-        scopes: tokens.scopes ?? s.scopes,
-        refresh: {
-          ...s.refresh,
-          lastRefreshAt: started,
-          nextRefreshAt: planRefresh(started, tokens.expiresAt, this.deps.policy.leadMs, clock.random),
-          refreshCount: s.refresh.refreshCount + 1,
-          consecutiveFailures: 0,
-          lastError: undefined,
-        },
-      }));
+      const nextRefreshAt = planRefresh(started, tokens.expiresAt, this.deps.policy.leadMs, clock.random);
+      const next = await store.updateSession(sessionId, (s) => renewedSession(s, tokens, started, nextRefreshAt));
       this.holdUntil.delete(sessionId);
       this.unreachable.delete(sessionId);
       this.lastFailure.delete(sessionId);

@@ -7,7 +7,9 @@ import type { Coordinator, GenerationRecord } from './coordination';
 import { ErrorCode, SessionKeeperError } from '../base/errors';
 import { Emitter, type Event } from '../base/events';
 import * as l10n from '@vscode/l10n';
-import { describeError, redactor, type Logger } from '../base/log';
+import { describeError } from '../base/errors';
+import { redactor } from '../base/redact';
+import { type Logger } from '../base/log';
 import { normalizeScopes } from '../protocol/scopes';
 
 /** The subset of vscode.SecretStorage the store uses. */
