@@ -110,7 +110,11 @@ export class SessionKeeperProvider implements Disposable {
       const why = reason instanceof SessionKeeperError ? reason.message : describeError(reason);
       throw new SessionKeeperError(
         ErrorCode.Offline,
-        l10n.t('{0}: the session of {1} cannot be renewed right now, so no valid token is available. You are still signed in; Session Keeper keeps trying. ({2})', this.config.label, account, why),
+        l10n.t({
+          message: '{0}: the session of {1} cannot be renewed right now, so no valid token is available. You are still signed in; Session Keeper keeps trying. ({2})',
+          args: [this.config.label, account, why],
+          comment: ['{0} is the identity provider, {1} the account, {2} the reason (a sentence)'],
+        }),
       );
     }
     return [];

@@ -63,7 +63,7 @@ export function guardedFetch(inner: Fetch, now: () => number = Date.now, maxByte
       await response.body?.cancel().catch(() => undefined);
       throw new SessionKeeperError(
         ErrorCode.ServerError,
-        l10n.t('{0} answered HTTP {1}; it may be down or overloaded. Session Keeper will retry.', host, response.status),
+        l10n.t({ message: '{0} answered HTTP {1}; it may be down or overloaded. Session Keeper will retry.', args: [host, response.status], comment: ['{0} is a host name, {1} an HTTP status code'] }),
         parseRetryAfter(response.headers.get('retry-after'), now()),
       );
     }
@@ -137,5 +137,5 @@ function transportError(err: unknown, host: string, signal: AbortSignal | undefi
     return new SessionKeeperError(ErrorCode.Cancelled, l10n.t('The request to {0} was cancelled.', host));
   }
   const known = typeof code === 'string' && /^[A-Z_]{2,40}$/.test(code) ? ` (${code})` : '';
-  return new SessionKeeperError(ErrorCode.Unreachable, l10n.t('Cannot reach {0}{1}. Check the issuer URL and your network.', host, known));
+  return new SessionKeeperError(ErrorCode.Unreachable, l10n.t({ message: 'Cannot reach {0}{1}. Check the issuer URL and your network.', args: [host, known], comment: ['{0} is a host name; {1} is empty or a system error code in parentheses, e.g. " (ECONNREFUSED)"'] }));
 }

@@ -252,7 +252,7 @@ export class OAuthClient {
       const description = describeIssuerText(err.error_description);
       return new SessionKeeperError(
         ErrorCode.AuthorizationDenied,
-        l10n.t('{0} did not authorize the sign-in ({1}{2}).', issuer, foreignText(err.error, 64), description),
+        l10n.t({ message: '{0} did not authorize the sign-in ({1}{2}).', args: [issuer, foreignText(err.error, 64), description], comment: ['{0} is the issuer URL, {1} the OAuth error code (not translated), {2} empty or ": " and the issuer\'s own description'] }),
       );
     }
     if (err instanceof oauth.WWWAuthenticateChallengeError) {
@@ -292,12 +292,20 @@ export class OAuthClient {
     if (check) {
       return new SessionKeeperError(
         ErrorCode.InvalidIdToken,
-        l10n.t('The ID token from {0} failed its {1} check. Nothing was saved; sign in again, and tell your identity provider administrator if it keeps happening.', issuer, check),
+        l10n.t({
+          message: 'The ID token from {0} failed its {1} check. Nothing was saved; sign in again, and tell your identity provider administrator if it keeps happening.',
+          args: [issuer, check],
+          comment: ['{0} is the issuer URL; {1} names the check: a claim such as nonce, aud or iss, or the words for signature, expiry or claims'],
+        }),
       );
     }
     return new SessionKeeperError(
       ErrorCode.InvalidResponse,
-      l10n.t('{0} sent a response that is not valid OAuth JSON (during {1}). Check that the issuer URL points at an OpenID Connect provider.', issuer, step),
+      l10n.t({
+        message: '{0} sent a response that is not valid OAuth JSON (during {1}). Check that the issuer URL points at an OpenID Connect provider.',
+        args: [issuer, step],
+        comment: ['{0} is the issuer URL; {1} is the protocol step, one of: discovery, authorization, token, refresh, revocation (not translated)'],
+      }),
     );
   }
 
@@ -306,9 +314,9 @@ export class OAuthClient {
     const code = foreignText(error, 64) || 'error';
     const description = describeIssuerText(errorDescription);
     if (TERMINAL_OAUTH_ERRORS.has(error)) {
-      return new SessionKeeperError(ErrorCode.GrantRevoked, l10n.t('{0} no longer accepts this sign-in ({1}{2}). Sign in again.', this.issuer, code, description));
+      return new SessionKeeperError(ErrorCode.GrantRevoked, l10n.t({ message: '{0} no longer accepts this sign-in ({1}{2}). Sign in again.', args: [this.issuer, code, description], comment: ['{0} is the issuer URL, {1} the OAuth error code (not translated), {2} empty or ": " and the issuer\'s own description'] }));
     }
-    return new SessionKeeperError(ErrorCode.OAuthError, l10n.t('{0} refused the request ({1}{2}).', this.issuer, code, description));
+    return new SessionKeeperError(ErrorCode.OAuthError, l10n.t({ message: '{0} refused the request ({1}{2}).', args: [this.issuer, code, description], comment: ['{0} is the issuer URL, {1} the OAuth error code (not translated), {2} empty or ": " and the issuer\'s own description'] }));
   }
 }
 
