@@ -1,4 +1,4 @@
-// The shared base of the engine: errors, events, the clock, the log and redaction.
+// base/: what every part of the engine shares: errors, events, the clock, the log and redaction.
 // One logger for the whole extension; every line passes through the redactor.
 import { redactor, type Redactor } from './redact';
 

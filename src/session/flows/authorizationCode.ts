@@ -1,3 +1,4 @@
+// flows/: the ways to sign in; each returns validated tokens and the account, nothing else.
 // The authorization code flow with PKCE and a loopback redirect (RFC 6749 §4.1, RFC 7636, RFC 8252).
 import { ErrorCode, SessionKeeperError, isCancellation } from '../base/errors';
 import * as l10n from '@vscode/l10n';

@@ -1,3 +1,4 @@
+// protocol/: talking to an issuer (OAuth 2.0 / OpenID Connect client, HTTP with limits, scopes).
 // The OAuth 2.0 / OpenID Connect client for one configured issuer. Every protocol step is
 // oauth4webapi's; this file chooses the steps, adds time limits, and turns the library's errors
 // into messages a user can act on (without response bodies, which may carry secrets).

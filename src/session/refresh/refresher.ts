@@ -1,3 +1,4 @@
+// refresh/: renewing sessions in the background, and the health derived from their state.
 // The background refresher: one timer for the earliest due refresh, one in-flight refresh per
 // session, a cap on concurrent refreshes, backoff for transient failures, and an end (with one
 // notice per account) for terminal ones. It notices sleep and clock jumps and re-plans at once.

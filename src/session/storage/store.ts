@@ -1,3 +1,4 @@
+// storage/: sessions in SecretStorage, and coordination between windows through shared files.
 // Session storage in SecretStorage: one secret per account plus an index of account keys.
 // Records are versioned, unknown fields survive a rewrite, corrupt records are set aside, and
 // every change goes through one queue so concurrent sign-ins lose nothing.
