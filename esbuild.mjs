@@ -21,12 +21,15 @@ const common = {
 };
 
 /** @type {esbuild.BuildOptions[]} */
-const builds = [
-  { ...common, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', minify: production, sourcesContent: false },
-];
+const builds = [{ ...common, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', minify: production, sourcesContent: false }];
 // The in-host test suite is bundled separately so that mocha and test helpers never reach the package.
 if (existsSync('test/vscode/suite/index.ts')) {
-  builds.push({ ...common, entryPoints: ['test/vscode/suite/index.ts'], outfile: 'out/test/vscode/suite/index.js', external: ['vscode', 'mocha'] });
+  builds.push({
+    ...common,
+    entryPoints: ['test/vscode/suite/index.ts'],
+    outfile: 'out/test/vscode/suite/index.js',
+    external: ['vscode', 'mocha'],
+  });
 }
 
 if (watch) {

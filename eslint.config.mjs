@@ -53,7 +53,10 @@ export default tseslint.config(
         {
           paths: [{ name: 'vscode', message: 'This module runs without the editor; the editor integration passes in what it needs.' }],
           patterns: [
-            { group: ['**/views/*', '**/commands/*', '**/editor/*', '**/extension'], message: 'The engine never depends on views, commands or the editor integration.' },
+            {
+              group: ['**/views/*', '**/commands/*', '**/editor/*', '**/extension'],
+              message: 'The engine never depends on views, commands or the editor integration.',
+            },
           ],
         },
       ],
@@ -66,7 +69,10 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['**/session/storage/*', '**/session/protocol/*', '**/session/flows/*'], message: 'Views and commands read the engine\'s model; they never touch tokens, storage or the protocol.' },
+            {
+              group: ['**/session/storage/*', '**/session/protocol/*', '**/session/flows/*'],
+              message: "Views and commands read the engine's model; they never touch tokens, storage or the protocol.",
+            },
           ],
         },
       ],
@@ -75,6 +81,40 @@ export default tseslint.config(
   {
     files: ['**/*.mjs', '**/*.js', '**/*.cjs'],
     ...tseslint.configs.disableTypeChecked,
-    languageOptions: { parserOptions: { project: false, projectService: false }, globals: { process: 'readonly', console: 'readonly', Buffer: 'readonly', URL: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', fetch: 'readonly', AbortSignal: 'readonly', AbortController: 'readonly', TextEncoder: 'readonly', TextDecoder: 'readonly', Response: 'readonly', require: 'readonly', module: 'writable', __dirname: 'readonly', structuredClone: 'readonly', setImmediate: 'readonly', queueMicrotask: 'readonly', performance: 'readonly', window: 'readonly', document: 'readonly', URLSearchParams: 'readonly', describe: 'readonly', it: 'readonly', before: 'readonly', after: 'readonly', beforeEach: 'readonly', afterEach: 'readonly' } },
+    languageOptions: {
+      parserOptions: { project: false, projectService: false },
+      globals: {
+        process: 'readonly',
+        console: 'readonly',
+        Buffer: 'readonly',
+        URL: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+        setInterval: 'readonly',
+        clearInterval: 'readonly',
+        fetch: 'readonly',
+        AbortSignal: 'readonly',
+        AbortController: 'readonly',
+        TextEncoder: 'readonly',
+        TextDecoder: 'readonly',
+        Response: 'readonly',
+        require: 'readonly',
+        module: 'writable',
+        __dirname: 'readonly',
+        structuredClone: 'readonly',
+        setImmediate: 'readonly',
+        queueMicrotask: 'readonly',
+        performance: 'readonly',
+        window: 'readonly',
+        document: 'readonly',
+        URLSearchParams: 'readonly',
+        describe: 'readonly',
+        it: 'readonly',
+        before: 'readonly',
+        after: 'readonly',
+        beforeEach: 'readonly',
+        afterEach: 'readonly',
+      },
+    },
   },
 );

@@ -41,7 +41,10 @@ async function refreshWrites(store: SessionStore, n: number): Promise<number[]> 
   for (let i = 0; i < WARMUP + SAMPLES; i++) {
     const t = await timed(async () => {
       await store.syncWithOtherWindows();
-      await store.updateSession(`session-${(i * 37) % n}`, (s) => ({ ...s, refresh: { ...s.refresh, refreshCount: s.refresh.refreshCount + 1 } }));
+      await store.updateSession(`session-${(i * 37) % n}`, (s) => ({
+        ...s,
+        refresh: { ...s.refresh, refreshCount: s.refresh.refreshCount + 1 },
+      }));
     });
     if (i >= WARMUP) out.push(t);
   }

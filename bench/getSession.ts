@@ -40,7 +40,12 @@ export async function run(): Promise<Row[]> {
   try {
     engine.configure([providerConfig('http://127.0.0.1:1')]);
     // Valid for another hour.
-    await store.putSession('acme', 'http://127.0.0.1:1', { id: 'user0001', label: 'user0001' }, idpShapedSession(1, Date.now(), Date.now() + 3_600_000));
+    await store.putSession(
+      'acme',
+      'http://127.0.0.1:1',
+      { id: 'user0001', label: 'user0001' },
+      idpShapedSession(1, Date.now(), Date.now() + 3_600_000),
+    );
     const provider = engine.provider('acme')!;
     const cached = await provider.getSessions(['openid']);
     if (cached.length !== 1) throw new Error('the cached session was not served');

@@ -26,7 +26,12 @@ export async function run(): Promise<Row[]> {
   const engines: Array<{ dispose(): void }> = [];
   try {
     // Each variant refreshes its own grant; with rotation each call must send the newest token.
-    const client = new OAuthClient({ issuer: idp.issuer, clientId: 'session-keeper', fetch: createFetch(REQUEST_TIMEOUT_MS), timeoutMs: REQUEST_TIMEOUT_MS });
+    const client = new OAuthClient({
+      issuer: idp.issuer,
+      clientId: 'session-keeper',
+      fetch: createFetch(REQUEST_TIMEOUT_MS),
+      timeoutMs: REQUEST_TIMEOUT_MS,
+    });
     let extToken = (await signInAt(idp, client, nextLogin(), { scopes, extraParameters: {} })).refreshToken!;
     let bareToken = (await signInAt(idp, client, nextLogin(), { scopes, extraParameters: {} })).refreshToken!;
 
@@ -48,7 +53,9 @@ export async function run(): Promise<Row[]> {
 
     const variants = {
       bare: async () => {
-        const response = await oauth.refreshTokenGrantRequest(as, bareClient, oauth.None(), bareToken, { [oauth.allowInsecureRequests]: true });
+        const response = await oauth.refreshTokenGrantRequest(as, bareClient, oauth.None(), bareToken, {
+          [oauth.allowInsecureRequests]: true,
+        });
         bareToken = (await oauth.processRefreshTokenResponse(as, bareClient, response)).refresh_token ?? bareToken;
       },
       client: async () => {

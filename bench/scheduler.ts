@@ -101,7 +101,16 @@ export async function run(): Promise<Row[]> {
   const withRefresher: number[] = [];
   const without: number[] = [];
   for (let i = 0; i < WRITE_WARMUP + WRITES; i++) {
-    const pair: Array<[SessionStore, number[]]> = i % 2 ? [[plain, without], [watched, withRefresher]] : [[watched, withRefresher], [plain, without]];
+    const pair: Array<[SessionStore, number[]]> =
+      i % 2
+        ? [
+            [plain, without],
+            [watched, withRefresher],
+          ]
+        : [
+            [watched, withRefresher],
+            [plain, without],
+          ];
     for (const [store, samples] of pair) {
       const t = await timed(() => write(store, i));
       if (i >= WRITE_WARMUP) samples.push(t * 1000);
@@ -112,7 +121,9 @@ export async function run(): Promise<Row[]> {
   refresher.dispose();
   const afterDispose = counting.live();
   if (afterStart !== 1 || afterWrites !== 1 || state.timers !== 1 || afterDispose !== 0) {
-    throw new Error(`expected exactly one timer, saw ${afterStart} after start, ${afterWrites} after writes, ${afterDispose} after dispose`);
+    throw new Error(
+      `expected exactly one timer, saw ${afterStart} after start, ${afterWrites} after writes, ${afterDispose} after dispose`,
+    );
   }
 
   const perSession = (bytes: number[]) => median(bytes) / SESSIONS;

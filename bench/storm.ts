@@ -39,9 +39,11 @@ async function signInAll(idp: BenchIdp, secrets: MemorySecrets, memento: MemoryM
   });
   try {
     let left = logins.length;
-    await Promise.all(Array.from({ length: SIGN_IN_CONCURRENCY }, async () => {
-      while (left-- > 0) await provider.createSession([]);
-    }));
+    await Promise.all(
+      Array.from({ length: SIGN_IN_CONCURRENCY }, async () => {
+        while (left-- > 0) await provider.createSession([]);
+      }),
+    );
   } finally {
     provider.dispose();
   }

@@ -36,7 +36,11 @@ function parsePorts() {
   let values;
   try {
     ({ values } = parseArgs({
-      options: { port: { type: 'string', default: '8080' }, 'idp-port': { type: 'string', default: '9400' }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        port: { type: 'string', default: '8080' },
+        'idp-port': { type: 'string', default: '9400' },
+        help: { type: 'boolean', short: 'h' },
+      },
     }));
   } catch (e) {
     throw new Failure(`${e.message}\n${USAGE}`);
@@ -97,9 +101,14 @@ function prepareProfile(issuer) {
 
 function installExtension(entry) {
   step('Installing the .vsix into .vscode-test/demo/extensions');
-  const r = spawnSync(node24(), [entry, '--install-extension', vsix, '--extensions-dir', paths.extensions, '--user-data-dir', paths.userData], {
-    encoding: 'utf8', env: { ...process.env, TMPDIR: paths.tmp },
-  });
+  const r = spawnSync(
+    node24(),
+    [entry, '--install-extension', vsix, '--extensions-dir', paths.extensions, '--user-data-dir', paths.userData],
+    {
+      encoding: 'utf8',
+      env: { ...process.env, TMPDIR: paths.tmp },
+    },
+  );
   if (r.status !== 0 || !/successfully installed/.test(r.stdout)) {
     console.error(`${r.stdout}${r.stderr}`);
     throw new Failure(`code-server --install-extension failed (exit ${r.status})`);
@@ -133,28 +142,41 @@ function watchIdp() {
 async function startCodeServer(entry, port) {
   step(`Starting code-server on 127.0.0.1:${port}`);
   const log = openSync(paths.serverLog, 'a');
-  const child = spawn(node24(), [
-    entry,
-    '--auth', 'none',
-    '--bind-addr', `127.0.0.1:${port}`,
-    '--user-data-dir', paths.userData,
-    '--extensions-dir', paths.extensions,
-    '--disable-telemetry',
-    '--disable-update-check',
-    '--disable-workspace-trust',
-    '--disable-getting-started-override',
-    '--ignore-last-opened',
-    paths.workspace,
-  ], { detached: true, stdio: ['ignore', log, log], env: { ...process.env, TMPDIR: paths.tmp } });
+  const child = spawn(
+    node24(),
+    [
+      entry,
+      '--auth',
+      'none',
+      '--bind-addr',
+      `127.0.0.1:${port}`,
+      '--user-data-dir',
+      paths.userData,
+      '--extensions-dir',
+      paths.extensions,
+      '--disable-telemetry',
+      '--disable-update-check',
+      '--disable-workspace-trust',
+      '--disable-getting-started-override',
+      '--ignore-last-opened',
+      paths.workspace,
+    ],
+    { detached: true, stdio: ['ignore', log, log], env: { ...process.env, TMPDIR: paths.tmp } },
+  );
   closeSync(log); // the child has its own copy
   const exited = new Promise((res) => child.once('exit', (code, signal) => res({ code, signal })));
   server = { pid: child.pid, exited, running: true };
-  exited.then(() => { server.running = false; });
+  exited.then(() => {
+    server.running = false;
+  });
 
   const deadline = Date.now() + 60_000;
   for (;;) {
     if (!server.running) throw new Failure(`code-server exited while starting; see ${paths.serverLog}`);
-    const ok = await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false);
+    const ok = await fetch(`http://127.0.0.1:${port}/healthz`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) break;
     if (Date.now() > deadline) throw new Failure(`code-server did not answer within 60 s; see ${paths.serverLog}`);
     await new Promise((r) => setTimeout(r, 250));
@@ -242,10 +264,14 @@ async function main() {
 
 // `npm run` forwards Ctrl+C to this process as well, so a second SIGINT is normal: ignore repeats.
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => void shutdown(0));
-process.on('exit', () => { if (server) killGroup('SIGKILL'); }); // last resort
+process.on('exit', () => {
+  if (server) killGroup('SIGKILL');
+}); // last resort
 // npm passes SIGTERM only to its shell, which dies without passing it on: notice the lost parent.
 const parentPid = process.ppid;
-setInterval(() => { if (process.ppid !== parentPid) void shutdown(0); }, 1_000).unref();
+setInterval(() => {
+  if (process.ppid !== parentPid) void shutdown(0);
+}, 1_000).unref();
 
 main().catch((e) => {
   if (stopping) return; // Ctrl+C during start-up: shutdown() is already under way

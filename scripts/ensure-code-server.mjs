@@ -18,15 +18,20 @@ const completeMarker = join(codeServerDir, '.complete');
 export function ensureCodeServer() {
   if (existsSync(completeMarker) && existsSync(codeServerEntry)) return codeServerEntry;
   if (!process.version.startsWith('v24.')) {
-    throw new Error(`code-server ${CODE_SERVER_VERSION} needs Node 24; run this through npm (it puts the project's Node 24 first on PATH). Current: ${process.version}`);
+    throw new Error(
+      `code-server ${CODE_SERVER_VERSION} needs Node 24; run this through npm (it puts the project's Node 24 first on PATH). Current: ${process.version}`,
+    );
   }
   const nodeDir = nodeHeadersDir();
   mkdirSync(codeServerDir, { recursive: true });
-  writeFileSync(join(codeServerDir, 'package.json'), JSON.stringify({
-    name: 'code-server-cache',
-    private: true,
-    allowScripts: { 'code-server': true, argon2: true },
-  }) + '\n');
+  writeFileSync(
+    join(codeServerDir, 'package.json'),
+    JSON.stringify({
+      name: 'code-server-cache',
+      private: true,
+      allowScripts: { 'code-server': true, argon2: true },
+    }) + '\n',
+  );
   console.log(`Installing code-server ${CODE_SERVER_VERSION} into ${codeServerDir} (once; about two minutes)...`);
   const r = spawnSync('npm', ['install', '--no-save', '--no-audit', '--no-fund', `code-server@${CODE_SERVER_VERSION}`], {
     cwd: codeServerDir,

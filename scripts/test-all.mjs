@@ -99,9 +99,8 @@ console.log('\nlayers:');
 const width = Math.max(...steps.map((s) => s.length));
 for (const l of layers) {
   const counts = l.passed + l.failed + l.skipped > 0 ? `  ${l.passed} passed, ${l.failed} failed, ${l.skipped} skipped` : '';
-  const state = l.state === 'not run' ? 'did not run (counted as 1 failed)'
-    : l.state === 'passed' ? 'passed'
-      : `${l.state} (exit ${l.code})`;
+  const state =
+    l.state === 'not run' ? 'did not run (counted as 1 failed)' : l.state === 'passed' ? 'passed' : `${l.state} (exit ${l.code})`;
   console.log(`  ${l.name.padEnd(width)}  ${state}${l.state === 'not run' ? '' : counts}`);
 }
 if (notRun.length) console.log(`did not run: ${notRun.map((l) => l.name).join(', ')}`);

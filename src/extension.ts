@@ -16,7 +16,6 @@ import { defaultPolicy, type RefreshPolicy } from './session/refresh/refresher';
 import { SessionStore } from './session/storage/store';
 import { registerViews } from './views';
 
-
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   // The engine and the pure view modules translate through @vscode/l10n, from the bundle VS Code loaded.
   if (vscode.l10n.bundle) l10n.config({ contents: vscode.l10n.bundle });
@@ -68,7 +67,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     }),
     // Desktop VS Code shares secrets between windows and tells each of them about changes.
     context.secrets.onDidChange((e) => {
-      if (e.key.startsWith(`${STORAGE_PREFIX}.`)) store.secretChanged(e.key).catch((err) => logger.error(`Reloading sessions failed: ${describeError(err)}`));
+      if (e.key.startsWith(`${STORAGE_PREFIX}.`))
+        store.secretChanged(e.key).catch((err) => logger.error(`Reloading sessions failed: ${describeError(err)}`));
     }),
   );
   logger.info(`Session Keeper ${context.extension.packageJSON.version} started`);

@@ -45,7 +45,10 @@ export async function signOut(deps: ActionDeps, target?: Target): Promise<void> 
   const confirm = vscode.l10n.t('Sign Out');
   const answer = await vscode.window.showWarningMessage(
     vscode.l10n.t('Sign out {0} from {1}?', account.label, provider.label),
-    { modal: true, detail: vscode.l10n.t('Extensions using this account lose access, and its tokens are revoked at the identity provider.') },
+    {
+      modal: true,
+      detail: vscode.l10n.t('Extensions using this account lose access, and its tokens are revoked at the identity provider.'),
+    },
     confirm,
   );
   if (answer !== confirm) return;
@@ -66,7 +69,11 @@ export async function switchAccount(deps: ActionDeps, target?: Target): Promise<
   const now = model.now();
   const another: vscode.QuickPickItem = { label: `$(sign-in) ${vscode.l10n.t('Sign In Another Account…')}` };
   const picked = await vscode.window.showQuickPick<vscode.QuickPickItem & { account?: AccountSummary }>(
-    [...provider.accounts.map((account) => ({ ...accountItem(account, now), account })), { label: '', kind: vscode.QuickPickItemKind.Separator }, another],
+    [
+      ...provider.accounts.map((account) => ({ ...accountItem(account, now), account })),
+      { label: '', kind: vscode.QuickPickItemKind.Separator },
+      another,
+    ],
     { placeHolder: vscode.l10n.t('Select the account to use for {0}', provider.label) },
   );
   if (!picked) return;
@@ -75,7 +82,11 @@ export async function switchAccount(deps: ActionDeps, target?: Target): Promise<
 }
 
 async function switchTo(deps: ActionDeps, providerId: string, accountId: string): Promise<void> {
-  const label = deps.model.providers().find((p) => p.id === providerId)?.accounts.find((a) => a.id === accountId)?.label ?? accountId;
+  const label =
+    deps.model
+      .providers()
+      .find((p) => p.id === providerId)
+      ?.accounts.find((a) => a.id === accountId)?.label ?? accountId;
   await withFeedback(deps, {
     title: vscode.l10n.t('Switching to {0}…', label),
     log: `Switching "${providerId}" to "${accountId}" failed`,

@@ -41,13 +41,18 @@ export async function addProvider({ checkIssuer, logger }: AddProviderDeps): Pro
     if (!result) return undefined;
     if (result.ok) break;
     const edit = vscode.l10n.t('Edit Issuer URL');
-    const answer = await vscode.window.showErrorMessage(vscode.l10n.t('{0} is not a usable OpenID Connect issuer: {1}', issuer, result.message), edit);
+    const answer = await vscode.window.showErrorMessage(
+      vscode.l10n.t('{0} is not a usable OpenID Connect issuer: {1}', issuer, result.message),
+      edit,
+    );
     if (answer !== edit) return undefined;
   }
 
   const clientId = await ask({
     title: title(2),
-    prompt: vscode.l10n.t('The client id registered for VS Code at the identity provider: a public client with the redirect URI http://127.0.0.1/callback.'),
+    prompt: vscode.l10n.t(
+      'The client id registered for VS Code at the identity provider: a public client with the redirect URI http://127.0.0.1/callback.',
+    ),
     validateInput: clientIdProblem,
   });
   if (!clientId) return undefined;
@@ -74,7 +79,9 @@ export async function addProvider({ checkIssuer, logger }: AddProviderDeps): Pro
   const existing = inspected?.globalValue ?? [];
   // Never replace a user setting that is not a list: it would lose what is there.
   if (!Array.isArray(existing)) {
-    void vscode.window.showErrorMessage(vscode.l10n.t('"{0}" in your user settings is not a list. Fix it, then add the identity provider again.', Setting.providers));
+    void vscode.window.showErrorMessage(
+      vscode.l10n.t('"{0}" in your user settings is not a list. Fix it, then add the identity provider again.', Setting.providers),
+    );
     return undefined;
   }
   await config.update(Setting.providers, [...existing, { id, label, issuer, clientId }], vscode.ConfigurationTarget.Global);
@@ -82,7 +89,10 @@ export async function addProvider({ checkIssuer, logger }: AddProviderDeps): Pro
 
   const signIn = vscode.l10n.t('Sign In');
   void vscode.window
-    .showInformationMessage(vscode.l10n.t('Added identity provider "{0}". Extensions can ask for its sessions with the id "{1}".', label, id), signIn)
+    .showInformationMessage(
+      vscode.l10n.t('Added identity provider "{0}". Extensions can ask for its sessions with the id "{1}".', label, id),
+      signIn,
+    )
     .then((answer) => (answer === signIn ? vscode.commands.executeCommand(Command.signIn, id) : undefined));
   return id;
 

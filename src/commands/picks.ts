@@ -21,7 +21,11 @@ export function targetOf(arg: unknown): Target | undefined {
 }
 
 /** A single candidate is taken without asking. */
-export async function pickOne<T>(candidates: readonly T[], toItem: (c: T) => vscode.QuickPickItem, placeHolder: string): Promise<T | undefined> {
+export async function pickOne<T>(
+  candidates: readonly T[],
+  toItem: (c: T) => vscode.QuickPickItem,
+  placeHolder: string,
+): Promise<T | undefined> {
   if (candidates.length <= 1) return candidates[0];
   const picked = await vscode.window.showQuickPick(
     candidates.map((candidate) => ({ ...toItem(candidate), candidate })),
@@ -35,7 +39,11 @@ export function providerItem(p: ProviderSummary): vscode.QuickPickItem {
 }
 
 export function accountItem(a: AccountSummary, now: number): vscode.QuickPickItem {
-  return { label: escapeIcons(a.label), description: a.active ? vscode.l10n.t('active') : undefined, detail: describeHealth(a.health, now) };
+  return {
+    label: escapeIcons(a.label),
+    description: a.active ? vscode.l10n.t('active') : undefined,
+    detail: describeHealth(a.health, now),
+  };
 }
 
 export function pickProvider(providers: readonly ProviderSummary[], placeHolder: string): Promise<ProviderSummary | undefined> {

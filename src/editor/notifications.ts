@@ -7,7 +7,11 @@ export function notifySignInNeeded(providerLabel: string, accountLabel: string, 
   const again = vscode.l10n.t('Sign In Again');
   void vscode.window
     .showWarningMessage(
-      vscode.l10n.t({ message: 'Your session for {0} at {1} has ended: {2}', args: [accountLabel, providerLabel, reason], comment: ['{0} is the account, {1} the identity provider, {2} the reason'] }),
+      vscode.l10n.t({
+        message: 'Your session for {0} at {1} has ended: {2}',
+        args: [accountLabel, providerLabel, reason],
+        comment: ['{0} is the account, {1} the identity provider, {2} the reason'],
+      }),
       again,
     )
     .then((choice) => {

@@ -35,10 +35,13 @@ export class ProviderRegistry implements vscode.Disposable {
       );
       this.logger.info(`Registered ${config.label} (authentication provider "${config.id}") for ${config.issuer}`);
       // Check discovery now, so a wrong issuer is reported when it is configured, not at first sign-in.
-      this.engine.client(config.id)?.metadata().then(
-        () => this.logger.debug(`Discovery for ${config.label} succeeded`),
-        (err) => this.reportProblem(vscode.l10n.t('Identity provider "{0}": {1}', config.id, userMessage(err))),
-      );
+      this.engine
+        .client(config.id)
+        ?.metadata()
+        .then(
+          () => this.logger.debug(`Discovery for ${config.label} succeeded`),
+          (err) => this.reportProblem(vscode.l10n.t('Identity provider "{0}": {1}', config.id, userMessage(err))),
+        );
     }
   }
 

@@ -23,10 +23,16 @@ export async function signInInteractively(
   };
   try {
     return await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Signing in to {0}… Finish in your browser.', config.label), cancellable: true },
+      {
+        location: vscode.ProgressLocation.Notification,
+        title: vscode.l10n.t('Signing in to {0}… Finish in your browser.', config.label),
+        cancellable: true,
+      },
       (_progress, token) => {
         const controller = new AbortController();
-        token.onCancellationRequested(() => controller.abort(new SessionKeeperError(ErrorCode.Cancelled, vscode.l10n.t('Sign-in was cancelled.'))));
+        token.onCancellationRequested(() =>
+          controller.abort(new SessionKeeperError(ErrorCode.Cancelled, vscode.l10n.t('Sign-in was cancelled.'))),
+        );
         return authorizationCodeFlow(client, host, logger, { ...request, signal: controller.signal, providerLabel: config.label });
       },
     );

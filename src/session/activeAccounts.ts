@@ -13,6 +13,9 @@ export class ActiveAccounts {
   }
 
   async set(providerId: string, accountId: string): Promise<void> {
-    await this.memento.update(ACTIVE_ACCOUNTS_KEY, { ...this.memento.get<Record<string, string>>(ACTIVE_ACCOUNTS_KEY), [providerId]: accountId });
+    await this.memento.update(ACTIVE_ACCOUNTS_KEY, {
+      ...this.memento.get<Record<string, string>>(ACTIVE_ACCOUNTS_KEY),
+      [providerId]: accountId,
+    });
   }
 }

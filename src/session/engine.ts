@@ -26,7 +26,11 @@ export interface EngineDeps {
   /** Remembers the active account per provider (account ids only). */
   readonly memento: MementoLike;
   /** The interactive sign-in: browser, progress, cancellation. */
-  signIn(config: ProviderConfig, client: OAuthClient, request: SignInRequest): Promise<TokenSet & { claims: NonNullable<TokenSet['claims']> }>;
+  signIn(
+    config: ProviderConfig,
+    client: OAuthClient,
+    request: SignInRequest,
+  ): Promise<TokenSet & { claims: NonNullable<TokenSet['claims']> }>;
   readonly onSignInNeeded?: (account: StoredAccount, message: string) => void;
   readonly onStaleWindow?: (message: string) => void;
 }
@@ -36,7 +40,6 @@ interface Entry {
   readonly client: OAuthClient;
   readonly provider: SessionKeeperProvider;
 }
-
 
 export class SessionKeeperEngine implements SessionKeeperModel, Disposable {
   private readonly entries = new Map<string, Entry>();
@@ -59,10 +62,7 @@ export class SessionKeeperEngine implements SessionKeeperModel, Disposable {
       onSignInNeeded: deps.onSignInNeeded,
       onStaleWindow: deps.onStaleWindow,
     });
-    this.subscriptions = [
-      deps.store.onDidChange(() => this.changed.fire()),
-      this.refresher.onDidChangeState(() => this.changed.fire()),
-    ];
+    this.subscriptions = [deps.store.onDidChange(() => this.changed.fire()), this.refresher.onDidChangeState(() => this.changed.fire())];
   }
 
   /** Applies a configuration; returns the providers that were added and the ids that went away. */
@@ -80,7 +80,13 @@ export class SessionKeeperEngine implements SessionKeeperModel, Disposable {
     const added: SessionKeeperProvider[] = [];
     for (const config of configs) {
       if (this.entries.has(config.id)) continue;
-      const client = new OAuthClient({ issuer: config.issuer, clientId: config.clientId, fetch: this.deps.fetch, timeoutMs: this.deps.requestTimeoutMs, now: this.deps.clock.now });
+      const client = new OAuthClient({
+        issuer: config.issuer,
+        clientId: config.clientId,
+        fetch: this.deps.fetch,
+        timeoutMs: this.deps.requestTimeoutMs,
+        now: this.deps.clock.now,
+      });
       const provider = new SessionKeeperProvider(config, {
         store: this.deps.store,
         client,
@@ -136,7 +142,12 @@ export class SessionKeeperEngine implements SessionKeeperModel, Disposable {
     const problem = issuerProblem(issuer);
     if (problem) return { ok: false, message: problem };
     try {
-      await new OAuthClient({ issuer, clientId: 'discovery-check', fetch: this.deps.fetch, timeoutMs: this.deps.requestTimeoutMs }).metadata(signal);
+      await new OAuthClient({
+        issuer,
+        clientId: 'discovery-check',
+        fetch: this.deps.fetch,
+        timeoutMs: this.deps.requestTimeoutMs,
+      }).metadata(signal);
       return { ok: true };
     } catch (err) {
       return { ok: false, message: userMessage(err) };
@@ -172,7 +183,10 @@ export class SessionKeeperEngine implements SessionKeeperModel, Disposable {
 
   /** The account the user chose, else the first one signed in. */
   activeAccountId(providerId: string): string | undefined {
-    return this.active.get(providerId, this.boundAccounts(providerId).map((a) => a.account.id));
+    return this.active.get(
+      providerId,
+      this.boundAccounts(providerId).map((a) => a.account.id),
+    );
   }
 
   dispose(): void {
@@ -192,8 +206,6 @@ export class SessionKeeperEngine implements SessionKeeperModel, Disposable {
   private boundAccounts(providerId: string): StoredAccount[] {
     return this.deps.store.accounts(providerId).filter((a) => this.boundEntry(a) !== undefined);
   }
-
-
 
   private requireProvider(id: string): SessionKeeperProvider {
     const p = this.entries.get(id)?.provider;

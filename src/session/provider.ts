@@ -92,15 +92,19 @@ export class SessionKeeperProvider implements Disposable {
     // Stable sort: the active account's sessions first, the rest in sign-in order.
     const ordered = (list: AuthSession[]) => list.sort((a, b) => Number(b.account.id === active) - Number(a.account.id === active));
     if (scopes === undefined) {
-      return ordered(candidates.map((s) => {
-        const stored = this.deps.store.find(s.id)?.session;
-        return stored && isServable(stored, this.deps.now()) ? s : { ...s, accessToken: '' };
-      }));
+      return ordered(
+        candidates.map((s) => {
+          const stored = this.deps.store.find(s.id)?.session;
+          return stored && isServable(stored, this.deps.now()) ? s : { ...s, accessToken: '' };
+        }),
+      );
     }
-    const results = await Promise.allSettled(candidates.map(async (s) => {
-      const session = await this.deps.ensureFresh(s.id);
-      return session && toAuthSession(s.account, session);
-    }));
+    const results = await Promise.allSettled(
+      candidates.map(async (s) => {
+        const session = await this.deps.ensureFresh(s.id);
+        return session && toAuthSession(s.account, session);
+      }),
+    );
     const fresh = results.flatMap((r) => (r.status === 'fulfilled' && r.value ? [r.value] : []));
     if (fresh.length) return ordered(fresh);
     const failed = results.findIndex((r) => r.status === 'rejected');
@@ -111,7 +115,8 @@ export class SessionKeeperProvider implements Disposable {
       throw new SessionKeeperError(
         ErrorCode.Offline,
         l10n.t({
-          message: '{0}: the session of {1} cannot be renewed right now, so no valid token is available. You are still signed in; Session Keeper keeps trying. ({2})',
+          message:
+            '{0}: the session of {1} cannot be renewed right now, so no valid token is available. You are still signed in; Session Keeper keeps trying. ({2})',
           args: [this.config.label, account, why],
           comment: ['{0} is the identity provider, {1} the account, {2} the reason (a sentence)'],
         }),
@@ -156,7 +161,9 @@ export class SessionKeeperProvider implements Disposable {
   private async revoke(account: StoredAccount, session: StoredSession): Promise<void> {
     const held = this.heldRefreshTokens.get(account.account.id) ?? [];
     if (session.refreshToken) held.push(session.refreshToken);
-    const accountGone = !this.deps.store.accounts(this.config.id).some((a) => a.account.id === account.account.id && isBoundTo(a, this.config));
+    const accountGone = !this.deps.store
+      .accounts(this.config.id)
+      .some((a) => a.account.id === account.account.id && isBoundTo(a, this.config));
     // Sessions of one account may share a grant, and revoking a refresh token revokes its grant
     // (RFC 7009 §2.1), so refresh tokens wait until the account has no session left.
     const tokens: Array<[string, 'access_token' | 'refresh_token']> = [[session.accessToken, 'access_token']];
@@ -169,7 +176,11 @@ export class SessionKeeperProvider implements Disposable {
     for (const [token, hint] of tokens) {
       try {
         const done = await this.deps.client.revoke(token, hint);
-        this.deps.logger.info(done ? `Revoked the ${hint.replace('_', ' ')} of ${account.account.label} at ${this.config.label}` : `${this.config.label} has no revocation endpoint; the sign-out is local`);
+        this.deps.logger.info(
+          done
+            ? `Revoked the ${hint.replace('_', ' ')} of ${account.account.label} at ${this.config.label}`
+            : `${this.config.label} has no revocation endpoint; the sign-out is local`,
+        );
         if (!done) return;
       } catch (err) {
         this.deps.logger.warn(`Revocation at ${this.config.label} failed (${describeError(err)}); the sign-out in VS Code stands`);

@@ -25,7 +25,8 @@ export function nextHealthTextChange(h: Health, now: number): number | undefined
       return h.nextRefreshAt === undefined ? undefined : nextCountdownChange(h.nextRefreshAt, now);
     case 'healthy':
     case 'expiring': {
-      const renewingEnds = h.lastRefreshAt !== undefined && h.lastRefreshAt + RENEWING_SHOWN_MS > now ? h.lastRefreshAt + RENEWING_SHOWN_MS : undefined;
+      const renewingEnds =
+        h.lastRefreshAt !== undefined && h.lastRefreshAt + RENEWING_SHOWN_MS > now ? h.lastRefreshAt + RENEWING_SHOWN_MS : undefined;
       return earliest([renewingEnds, h.expiresAt === undefined ? undefined : nextCountdownChange(h.expiresAt, now)]);
     }
     case 'refreshing':

@@ -69,7 +69,13 @@ export function statusView({ enabled, provider, now, formatTime }: StatusInput):
       visible: true,
       text: `$(account) ${escapeIcons(l10n.t('Sign in to {0}', provider.label))}`,
       accessibilityLabel: l10n.t('Session Keeper: not signed in to {0}; select to sign in', provider.label),
-      tooltip: { title: provider.label, fields: [{ label: l10n.t('Status'), value: l10n.t('not signed in') }, { label: l10n.t('Issuer'), value: provider.issuer }] },
+      tooltip: {
+        title: provider.label,
+        fields: [
+          { label: l10n.t('Status'), value: l10n.t('not signed in') },
+          { label: l10n.t('Issuer'), value: provider.issuer },
+        ],
+      },
     };
   }
 
@@ -77,7 +83,9 @@ export function statusView({ enabled, provider, now, formatTime }: StatusInput):
   const name = escapeIcons(account.label);
   const remaining = h.expiresAt !== undefined && h.expiresAt > now ? h.expiresAt - now : undefined;
   const signedIn = (detail?: string) =>
-    detail === undefined ? l10n.t('Session Keeper: signed in to {0} as {1}', provider.label, account.label) : l10n.t('Session Keeper: signed in to {0} as {1}, {2}', provider.label, account.label, detail);
+    detail === undefined
+      ? l10n.t('Session Keeper: signed in to {0} as {1}', provider.label, account.label)
+      : l10n.t('Session Keeper: signed in to {0} as {1}, {2}', provider.label, account.label, detail);
 
   let text: string;
   let background: StatusBackground | undefined;
@@ -100,7 +108,9 @@ export function statusView({ enabled, provider, now, formatTime }: StatusInput):
       text = `$(debug-disconnect) ${name} · ${l10n.t('offline')}`;
       background = 'warning';
       accessibilityLabel = signedIn(
-        h.nextRefreshAt !== undefined && h.nextRefreshAt > now ? l10n.t('offline, next retry in {0}', formatLongDuration(h.nextRefreshAt - now)) : l10n.t('offline, retrying'),
+        h.nextRefreshAt !== undefined && h.nextRefreshAt > now
+          ? l10n.t('offline, next retry in {0}', formatLongDuration(h.nextRefreshAt - now))
+          : l10n.t('offline, retrying'),
       );
       break;
     case 'signInNeeded':
@@ -125,7 +135,10 @@ export function statusView({ enabled, provider, now, formatTime }: StatusInput):
     ...(others > 0 ? [{ label: l10n.t('Other accounts'), value: String(others) }] : []),
   ];
   // "renewed 12 s ago" in the tooltip ticks too, but only while it reads in seconds or minutes.
-  const nextChangeAt = earliest([nextHealthTextChange(h, now), renewed === undefined ? undefined : nextElapsedChange(h.lastRefreshAt!, now)]);
+  const nextChangeAt = earliest([
+    nextHealthTextChange(h, now),
+    renewed === undefined ? undefined : nextElapsedChange(h.lastRefreshAt!, now),
+  ]);
   return { visible: true, text, background, accessibilityLabel, tooltip: { title: provider.label, fields }, nextChangeAt };
 }
 
@@ -137,17 +150,23 @@ export type StatusMenuAction =
   | { readonly kind: 'addProvider' }
   | { readonly kind: 'openView' };
 
-export type StatusMenuEntry = { readonly label: string; readonly description?: string; readonly action: StatusMenuAction } | { readonly separator: string };
+export type StatusMenuEntry =
+  { readonly label: string; readonly description?: string; readonly action: StatusMenuAction } | { readonly separator: string };
 
 /** What clicking the status bar item offers, for the primary provider. */
 export function statusMenu(provider: ProviderSummary | undefined, now: number): StatusMenuEntry[] {
   const openView: StatusMenuEntry = { label: `$(list-tree) ${l10n.t('Open Accounts View')}`, action: { kind: 'openView' } };
   if (!provider) return [{ label: `$(add) ${l10n.t('Add Identity Provider…')}`, action: { kind: 'addProvider' } }, openView];
   const active = activeAccount(provider);
-  if (!active) return [{ label: `$(sign-in) ${escapeIcons(l10n.t('Sign In to {0}…', provider.label))}`, action: { kind: 'signIn' } }, openView];
+  if (!active)
+    return [{ label: `$(sign-in) ${escapeIcons(l10n.t('Sign In to {0}…', provider.label))}`, action: { kind: 'signIn' } }, openView];
   const switches: StatusMenuEntry[] = provider.accounts
     .filter((a) => a !== active)
-    .map((a) => ({ label: `$(arrow-swap) ${escapeIcons(l10n.t('Switch to {0}', a.label))}`, description: describeHealth(a.health, now), action: { kind: 'switch', accountId: a.id } }));
+    .map((a) => ({
+      label: `$(arrow-swap) ${escapeIcons(l10n.t('Switch to {0}', a.label))}`,
+      description: describeHealth(a.health, now),
+      action: { kind: 'switch', accountId: a.id },
+    }));
   return [
     ...switches,
     ...(switches.length ? [{ separator: '' }] : []),

@@ -45,7 +45,12 @@ export class AccountsTreeProvider implements vscode.TreeDataProvider<TreeElement
     const node = this.snapshot.nodes.get(element.id);
     // A row removed since VS Code asked for it renders empty until the structural refresh lands.
     if (!node) return new vscode.TreeItem('');
-    const collapsible = node.children.length === 0 ? vscode.TreeItemCollapsibleState.None : node.expanded ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed;
+    const collapsible =
+      node.children.length === 0
+        ? vscode.TreeItemCollapsibleState.None
+        : node.expanded
+          ? vscode.TreeItemCollapsibleState.Expanded
+          : vscode.TreeItemCollapsibleState.Collapsed;
     const item = new vscode.TreeItem(node.label, collapsible);
     item.id = node.id;
     item.description = node.description;

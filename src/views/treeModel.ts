@@ -76,7 +76,10 @@ const notSignedInIcon: NodeIcon = { id: 'sign-in' };
 const activeIcon: NodeIcon = { id: 'pass-filled', color: 'testing.iconPassed' };
 
 export function nodeId(providerId: string, accountId?: string, sessionId?: string): string {
-  return [providerId, accountId, sessionId].filter((p) => p !== undefined).map((p) => encodeURIComponent(p)).join('/');
+  return [providerId, accountId, sessionId]
+    .filter((p) => p !== undefined)
+    .map((p) => encodeURIComponent(p))
+    .join('/');
 }
 
 export function issuerHost(issuer: string): string {
@@ -107,11 +110,31 @@ interface Detail {
 const details: readonly Detail[] = [
   // The row's label leaves out scopes every session has; this row lists them all.
   { key: 'scopes', icon: 'key', label: () => l10n.t('Scopes'), value: (s) => s.scopes.join(' ') || l10n.t('(no scopes)') },
-  { key: 'expires', icon: 'watch', label: () => l10n.t('Expires'), value: (s, time) => (s.expiresAt === undefined ? l10n.t('no expiry') : time(s.expiresAt)) },
-  { key: 'lastRefresh', icon: 'history', label: () => l10n.t('Last refresh'), value: (s, time) => (s.refresh.lastRefreshAt === undefined ? l10n.t('never') : time(s.refresh.lastRefreshAt)) },
-  { key: 'nextRefresh', icon: 'clock', label: () => l10n.t('Next refresh'), value: (s, time) => (s.refresh.nextRefreshAt === undefined ? undefined : time(s.refresh.nextRefreshAt)) },
+  {
+    key: 'expires',
+    icon: 'watch',
+    label: () => l10n.t('Expires'),
+    value: (s, time) => (s.expiresAt === undefined ? l10n.t('no expiry') : time(s.expiresAt)),
+  },
+  {
+    key: 'lastRefresh',
+    icon: 'history',
+    label: () => l10n.t('Last refresh'),
+    value: (s, time) => (s.refresh.lastRefreshAt === undefined ? l10n.t('never') : time(s.refresh.lastRefreshAt)),
+  },
+  {
+    key: 'nextRefresh',
+    icon: 'clock',
+    label: () => l10n.t('Next refresh'),
+    value: (s, time) => (s.refresh.nextRefreshAt === undefined ? undefined : time(s.refresh.nextRefreshAt)),
+  },
   { key: 'refreshCount', icon: 'sync', label: () => l10n.t('Refreshes'), value: (s) => String(s.refresh.refreshCount) },
-  { key: 'failures', icon: 'debug-disconnect', label: () => l10n.t('Failures in a row'), value: (s) => (s.refresh.consecutiveFailures > 0 ? String(s.refresh.consecutiveFailures) : undefined) },
+  {
+    key: 'failures',
+    icon: 'debug-disconnect',
+    label: () => l10n.t('Failures in a row'),
+    value: (s) => (s.refresh.consecutiveFailures > 0 ? String(s.refresh.consecutiveFailures) : undefined),
+  },
   { key: 'lastError', icon: 'error', label: () => l10n.t('Last error'), value: (s) => s.refresh.lastError },
   { key: 'autoRefresh', icon: 'sync', label: () => l10n.t('Auto-refresh'), value: (s) => autoRefreshText(s) },
 ];
@@ -240,7 +263,9 @@ export function buildTree(providers: readonly ProviderSummary[], now: number, op
       description: signedIn ? host : l10n.t('{0} · not signed in', host),
       icon: signedIn ? healthIcons[worstHealth(p.accounts.map((a) => a.health)).state] : notSignedInIcon,
       contextValue: 'provider',
-      accessibilityLabel: signedIn ? l10n.t('{0} at {1}, {2}', p.label, host, accountCount(p.accounts.length)) : l10n.t('{0} at {1}, not signed in', p.label, host),
+      accessibilityLabel: signedIn
+        ? l10n.t('{0} at {1}, {2}', p.label, host, accountCount(p.accounts.length))
+        : l10n.t('{0} at {1}, not signed in', p.label, host),
       tooltip: {
         title: p.label,
         fields: [

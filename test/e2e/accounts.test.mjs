@@ -33,7 +33,8 @@ describe('Accounts view, status bar and commands in a real VS Code window', func
     if (!(await item.isVisible())) return { label: '', text: '' };
     return { label: (await item.getAttribute('aria-label')) ?? '', text: (await item.innerText()).trim() };
   };
-  const statusBarShows = (what, pattern) => waitFor(async () => pattern.test((await statusBar()).label) && (await statusBar()), `the status bar to show ${what}`, 90_000);
+  const statusBarShows = (what, pattern) =>
+    waitFor(async () => pattern.test((await statusBar()).label) && (await statusBar()), `the status bar to show ${what}`, 90_000);
 
   const sidebarRows = () => page.locator('#workbench\\.parts\\.sidebar .monaco-list-row');
   const row = (text) => sidebarRows().filter({ hasText: text }).first();
@@ -100,7 +101,11 @@ describe('Accounts view, status bar and commands in a real VS Code window', func
   });
 
   it('signs alice in from the view, through the IdP login page, and shows her in the tree and the status bar', async () => {
-    await page.locator('.welcome-view-content a.monaco-button, .welcome-view-content .monaco-button').filter({ hasText: 'Sign In' }).first().click();
+    await page
+      .locator('.welcome-view-content a.monaco-button, .welcome-view-content .monaco-button')
+      .filter({ hasText: 'Sign In' })
+      .first()
+      .click();
     await env.driver.steps.idpLogin({ login: 'alice' });
     await waitFor(async () => (await rowTexts()).some((t) => t.includes('alice')), 'alice in the Accounts view', 60_000);
     await row('alice').click();
@@ -144,7 +149,10 @@ describe('Accounts view, status bar and commands in a real VS Code window', func
     }
     await statusBarShows('a healthy session again', /as alice, session expires in/);
     await shot('recovered');
-    assert.deepEqual((await openNotifications()).filter((n) => /Session Keeper|session|alice|Acme/i.test(n)), []);
+    assert.deepEqual(
+      (await openNotifications()).filter((n) => /Session Keeper|session|alice|Acme/i.test(n)),
+      [],
+    );
     await closeNotifications();
   });
 
@@ -170,7 +178,10 @@ describe('Accounts view, status bar and commands in a real VS Code window', func
     const input = page.locator('.quick-input-widget input.input');
     /** Answers step `step` of the guided input, once its title shows that step. */
     const answer = async (step, text) => {
-      await page.locator('.quick-input-widget .quick-input-title').filter({ hasText: `(${step}/4)` }).waitFor({ timeout: 30_000 });
+      await page
+        .locator('.quick-input-widget .quick-input-title')
+        .filter({ hasText: `(${step}/4)` })
+        .waitFor({ timeout: 30_000 });
       await input.fill(text);
       await input.press('Enter');
     };
@@ -179,12 +190,20 @@ describe('Accounts view, status bar and commands in a real VS Code window', func
     await page.locator('.quick-input-widget .monaco-list-row').filter({ hasText: 'Add Identity Provider' }).first().click();
     // Nothing listens on port 9 (discard): discovery fails, and the message offers to edit the URL.
     await answer(1, 'http://127.0.0.1:9');
-    const message = await waitFor(async () => (await openNotifications()).find((n) => n.includes('is not a usable OpenID Connect issuer')),
-      'the message about the unreachable issuer', 60_000);
+    const message = await waitFor(
+      async () => (await openNotifications()).find((n) => n.includes('is not a usable OpenID Connect issuer')),
+      'the message about the unreachable issuer',
+      60_000,
+    );
     assert.match(message, /Cannot reach 127\.0\.0\.1:9\. Check the issuer URL and your network\./);
     await shot('add-provider-unreachable');
-    await page.locator('.notifications-center .monaco-list-row').filter({ hasText: 'is not a usable' })
-      .locator('.monaco-button').filter({ hasText: 'Edit Issuer URL' }).first().click();
+    await page
+      .locator('.notifications-center .monaco-list-row')
+      .filter({ hasText: 'is not a usable' })
+      .locator('.monaco-button')
+      .filter({ hasText: 'Edit Issuer URL' })
+      .first()
+      .click();
     await answer(1, env.idp.issuer);
     await answer(2, 'session-keeper');
     await answer(3, 'Second SSO');

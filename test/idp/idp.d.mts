@@ -46,14 +46,7 @@ export interface IdpStats {
   invalidGrant: number;
 }
 
-export type FaultKind =
-  | 'html'
-  | 'html200'
-  | 'status'
-  | 'hang'
-  | 'drop'
-  | 'tamper-id-token-signature'
-  | 'discovery-issuer';
+export type FaultKind = 'html' | 'html200' | 'status' | 'hang' | 'drop' | 'tamper-id-token-signature' | 'discovery-issuer';
 
 export interface FaultOptions {
   /** 'status': the status code; default 503. */

@@ -68,10 +68,14 @@ function createStore() {
 
   class Adapter {
     /** @param {string} model */
-    constructor(model) { this.model = model; }
+    constructor(model) {
+      this.model = model;
+    }
 
     /** @param {string} id */
-    key(id) { return `${this.model}:${id}`; }
+    key(id) {
+      return `${this.model}:${id}`;
+    }
 
     /** @param {string} id @param {any} payload @param {number} [expiresIn] */
     async upsert(id, payload, expiresIn) {
@@ -105,7 +109,9 @@ function createStore() {
     }
 
     /** @param {string} id */
-    async destroy(id) { entries.delete(this.key(id)); }
+    async destroy(id) {
+      entries.delete(this.key(id));
+    }
 
     /** @param {string} grantId */
     async revokeByGrantId(grantId) {
@@ -147,7 +153,9 @@ function tamperSignature(/** @type {string} */ jwt) {
  */
 function withoutDevWarnings(fn) {
   const { warn } = console;
-  console.warn = (...args) => { if (!String(args[0]).startsWith('oidc-provider WARNING: a quick start')) warn(...args); };
+  console.warn = (...args) => {
+    if (!String(args[0]).startsWith('oidc-provider WARNING: a quick start')) warn(...args);
+  };
   try {
     return fn();
   } finally {
@@ -220,7 +228,9 @@ export async function startIdp(options = {}) {
   }
 
   /** @type {http.Server | undefined} */
-  let server = http.createServer((req, res) => { handle(req, res); });
+  let server = http.createServer((req, res) => {
+    handle(req, res);
+  });
   const port = await listen(server, requestedPort);
   const issuer = `http://127.0.0.1:${port}`;
   const issuerHost = `127.0.0.1:${port}`;
@@ -248,7 +258,11 @@ export async function startIdp(options = {}) {
     return {
       accountId: id,
       claims: () => ({
-        sub: id, preferred_username: id, name: user.name, email: user.email, email_verified: user.email_verified ?? true,
+        sub: id,
+        preferred_username: id,
+        name: user.name,
+        email: user.email,
+        email_verified: user.email_verified ?? true,
       }),
     };
   };
@@ -279,20 +293,27 @@ export async function startIdp(options = {}) {
     features: {
       devInteractions: { enabled: autoLogin === undefined },
       revocation: { enabled: true, allowedPolicy: async (_ctx, client, token) => token.clientId === client.clientId },
-      introspection: { enabled: true, allowedPolicy: async (ctx, client, token) => client.clientAuthMethod !== 'none' || token.clientId === ctx.oidc.client?.clientId },
+      introspection: {
+        enabled: true,
+        allowedPolicy: async (ctx, client, token) => client.clientAuthMethod !== 'none' || token.clientId === ctx.oidc.client?.clientId,
+      },
       resourceIndicators: jwt
         ? {
-          enabled: true,
-          defaultResource: () => API_RESOURCE,
-          // Refreshes that send no `resource` keep getting a JWT for the granted API.
-          useGrantedResource: () => true,
-          getResourceServerInfo: (_ctx, resource) => {
-            if (resource !== API_RESOURCE) throw new errors.InvalidTarget();
-            return {
-              scope: 'openid profile email offline_access api', audience: API_RESOURCE, accessTokenTTL: accessTokenTtl, accessTokenFormat: 'jwt', jwt: { sign: { alg: 'RS256' } },
-            };
-          },
-        }
+            enabled: true,
+            defaultResource: () => API_RESOURCE,
+            // Refreshes that send no `resource` keep getting a JWT for the granted API.
+            useGrantedResource: () => true,
+            getResourceServerInfo: (_ctx, resource) => {
+              if (resource !== API_RESOURCE) throw new errors.InvalidTarget();
+              return {
+                scope: 'openid profile email offline_access api',
+                audience: API_RESOURCE,
+                accessTokenTTL: accessTokenTtl,
+                accessTokenFormat: 'jwt',
+                jwt: { sign: { alg: 'RS256' } },
+              };
+            },
+          }
         : { enabled: false },
     },
     clientBasedCORS: () => true,
@@ -304,7 +325,9 @@ export async function startIdp(options = {}) {
 
   const op = withoutDevWarnings(() => new Provider(issuer, configuration));
 
-  op.on('authorization_code.saved', () => { stats.authorizationCodesIssued += 1; });
+  op.on('authorization_code.saved', () => {
+    stats.authorizationCodesIssued += 1;
+  });
   op.on('grant.success', (ctx) => {
     stats.tokensIssued += 1;
     if (ctx.oidc.params?.grant_type === 'refresh_token') stats.refreshes += 1;
@@ -314,11 +337,17 @@ export async function startIdp(options = {}) {
     stats.invalidGrant += 1;
     if (err.error_detail === 'refresh token already used') stats.refreshTokenReuse += 1;
   });
-  op.on('grant.revoked', () => { stats.grantsRevoked += 1; });
-  const countRevocation = () => { if (Provider.ctx?.oidc.route === 'revocation') stats.revocations += 1; };
+  op.on('grant.revoked', () => {
+    stats.grantsRevoked += 1;
+  });
+  const countRevocation = () => {
+    if (Provider.ctx?.oidc.route === 'revocation') stats.revocations += 1;
+  };
   op.on('access_token.destroyed', countRevocation);
   op.on('refresh_token.destroyed', countRevocation);
-  op.on('server_error', (_ctx, err) => { console.error('test idp: server_error', err); });
+  op.on('server_error', (_ctx, err) => {
+    console.error('test idp: server_error', err);
+  });
 
   const interactionPath = /^\/interaction\/([^/]+)$/;
   op.use(async (ctx, next) => {
@@ -419,15 +448,23 @@ export async function startIdp(options = {}) {
   }
 
   /** Faults that replace the response entirely. @returns {boolean} handled */
-  function rawFault(/** @type {{kind: FaultKind, opts: FaultOptions}} */ { kind, opts }, /** @type {http.IncomingMessage} */ req, /** @type {http.ServerResponse} */ res) {
+  function rawFault(
+    /** @type {{kind: FaultKind, opts: FaultOptions}} */ { kind, opts },
+    /** @type {http.IncomingMessage} */ req,
+    /** @type {http.ServerResponse} */ res,
+  ) {
     switch (kind) {
       case 'html':
         res.writeHead(502, { 'content-type': 'text/html; charset=utf-8' });
-        res.end('<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1><p>The upstream server is unavailable.</p></body></html>');
+        res.end(
+          '<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1><p>The upstream server is unavailable.</p></body></html>',
+        );
         return true;
       case 'html200':
         res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-        res.end('<!DOCTYPE html><html><head><title>Sign in to the network</title></head><body><h1>Welcome</h1><p>Accept the terms to continue.</p></body></html>');
+        res.end(
+          '<!DOCTYPE html><html><head><title>Sign in to the network</title></head><body><h1>Welcome</h1><p>Accept the terms to continue.</p></body></html>',
+        );
         return true;
       case 'status': {
         const body = opts.body === undefined ? '' : JSON.stringify(opts.body);
@@ -488,7 +525,10 @@ export async function startIdp(options = {}) {
         if (!Number.isFinite(ms) || ms < 0) return sendJson(res, 400, { error: 'ms must be a non-negative number' });
         res.on('finish', () => {
           shutdown().then(() => {
-            if (!closed) restartTimer = setTimeout(() => { idp.start().catch((err) => console.error('test idp: restart failed', err)); }, ms);
+            if (!closed)
+              restartTimer = setTimeout(() => {
+                idp.start().catch((err) => console.error('test idp: restart failed', err));
+              }, ms);
           });
         });
         res.setHeader('connection', 'close');
@@ -515,7 +555,9 @@ export async function startIdp(options = {}) {
     issuer,
     port,
     stats: () => ({ ...stats }),
-    resetStats() { stats = zeroStats(); },
+    resetStats() {
+      stats = zeroStats();
+    },
 
     async login(authorizationUrl, { login = 'alice', consent = true } = {}) {
       /** @type {Map<string, string>} */
@@ -547,7 +589,8 @@ export async function startIdp(options = {}) {
         }
         const page = await res.text();
         if (res.status !== 200) throw new Error(`login: ${url} answered ${res.status}: ${page.slice(0, 300)}`);
-        if (page.includes(LOGIN_ERROR_CLASS)) throw new Error(`login: "${login}" was rejected: ${/class="idp-login-error"[^>]*>([^<]*)/.exec(page)?.[1]}`);
+        if (page.includes(LOGIN_ERROR_CLASS))
+          throw new Error(`login: "${login}" was rejected: ${/class="idp-login-error"[^>]*>([^<]*)/.exec(page)?.[1]}`);
         const action = /<form[^>]*action="([^"]+)"/.exec(page)?.[1]?.replaceAll('&amp;', '&');
         const prompt = /name="prompt" value="([^"]+)"/.exec(page)?.[1];
         if (!action || !prompt) throw new Error(`login: ${url} is not a login or consent page`);
@@ -567,10 +610,13 @@ export async function startIdp(options = {}) {
       if (!pathPrefix.startsWith('/')) throw new TypeError(`fault path must start with "/", got "${pathPrefix}"`);
       if (!FAULT_KINDS.has(kind)) throw new TypeError(`unknown fault kind "${kind}"`);
       if (kind === 'discovery-issuer' && !opts.issuer) throw new TypeError('discovery-issuer needs opts.issuer');
-      if (opts.times !== undefined && !(Number.isSafeInteger(opts.times) && opts.times > 0)) throw new TypeError('times must be a positive integer');
+      if (opts.times !== undefined && !(Number.isSafeInteger(opts.times) && opts.times > 0))
+        throw new TypeError('times must be a positive integer');
       faults.set(pathPrefix, { kind, opts, left: opts.times ?? Infinity });
     },
-    clearFaults() { faults.clear(); },
+    clearFaults() {
+      faults.clear();
+    },
 
     async start() {
       if (closed) throw new Error('the test IdP was closed');
@@ -578,10 +624,14 @@ export async function startIdp(options = {}) {
       if (server) return;
       // One listen at a time: a stop-for restart may race an explicit start().
       starting ??= (async () => {
-        const next = http.createServer((req, res) => { handle(req, res); });
+        const next = http.createServer((req, res) => {
+          handle(req, res);
+        });
         await listen(next, port);
         server = next;
-      })().finally(() => { starting = undefined; });
+      })().finally(() => {
+        starting = undefined;
+      });
       await starting;
     },
     async stop() {
@@ -631,7 +681,9 @@ async function main() {
     autoLogin: values['auto-login'],
   });
   process.stdout.write(`${JSON.stringify({ issuer: idp.issuer, port: idp.port })}\n`);
-  const exit = () => { idp.close().then(() => process.exit(0)); };
+  const exit = () => {
+    idp.close().then(() => process.exit(0));
+  };
   process.once('SIGINT', exit);
   process.once('SIGTERM', exit);
 }

@@ -171,7 +171,14 @@ function offIssuer(sent: readonly Sent[]): string[] {
 }
 
 function providerConfig(): ProviderConfig {
-  return { id: 'hostile', label: 'Hostile', issuer: srv.issuer, clientId: CLIENT_ID, scopes: ['openid', 'offline_access'], authorizationParameters: {} };
+  return {
+    id: 'hostile',
+    label: 'Hostile',
+    issuer: srv.issuer,
+    clientId: CLIENT_ID,
+    scopes: ['openid', 'offline_access'],
+    authorizationParameters: {},
+  };
 }
 
 function secretsOfCase(...more: Array<string | undefined>): string[] {
@@ -214,7 +221,10 @@ async function signIn(opts: {
       const q = new URLSearchParams({ code, state });
       opts.editCallback?.(q, { state, nonce });
       redirect.search = q.toString();
-      page = fetch(redirect).then((r) => r.text(), () => '');
+      page = fetch(redirect).then(
+        (r) => r.text(),
+        () => '',
+      );
       return true;
     },
   };
@@ -224,7 +234,8 @@ async function signIn(opts: {
     logger: silentLogger,
     now: Date.now,
     ensureFresh: async (id) => store.find(id)?.session,
-    signIn: (request) => authorizationCodeFlow(client, host, silentLogger, { ...request, signal: new AbortController().signal, timeoutMs: 8_000 }),
+    signIn: (request) =>
+      authorizationCodeFlow(client, host, silentLogger, { ...request, signal: new AbortController().signal, timeoutMs: 8_000 }),
   });
   try {
     const out = await settle(provider.createSession([]));
@@ -267,19 +278,31 @@ async function refresherRun(arrange: (ctx: { rt: string; at: string }) => void):
   const store = new SessionStore(secrets, new MemoryMemento(), silentLogger, { now: clock.now });
   const at = randomToken('AT');
   const rt = randomToken('RT');
-  await store.putSession('hostile', srv.issuer, { id: 'alice-sub', label: 'alice' }, {
-    id: SID,
-    scopes: ['offline_access', 'openid'],
-    accessToken: at,
-    tokenType: 'Bearer',
-    refreshToken: rt,
-    expiresAt: clock.now() + 60_000,
-    createdAt: clock.now(),
-    refresh: freshRefreshState(true),
-  });
+  await store.putSession(
+    'hostile',
+    srv.issuer,
+    { id: 'alice-sub', label: 'alice' },
+    {
+      id: SID,
+      scopes: ['offline_access', 'openid'],
+      accessToken: at,
+      tokenType: 'Bearer',
+      refreshToken: rt,
+      expiresAt: clock.now() + 60_000,
+      createdAt: clock.now(),
+      refresh: freshRefreshState(true),
+    },
+  );
   const { client } = newClient(clock.now);
   let signInNeeded = 0;
-  const refresher = new Refresher({ store, client: () => client, clock, logger: silentLogger, policy: POLICY, onSignInNeeded: () => signInNeeded++ });
+  const refresher = new Refresher({
+    store,
+    client: () => client,
+    clock,
+    logger: silentLogger,
+    policy: POLICY,
+    onSignInNeeded: () => signInNeeded++,
+  });
   arrange({ rt, at });
   try {
     await settle(refresher.refresh(SID));
@@ -292,20 +315,30 @@ async function refresherRun(arrange: (ctx: { rt: string; at: string }) => void):
 function assertKeptForRetry(r: RefresherRun): void {
   const s = r.session;
   assert.ok(s, 'the session was deleted');
-  assert.ok(!s.refresh.needsSignIn, `the session was ended (needsSignIn); lastError: ${safe(s.refresh.lastError, secretsOfCase(r.rt, r.at))}`);
+  assert.ok(
+    !s.refresh.needsSignIn,
+    `the session was ended (needsSignIn); lastError: ${safe(s.refresh.lastError, secretsOfCase(r.rt, r.at))}`,
+  );
   assert.ok(s.refresh.consecutiveFailures >= 1, `consecutiveFailures is ${s.refresh.consecutiveFailures}`);
   assert.ok(s.refreshToken === r.rt, 'the refresh token changed');
   assert.ok(s.accessToken === r.at, 'the access token changed');
   const next = s.refresh.nextRefreshAt;
   assert.ok(typeof next === 'number' && Number.isFinite(next), `nextRefreshAt is ${String(next)}`);
-  assert.ok(next - r.clock.now() <= POLICY.maxBackoffMs, `the next attempt is ${Math.round((next - r.clock.now()) / 1000)} s away, more than maxBackoffMs`);
+  assert.ok(
+    next - r.clock.now() <= POLICY.maxBackoffMs,
+    `the next attempt is ${Math.round((next - r.clock.now()) / 1000)} s away, more than maxBackoffMs`,
+  );
   if (s.refresh.lastError !== undefined) assertCleanText('refresh.lastError', s.refresh.lastError, secretsOfCase(r.rt, r.at));
 }
 
 function assertEnded(r: RefresherRun): void {
   const s = r.session;
   assert.ok(s, 'the session was deleted; it must wait for a new sign-in');
-  assert.equal(s.refresh.needsSignIn, true, `the session was not ended; consecutiveFailures ${s.refresh.consecutiveFailures}, lastError ${safe(s.refresh.lastError, secretsOfCase(r.rt, r.at))}`);
+  assert.equal(
+    s.refresh.needsSignIn,
+    true,
+    `the session was not ended; consecutiveFailures ${s.refresh.consecutiveFailures}, lastError ${safe(s.refresh.lastError, secretsOfCase(r.rt, r.at))}`,
+  );
   assert.equal(r.signInNeeded, 1, 'one sign-in notice');
   assert.ok(s.refresh.lastError, 'the failure is recorded');
   assertCleanText('refresh.lastError', s.refresh.lastError, secretsOfCase(r.rt, r.at));
@@ -317,7 +350,10 @@ async function assertStoreSound(r: RefresherRun | { store: SessionStore; secrets
   for (const account of r.store.accounts()) {
     for (const s of account.sessions) {
       const e = s.expiresAt;
-      assert.ok(e === undefined || (typeof e === 'number' && Number.isFinite(e) && e <= now + 400 * DAY && e > now - 400 * DAY), `expiresAt is ${String(e)}`);
+      assert.ok(
+        e === undefined || (typeof e === 'number' && Number.isFinite(e) && e <= now + 400 * DAY && e > now - 400 * DAY),
+        `expiresAt is ${String(e)}`,
+      );
       for (const v of [s.refresh.nextRefreshAt, s.refresh.lastRefreshAt]) {
         assert.ok(v === undefined || (typeof v === 'number' && Number.isFinite(v)), `a refresh time is ${String(v)}`);
       }
@@ -339,7 +375,8 @@ async function assertStoreSound(r: RefresherRun | { store: SessionStore; secrets
 function jsonChanges(value: unknown, path = '$'): string[] {
   if (typeof value === 'number') return Number.isFinite(value) ? [] : [`${path} (${String(value)})`];
   if (value === null || typeof value === 'string' || typeof value === 'boolean') return [];
-  if (Array.isArray(value)) return value.flatMap((v, i) => (v === undefined ? [`${path}[${i}] (undefined)`] : jsonChanges(v, `${path}[${i}]`)));
+  if (Array.isArray(value))
+    return value.flatMap((v, i) => (v === undefined ? [`${path}[${i}] (undefined)`] : jsonChanges(v, `${path}[${i}]`)));
   if (typeof value === 'object') {
     if (Object.getPrototypeOf(value) !== Object.prototype) return [`${path} (${Object.prototype.toString.call(value)})`];
     return Object.entries(value as Record<string, unknown>).flatMap(([k, v]) => (v === undefined ? [] : jsonChanges(v, `${path}.${k}`)));
@@ -361,7 +398,8 @@ async function freePort(): Promise<number> {
 const tokenBody = () => JSON.stringify(srv.tokenResponse());
 const hangSilent: Reply = { kind: 'hang', silent: true };
 const ANSI = '\u001b[31mSession expired\u001b[0m \u001b]8;;http://evil.example\u0007click here\u001b]8;;\u0007 \u001b[2J';
-const FAKE_STACK = 'Internal error\n    at Object.<anonymous> (/srv/idp/app.js:10:5)\n    at Module._compile (node:internal/modules/cjs/loader:1101:14)';
+const FAKE_STACK =
+  'Internal error\n    at Object.<anonymous> (/srv/idp/app.js:10:5)\n    at Module._compile (node:internal/modules/cjs/loader:1101:14)';
 const BAD_URLS: Array<[string, string]> = [
   ['not a URL', 'not a url'],
   ['a javascript: URL', 'javascript:alert(document.cookie)'],
@@ -392,8 +430,14 @@ describe('hostile issuer', function () {
       { name: 'HTTP 500', arrange: () => srv.on('discovery', text(500, 'oops', 'text/plain')) },
       { name: 'HTTP 503 with an HTML page', arrange: () => srv.on('discovery', html(503)) },
       { name: 'a connection reset', arrange: () => srv.on('discovery', { kind: 'reset' }) },
-      { name: 'truncated JSON', arrange: () => srv.on('discovery', text(200, JSON.stringify(srv.discoveryDocument()).slice(0, 60), 'application/json')) },
-      { name: 'a body shorter than its content-length', arrange: () => srv.on('discovery', { kind: 'truncated', body: JSON.stringify(srv.discoveryDocument()).slice(0, 60) }) },
+      {
+        name: 'truncated JSON',
+        arrange: () => srv.on('discovery', text(200, JSON.stringify(srv.discoveryDocument()).slice(0, 60), 'application/json')),
+      },
+      {
+        name: 'a body shorter than its content-length',
+        arrange: () => srv.on('discovery', { kind: 'truncated', body: JSON.stringify(srv.discoveryDocument()).slice(0, 60) }),
+      },
       { name: 'a JSON array', arrange: () => srv.on('discovery', json(200, [srv.discoveryDocument()])) },
       { name: 'JSON null', arrange: () => srv.on('discovery', text(200, 'null', 'application/json')) },
       { name: 'an empty body', arrange: () => srv.on('discovery', text(200, '', 'application/json')) },
@@ -402,7 +446,10 @@ describe('hostile issuer', function () {
       { name: 'a document without authorization_endpoint', arrange: () => srv.setDiscovery({ authorization_endpoint: undefined }) },
       { name: 'a document without token_endpoint', arrange: () => srv.setDiscovery({ token_endpoint: undefined }) },
       { name: 'an authorization_endpoint that is a number', arrange: () => srv.setDiscovery({ authorization_endpoint: 42 }) },
-      ...BAD_URLS.map(([what, url]) => ({ name: `an authorization_endpoint that is ${what}`, arrange: () => srv.setDiscovery({ authorization_endpoint: url }) })),
+      ...BAD_URLS.map(([what, url]) => ({
+        name: `an authorization_endpoint that is ${what}`,
+        arrange: () => srv.setDiscovery({ authorization_endpoint: url }),
+      })),
       { name: 'an answer that never comes', arrange: () => srv.on('discovery', hangSilent), hang: true },
     ];
 
@@ -412,7 +459,10 @@ describe('hostile issuer', function () {
         const out = await settle(authorize());
         if (out.ok) {
           const u = new URL(out.value.url);
-          assert.ok(u.protocol === 'https:' || (u.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(u.hostname)), `authorizationRequest() returned a ${u.protocol} URL`);
+          assert.ok(
+            u.protocol === 'https:' || (u.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(u.hostname)),
+            `authorizationRequest() returned a ${u.protocol} URL`,
+          );
           assert.fail('expected authorizationRequest() to fail, it returned a URL');
         }
         assertCleanError(out.error, []);
@@ -496,15 +546,21 @@ describe('hostile issuer', function () {
     const idt = (nonce: string, o: Parameters<HostileIssuer['idToken']>[0]) => okToken(nonce, o);
     const cases: Array<{ name: string; token: (nonce: string) => Handler; hang?: boolean }> = [
       { name: 'an ID token signed with another key', token: (n) => () => idt(n, { signWith: 'other' }) },
-      { name: 'an ID token whose payload was altered after signing', token: (n) => () => {
-        const [h, , s] = srv.idToken({ claims: { nonce: n } }).split('.');
-        const forged = `${h}.${b64url(JSON.stringify({ iss: srv.issuer, aud: CLIENT_ID, sub: 'mallory', nonce: n, iat: now(), exp: now() + 300 }))}.${s}`;
-        return json(200, srv.tokenResponse({ id_token: forged }));
-      } },
+      {
+        name: 'an ID token whose payload was altered after signing',
+        token: (n) => () => {
+          const [h, , s] = srv.idToken({ claims: { nonce: n } }).split('.');
+          const forged = `${h}.${b64url(JSON.stringify({ iss: srv.issuer, aud: CLIENT_ID, sub: 'mallory', nonce: n, iat: now(), exp: now() + 300 }))}.${s}`;
+          return json(200, srv.tokenResponse({ id_token: forged }));
+        },
+      },
       { name: 'an ID token from another issuer', token: (n) => () => idt(n, { claims: { iss: 'https://evil.example' } }) },
       { name: 'an ID token for another audience', token: (n) => () => idt(n, { claims: { aud: 'another-client' } }) },
       { name: 'an ID token whose audience list lacks the client', token: (n) => () => idt(n, { claims: { aud: ['a', 'b'] } }) },
-      { name: 'an ID token authorized for another party (azp)', token: (n) => () => idt(n, { claims: { aud: [CLIENT_ID, 'other'], azp: 'other' } }) },
+      {
+        name: 'an ID token authorized for another party (azp)',
+        token: (n) => () => idt(n, { claims: { aud: [CLIENT_ID, 'other'], azp: 'other' } }),
+      },
       { name: 'an ID token with another nonce', token: () => () => idt('nonce-of-another-request', {}) },
       { name: 'an ID token without a nonce', token: () => () => idt('', { claims: { nonce: undefined } }) },
       { name: 'an expired ID token', token: (n) => () => idt(n, { claims: { iat: now() - 7200, exp: now() - 3600 } }) },
@@ -519,7 +575,20 @@ describe('hostile issuer', function () {
       { name: 'an ID token with alg HS256', token: (n) => () => idt(n, { header: { alg: 'HS256' } }) },
       { name: 'an ID token with an unknown kid', token: (n) => () => idt(n, { header: { kid: 'no-such-key' } }) },
       { name: 'an ID token that is not a JWT', token: () => () => json(200, srv.tokenResponse({ id_token: 'not-a-jwt' })) },
-      { name: 'an ID token with two segments', token: (n) => () => json(200, srv.tokenResponse({ id_token: srv.idToken({ claims: { nonce: n } }).split('.').slice(0, 2).join('.') })) },
+      {
+        name: 'an ID token with two segments',
+        token: (n) => () =>
+          json(
+            200,
+            srv.tokenResponse({
+              id_token: srv
+                .idToken({ claims: { nonce: n } })
+                .split('.')
+                .slice(0, 2)
+                .join('.'),
+            }),
+          ),
+      },
       { name: 'an ID token that is a number', token: () => () => json(200, srv.tokenResponse({ id_token: 42 })) },
       { name: 'no ID token', token: () => () => json(200, srv.tokenResponse()) },
       { name: 'HTTP 500', token: () => text(500, 'Internal Server Error', 'text/plain') },
@@ -533,10 +602,17 @@ describe('hostile issuer', function () {
       { name: 'a JSON array', token: () => json(200, []) },
       { name: 'a 400 invalid_grant', token: () => json(400, { error: 'invalid_grant', error_description: 'code expired' }) },
       { name: 'a 401 invalid_client', token: () => json(401, { error: 'invalid_client' }) },
-      { name: 'a 401 with a Basic challenge from a proxy', token: () => text(401, 'Unauthorized', 'text/plain', { 'www-authenticate': 'Basic realm="corp-proxy"' }) },
+      {
+        name: 'a 401 with a Basic challenge from a proxy',
+        token: () => text(401, 'Unauthorized', 'text/plain', { 'www-authenticate': 'Basic realm="corp-proxy"' }),
+      },
       { name: 'a response without access_token', token: (n) => () => okToken(n, {}, { access_token: undefined }) },
       { name: 'a response without token_type', token: (n) => () => okToken(n, {}, { token_type: undefined }) },
-      { name: 'an error description with control characters and the authorization code', token: () => (req) => json(400, { error: 'invalid_grant', error_description: `${ANSI} ${new URLSearchParams(req.body).get('code')}` }) },
+      {
+        name: 'an error description with control characters and the authorization code',
+        token: () => (req) =>
+          json(400, { error: 'invalid_grant', error_description: `${ANSI} ${new URLSearchParams(req.body).get('code')}` }),
+      },
     ];
     for (const c of cases) {
       it(`code exchange: ${c.name} fails the sign-in clearly and stores nothing`, async () => {
@@ -548,13 +624,21 @@ describe('hostile issuer', function () {
 
   // -------------------------------------------------------------------------------------------
   describe('JWKS', () => {
-    const ecJwk = () => ({ ...generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'jwk' }), kid: KID, alg: 'ES256', use: 'sig' });
+    const ecJwk = () => ({
+      ...generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'jwk' }),
+      kid: KID,
+      alg: 'ES256',
+      use: 'sig',
+    });
     const cases: Array<{ name: string; jwks: Handler; hang?: boolean }> = [
       { name: 'HTTP 500', jwks: text(500, 'oops', 'text/plain') },
       { name: 'HTTP 404', jwks: text(404, 'Not Found', 'text/plain') },
       { name: 'an HTML page with status 200', jwks: html(200) },
       { name: 'a connection reset', jwks: { kind: 'reset' } },
-      { name: 'a body shorter than its content-length', jwks: () => ({ kind: 'truncated', body: JSON.stringify(srv.jwks()).slice(0, 50) }) },
+      {
+        name: 'a body shorter than its content-length',
+        jwks: () => ({ kind: 'truncated', body: JSON.stringify(srv.jwks()).slice(0, 50) }),
+      },
       { name: 'an empty key set', jwks: json(200, { keys: [] }) },
       { name: 'keys that are not an array', jwks: json(200, { keys: 'none' }) },
       { name: 'JSON null', jwks: text(200, 'null', 'application/json') },
@@ -593,8 +677,22 @@ describe('hostile issuer', function () {
           q.set('error_description', `${ANSI}\r\nDenied for access_token=${srv.jwtAccessToken()} ${randomToken('SECRET')}\u0000`);
         },
       },
-      { name: 'error=access_denied with a long description', edit: (q) => { q.delete('code'); q.set('error', 'access_denied'); q.set('error_description', 'x'.repeat(4000)); } },
-      { name: 'an error with a forged state', edit: (q) => { q.delete('code'); q.set('error', 'server_error'); q.set('state', 'forged-state-value-123'); } },
+      {
+        name: 'error=access_denied with a long description',
+        edit: (q) => {
+          q.delete('code');
+          q.set('error', 'access_denied');
+          q.set('error_description', 'x'.repeat(4000));
+        },
+      },
+      {
+        name: 'an error with a forged state',
+        edit: (q) => {
+          q.delete('code');
+          q.set('error', 'server_error');
+          q.set('state', 'forged-state-value-123');
+        },
+      },
       { name: 'an iss parameter naming another issuer (RFC 9207)', edit: (q) => q.set('iss', 'https://evil.example') },
       { name: 'an iss parameter naming this issuer with a trailing slash', edit: (q) => q.set('iss', `${srv.issuer}/`) },
     ];
@@ -621,17 +719,35 @@ describe('hostile issuer', function () {
   // -------------------------------------------------------------------------------------------
   describe('refresh', () => {
     type Arrange = (ctx: { rt: string; at: string }) => void;
-    const tok = (h: Handler): Arrange => () => srv.on('token', h);
-    const disc = (h: Handler): Arrange => () => srv.on('discovery', h);
+    const tok =
+      (h: Handler): Arrange =>
+      () =>
+        srv.on('token', h);
+    const disc =
+      (h: Handler): Arrange =>
+      () =>
+        srv.on('discovery', h);
     const oauthError = (error: unknown, status = 400, more: Record<string, unknown> = {}) => tok(json(status, { error, ...more }));
 
     const transient: Array<{ name: string; arrange: Arrange; refresher?: boolean; hang?: boolean }> = [
       { name: 'a connection reset', arrange: tok({ kind: 'reset' }), refresher: true },
-      { name: 'a refused connection', arrange: () => srv.setDiscovery({ token_endpoint: `http://127.0.0.1:${closedPort}/token` }), refresher: true },
-      { name: 'a body shorter than its content-length', arrange: tok(() => ({ kind: 'truncated', body: tokenBody().slice(0, 30) })), refresher: true },
+      {
+        name: 'a refused connection',
+        arrange: () => srv.setDiscovery({ token_endpoint: `http://127.0.0.1:${closedPort}/token` }),
+        refresher: true,
+      },
+      {
+        name: 'a body shorter than its content-length',
+        arrange: tok(() => ({ kind: 'truncated', body: tokenBody().slice(0, 30) })),
+        refresher: true,
+      },
       { name: 'no answer at all', arrange: tok(hangSilent), hang: true },
       { name: 'headers and then a body that never ends', arrange: tok({ kind: 'hang' }), hang: true },
-      { name: 'a body dripping slower than the time limit', arrange: tok(() => ({ kind: 'drip', body: tokenBody(), intervalMs: 150 })), hang: true },
+      {
+        name: 'a body dripping slower than the time limit',
+        arrange: tok(() => ({ kind: 'drip', body: tokenBody(), intervalMs: 150 })),
+        hang: true,
+      },
       { name: 'HTTP 500', arrange: tok(text(500, 'Internal Server Error', 'text/plain')), refresher: true },
       { name: 'HTTP 502 with an HTML page', arrange: tok(html(502)), refresher: true },
       { name: 'HTTP 503 with JSON', arrange: tok(json(503, { error: 'temporarily_unavailable' })), refresher: true },
@@ -642,25 +758,51 @@ describe('hostile issuer', function () {
       { name: 'discovery answering 404', arrange: disc(text(404, 'Not Found', 'text/plain')), refresher: true },
       { name: 'discovery answering 503', arrange: disc(html(503)) },
       { name: 'discovery resetting the connection', arrange: disc({ kind: 'reset' }), refresher: true },
-      { name: 'discovery answering truncated JSON', arrange: disc(() => text(200, JSON.stringify(srv.discoveryDocument()).slice(0, 50), 'application/json')), refresher: true },
-      { name: 'discovery answering a body shorter than its content-length', arrange: disc(() => ({ kind: 'truncated', body: JSON.stringify(srv.discoveryDocument()).slice(0, 50) })) },
+      {
+        name: 'discovery answering truncated JSON',
+        arrange: disc(() => text(200, JSON.stringify(srv.discoveryDocument()).slice(0, 50), 'application/json')),
+        refresher: true,
+      },
+      {
+        name: 'discovery answering a body shorter than its content-length',
+        arrange: disc(() => ({ kind: 'truncated', body: JSON.stringify(srv.discoveryDocument()).slice(0, 50) })),
+      },
       { name: 'error temporarily_unavailable', arrange: oauthError('temporarily_unavailable'), refresher: true },
       { name: 'error server_error', arrange: oauthError('server_error'), refresher: true },
       { name: 'error slow_down', arrange: oauthError('slow_down'), refresher: true },
       { name: 'error invalid_request', arrange: oauthError('invalid_request'), refresher: true },
       { name: 'an unknown error code', arrange: oauthError('vendor_specific_hiccup'), refresher: true },
       { name: 'an error code that is not a string', arrange: oauthError(42) },
-      { name: 'a 401 with a Basic challenge from a proxy', arrange: tok(text(401, '', undefined, { 'www-authenticate': 'Basic realm="corp-proxy"' })), refresher: true },
-      { name: 'a 401 with a Negotiate challenge', arrange: tok(text(401, '', undefined, { 'www-authenticate': 'Negotiate' })), refresher: true },
-      { name: 'a 407 from a proxy', arrange: tok(text(407, 'Proxy Authentication Required', 'text/plain', { 'proxy-authenticate': 'Basic realm="corp-proxy"' })) },
+      {
+        name: 'a 401 with a Basic challenge from a proxy',
+        arrange: tok(text(401, '', undefined, { 'www-authenticate': 'Basic realm="corp-proxy"' })),
+        refresher: true,
+      },
+      {
+        name: 'a 401 with a Negotiate challenge',
+        arrange: tok(text(401, '', undefined, { 'www-authenticate': 'Negotiate' })),
+        refresher: true,
+      },
+      {
+        name: 'a 407 from a proxy',
+        arrange: tok(text(407, 'Proxy Authentication Required', 'text/plain', { 'proxy-authenticate': 'Basic realm="corp-proxy"' })),
+      },
       { name: 'an HTML page with status 200', arrange: tok(html(200)), refresher: true },
       { name: 'an HTML page with status 400', arrange: tok(html(400)), refresher: true },
       { name: 'an HTML login page with status 401', arrange: tok(html(401)) },
-      { name: 'a response without access_token', arrange: tok(() => json(200, srv.tokenResponse({ access_token: undefined }))), refresher: true },
+      {
+        name: 'a response without access_token',
+        arrange: tok(() => json(200, srv.tokenResponse({ access_token: undefined }))),
+        refresher: true,
+      },
       { name: 'an access_token that is a number', arrange: tok(() => json(200, srv.tokenResponse({ access_token: 12345678 }))) },
       { name: 'a response without token_type', arrange: tok(() => json(200, srv.tokenResponse({ token_type: undefined }))) },
       { name: 'an unknown token_type', arrange: tok(() => json(200, srv.tokenResponse({ token_type: 'mac' }))) },
-      { name: 'malformed JSON', arrange: tok(text(200, '{"access_token": "abc", token_type: Bearer', 'application/json')), refresher: true },
+      {
+        name: 'malformed JSON',
+        arrange: tok(text(200, '{"access_token": "abc", token_type: Bearer', 'application/json')),
+        refresher: true,
+      },
       { name: 'an empty 200 answer', arrange: tok(text(200, '', 'application/json')), refresher: true },
       { name: 'a JSON array', arrange: tok(json(200, [])), refresher: true },
       { name: 'JSON null', arrange: tok(text(200, 'null', 'application/json')) },
@@ -679,7 +821,8 @@ describe('hostile issuer', function () {
       const rt = randomToken('RT');
       srv.on('token', () => text(200, tokenBody(), 'text/html'));
       const out = await settle(newClient().client.refreshTokenGrant(rt));
-      if (!out.ok) assert.equal(assertCleanError(out.error, secretsOfCase(rt)).transient, true, 'a mislabelled but valid answer ended the session');
+      if (!out.ok)
+        assert.equal(assertCleanError(out.error, secretsOfCase(rt)).transient, true, 'a mislabelled but valid answer ended the session');
     });
 
     for (const c of transient.filter((t) => t.refresher)) {
@@ -691,9 +834,18 @@ describe('hostile issuer', function () {
     const invalidGrant = JSON.stringify({ error: 'invalid_grant', error_description: 'grant revoked' });
     const terminal: Array<{ name: string; arrange: Arrange }> = [
       { name: '400 invalid_grant as application/json', arrange: tok(text(400, invalidGrant, 'application/json')) },
-      { name: '400 invalid_grant as application/json; charset=utf-8', arrange: tok(text(400, invalidGrant, 'application/json; charset=utf-8')) },
-      { name: '400 invalid_grant as application/json;charset=UTF-8', arrange: tok(text(400, invalidGrant, 'application/json;charset=UTF-8')) },
-      { name: '400 invalid_grant as Application/JSON; charset="utf-8"', arrange: tok(text(400, invalidGrant, 'Application/JSON; charset="utf-8"')) },
+      {
+        name: '400 invalid_grant as application/json; charset=utf-8',
+        arrange: tok(text(400, invalidGrant, 'application/json; charset=utf-8')),
+      },
+      {
+        name: '400 invalid_grant as application/json;charset=UTF-8',
+        arrange: tok(text(400, invalidGrant, 'application/json;charset=UTF-8')),
+      },
+      {
+        name: '400 invalid_grant as Application/JSON; charset="utf-8"',
+        arrange: tok(text(400, invalidGrant, 'Application/JSON; charset="utf-8"')),
+      },
       { name: '400 invalid_grant as text/plain', arrange: tok(text(400, invalidGrant, 'text/plain')) },
       { name: '400 invalid_grant without a content type', arrange: tok(text(400, invalidGrant)) },
       { name: '401 invalid_grant as application/json', arrange: tok(text(401, invalidGrant, 'application/json')) },
@@ -743,14 +895,24 @@ describe('hostile issuer', function () {
         { name: 'expires_in "NaN"', fields: () => ({ expires_in: 'NaN' }) },
         { name: 'expires_in "abc"', fields: () => ({ expires_in: 'abc' }) },
         { name: 'expires_in "Infinity"', fields: () => ({ expires_in: 'Infinity' }) },
-        { name: 'a huge integer expires_in', fields: () => ({ expires_in: 999999999999999 }), raw: (b) => b.replace('999999999999999', '99999999999999999999999999999999') },
+        {
+          name: 'a huge integer expires_in',
+          fields: () => ({ expires_in: 999999999999999 }),
+          raw: (b) => b.replace('999999999999999', '99999999999999999999999999999999'),
+        },
         { name: 'expires_in null', fields: () => ({ expires_in: null }) },
         { name: 'expires_in true', fields: () => ({ expires_in: true }) },
         { name: 'expires_in as an object', fields: () => ({ expires_in: { seconds: 300 } }) },
         { name: 'no expires_in with an opaque access token', fields: () => ({ expires_in: undefined }) },
         { name: 'no expires_in with a JWT access token', fields: (s) => ({ expires_in: undefined, access_token: s.jwtAccessToken() }) },
-        { name: 'no expires_in with a JWT access token whose exp is 1e308', fields: (s) => ({ expires_in: undefined, access_token: s.jwtAccessToken({ exp: 1e308 }) }) },
-        { name: 'no expires_in with a JWT access token whose exp is a string', fields: (s) => ({ expires_in: undefined, access_token: s.jwtAccessToken({ exp: 'never' }) }) },
+        {
+          name: 'no expires_in with a JWT access token whose exp is 1e308',
+          fields: (s) => ({ expires_in: undefined, access_token: s.jwtAccessToken({ exp: 1e308 }) }),
+        },
+        {
+          name: 'no expires_in with a JWT access token whose exp is a string',
+          fields: (s) => ({ expires_in: undefined, access_token: s.jwtAccessToken({ exp: 'never' }) }),
+        },
       ];
       for (const c of cases) {
         it(`refresh (Refresher): ${c.name} never stores a non-finite or far-off expiry`, async () => {
@@ -762,7 +924,8 @@ describe('hostile issuer', function () {
           );
           assert.ok(r.session, 'the session was deleted');
           assert.ok(!r.session.refresh.needsSignIn, 'the session was ended');
-          if (r.session.refresh.lastError !== undefined) assertCleanText('refresh.lastError', r.session.refresh.lastError, secretsOfCase(r.rt, r.at));
+          if (r.session.refresh.lastError !== undefined)
+            assertCleanText('refresh.lastError', r.session.refresh.lastError, secretsOfCase(r.rt, r.at));
           await assertStoreSound(r);
         });
       }
@@ -778,22 +941,67 @@ describe('hostile issuer', function () {
     describe('issuer text', () => {
       type Text = (ctx: { rt: string; at: string }) => Record<string, unknown>;
       const cases: Array<{ name: string; status?: number; body: Text; transient: boolean }> = [
-        { name: 'invalid_grant whose description is the refresh token', body: ({ rt }) => ({ error: 'invalid_grant', error_description: rt }), transient: false },
+        {
+          name: 'invalid_grant whose description is the refresh token',
+          body: ({ rt }) => ({ error: 'invalid_grant', error_description: rt }),
+          transient: false,
+        },
         { name: 'an error code "invalid_grant:<refresh token>"', body: ({ rt }) => ({ error: `invalid_grant:${rt}` }), transient: true },
-        { name: 'invalid_grant whose description quotes the refresh token in a sentence', body: ({ rt }) => ({ error: 'invalid_grant', error_description: `Refresh token ${rt} was revoked by policy 7` }), transient: false },
-        { name: 'server_error whose description is the refresh token', body: ({ rt }) => ({ error: 'server_error', error_description: `failed for ${rt}` }), transient: true },
-        { name: 'invalid_grant whose description is the access token', body: ({ at }) => ({ error: 'invalid_grant', error_description: `token ${at} unknown` }), transient: false },
-        { name: 'invalid_grant with 100 KB of description', body: () => ({ error: 'invalid_grant', error_description: 'A'.repeat(100_000) }), transient: false },
+        {
+          name: 'invalid_grant whose description quotes the refresh token in a sentence',
+          body: ({ rt }) => ({ error: 'invalid_grant', error_description: `Refresh token ${rt} was revoked by policy 7` }),
+          transient: false,
+        },
+        {
+          name: 'server_error whose description is the refresh token',
+          body: ({ rt }) => ({ error: 'server_error', error_description: `failed for ${rt}` }),
+          transient: true,
+        },
+        {
+          name: 'invalid_grant whose description is the access token',
+          body: ({ at }) => ({ error: 'invalid_grant', error_description: `token ${at} unknown` }),
+          transient: false,
+        },
+        {
+          name: 'invalid_grant with 100 KB of description',
+          body: () => ({ error: 'invalid_grant', error_description: 'A'.repeat(100_000) }),
+          transient: false,
+        },
         { name: 'an error code of 100 KB', body: () => ({ error: 'E'.repeat(100_000) }), transient: true },
-        { name: 'invalid_grant with ANSI escape codes', body: () => ({ error: 'invalid_grant', error_description: ANSI }), transient: false },
+        {
+          name: 'invalid_grant with ANSI escape codes',
+          body: () => ({ error: 'invalid_grant', error_description: ANSI }),
+          transient: false,
+        },
         { name: 'an error code with ANSI escape codes', body: () => ({ error: `\u001b[31minvalid_grant\u001b[0m` }), transient: true },
-        { name: 'invalid_grant with newlines and a stack trace', body: () => ({ error: 'invalid_grant', error_description: FAKE_STACK }), transient: false },
-        { name: 'temporarily_unavailable with newlines and a stack trace', body: () => ({ error: 'temporarily_unavailable', error_description: FAKE_STACK }), transient: true },
-        { name: 'invalid_grant with an HTML description', body: () => ({ error: 'invalid_grant', error_description: HTML_PAGE }), transient: false },
-        { name: 'invalid_grant with NUL, DEL and C1 control characters', body: () => ({ error: 'invalid_grant', error_description: 'a\u0000b\u007fc\u009b31md\u0085e' }), transient: false },
-        { name: 'invalid_grant with a bidi override', body: () => ({ error: 'invalid_grant', error_description: 'ok \u001b\u202egnp.exe' }), transient: false },
+        {
+          name: 'invalid_grant with newlines and a stack trace',
+          body: () => ({ error: 'invalid_grant', error_description: FAKE_STACK }),
+          transient: false,
+        },
+        {
+          name: 'temporarily_unavailable with newlines and a stack trace',
+          body: () => ({ error: 'temporarily_unavailable', error_description: FAKE_STACK }),
+          transient: true,
+        },
+        {
+          name: 'invalid_grant with an HTML description',
+          body: () => ({ error: 'invalid_grant', error_description: HTML_PAGE }),
+          transient: false,
+        },
+        {
+          name: 'invalid_grant with NUL, DEL and C1 control characters',
+          body: () => ({ error: 'invalid_grant', error_description: 'a\u0000b\u007fc\u009b31md\u0085e' }),
+          transient: false,
+        },
+        {
+          name: 'invalid_grant with a bidi override',
+          body: () => ({ error: 'invalid_grant', error_description: 'ok \u001b\u202egnp.exe' }),
+          transient: false,
+        },
       ];
-      const arrangeText = (c: (typeof cases)[number]) => (ctx: { rt: string; at: string }) => srv.on('token', json(c.status ?? 400, c.body(ctx)));
+      const arrangeText = (c: (typeof cases)[number]) => (ctx: { rt: string; at: string }) =>
+        srv.on('token', json(c.status ?? 400, c.body(ctx)));
       for (const c of cases) {
         it(`refresh: ${c.name} gives a short message without token text or control characters`, async () => {
           const rt = randomToken('RT');
@@ -823,7 +1031,11 @@ describe('hostile issuer', function () {
       { name: 'a body shorter than its content-length', reply: { kind: 'truncated', body: '{"error":"inv', status: 400 } },
       { name: '401 invalid_client', reply: json(401, { error: 'invalid_client' }) },
       { name: 'a 401 with a Basic challenge', reply: text(401, '', undefined, { 'www-authenticate': 'Basic realm="corp-proxy"' }) },
-      { name: 'unsupported_token_type whose description holds the token and ANSI codes', reply: (req) => json(400, { error: 'unsupported_token_type', error_description: `${ANSI} ${new URLSearchParams(req.body).get('token')}` }) },
+      {
+        name: 'unsupported_token_type whose description holds the token and ANSI codes',
+        reply: (req) =>
+          json(400, { error: 'unsupported_token_type', error_description: `${ANSI} ${new URLSearchParams(req.body).get('token')}` }),
+      },
     ];
     for (const c of cases) {
       it(`revocation: ${c.name} rejects clearly or resolves false, and never hangs`, async () => {
@@ -862,7 +1074,13 @@ describe('hostile issuer', function () {
     function runWorker(operation: 'refresh' | 'discovery', rt: string): Promise<WorkerResult> {
       return new Promise((resolve, reject) => {
         const child = spawn(process.execPath, ['--import', 'tsx', worker], {
-          env: { ...process.env, SK_ISSUER: srv.issuer, SK_OPERATION: operation, SK_REFRESH_TOKEN: rt, SK_TIMEOUT_MS: String(SIZE_CASE_TIMEOUT_MS) },
+          env: {
+            ...process.env,
+            SK_ISSUER: srv.issuer,
+            SK_OPERATION: operation,
+            SK_REFRESH_TOKEN: rt,
+            SK_TIMEOUT_MS: String(SIZE_CASE_TIMEOUT_MS),
+          },
           stdio: ['ignore', 'pipe', 'pipe'],
         });
         let out = '';
@@ -874,7 +1092,10 @@ describe('hostile issuer', function () {
           clearTimeout(killer);
           const last = out.trim().split('\n').pop();
           if (code === 0 && last) resolve(JSON.parse(last) as WorkerResult);
-          else reject(new Error(`the client process ended with ${signal ?? code} (crashed or was killed): ${safe(errText.slice(-300), [rt])}`));
+          else
+            reject(
+              new Error(`the client process ended with ${signal ?? code} (crashed or was killed): ${safe(errText.slice(-300), [rt])}`),
+            );
         });
       });
     }
@@ -882,13 +1103,49 @@ describe('hostile issuer', function () {
     const tokenPrefix = '{"access_token":"AT-big","token_type":"Bearer","expires_in":300,"padding":"';
     const discPrefix = () => `${JSON.stringify(srv.discoveryDocument()).slice(0, -1)},"padding":"`;
     const cases: Array<{ name: string; operation: 'refresh' | 'discovery'; arrange: () => void }> = [
-      { name: 'a 50 MB token response', operation: 'refresh', arrange: () => srv.on('token', { kind: 'stream', prefix: tokenPrefix, fill: 'a', suffix: '"}', bytes: 50 * MB }) },
-      { name: 'a 50 MB error response', operation: 'refresh', arrange: () => srv.on('token', { kind: 'stream', status: 400, prefix: '{"error":"invalid_grant","error_description":"', fill: 'a', suffix: '"}', bytes: 50 * MB }) },
-      { name: 'a gzip token response that inflates to 1 GiB', operation: 'refresh', arrange: () => srv.on('token', { kind: 'gzipBomb', prefix: tokenPrefix, suffix: '"}', inflatedBytes: 1024 * MB }) },
-      { name: 'a content-length of 10 GB with a short body, then a closed connection', operation: 'refresh', arrange: () => srv.on('token', { kind: 'truncated', body: '{"access_token":"', declaredLength: 10 * 1024 * MB }) },
-      { name: 'a content-length of 10 GB with a short body, then silence', operation: 'refresh', arrange: () => srv.on('token', { kind: 'truncated', body: '{"access_token":"', declaredLength: 10 * 1024 * MB, holdOpen: true }) },
-      { name: 'a 50 MB discovery document', operation: 'discovery', arrange: () => srv.on('discovery', () => ({ kind: 'stream', prefix: discPrefix(), fill: 'a', suffix: '"}', bytes: 50 * MB })) },
-      { name: 'a gzip discovery document that inflates to 1 GiB', operation: 'discovery', arrange: () => srv.on('discovery', () => ({ kind: 'gzipBomb', prefix: discPrefix(), suffix: '"}', inflatedBytes: 1024 * MB })) },
+      {
+        name: 'a 50 MB token response',
+        operation: 'refresh',
+        arrange: () => srv.on('token', { kind: 'stream', prefix: tokenPrefix, fill: 'a', suffix: '"}', bytes: 50 * MB }),
+      },
+      {
+        name: 'a 50 MB error response',
+        operation: 'refresh',
+        arrange: () =>
+          srv.on('token', {
+            kind: 'stream',
+            status: 400,
+            prefix: '{"error":"invalid_grant","error_description":"',
+            fill: 'a',
+            suffix: '"}',
+            bytes: 50 * MB,
+          }),
+      },
+      {
+        name: 'a gzip token response that inflates to 1 GiB',
+        operation: 'refresh',
+        arrange: () => srv.on('token', { kind: 'gzipBomb', prefix: tokenPrefix, suffix: '"}', inflatedBytes: 1024 * MB }),
+      },
+      {
+        name: 'a content-length of 10 GB with a short body, then a closed connection',
+        operation: 'refresh',
+        arrange: () => srv.on('token', { kind: 'truncated', body: '{"access_token":"', declaredLength: 10 * 1024 * MB }),
+      },
+      {
+        name: 'a content-length of 10 GB with a short body, then silence',
+        operation: 'refresh',
+        arrange: () => srv.on('token', { kind: 'truncated', body: '{"access_token":"', declaredLength: 10 * 1024 * MB, holdOpen: true }),
+      },
+      {
+        name: 'a 50 MB discovery document',
+        operation: 'discovery',
+        arrange: () => srv.on('discovery', () => ({ kind: 'stream', prefix: discPrefix(), fill: 'a', suffix: '"}', bytes: 50 * MB })),
+      },
+      {
+        name: 'a gzip discovery document that inflates to 1 GiB',
+        operation: 'discovery',
+        arrange: () => srv.on('discovery', () => ({ kind: 'gzipBomb', prefix: discPrefix(), suffix: '"}', inflatedBytes: 1024 * MB })),
+      },
     ];
     for (const c of cases) {
       it(`size limits: ${c.name} is refused quickly with a clear error and little memory`, async () => {
@@ -928,13 +1185,22 @@ describe('hostile issuer', function () {
     const pathOf = (u: URL, pathname = u.pathname, search = u.search) => `${pathname}${search}`;
     const cases: Array<{ name: string; request: Hostile }> = [
       { name: 'GET /callback without parameters', request: () => ({ path: '/callback' }) },
-      { name: 'GET /callback with the code and a forged state', request: (u) => ({ path: `/callback?code=${u.searchParams.get('code')}&state=forged-state-value-123` }) },
+      {
+        name: 'GET /callback with the code and a forged state',
+        request: (u) => ({ path: `/callback?code=${u.searchParams.get('code')}&state=forged-state-value-123` }),
+      },
       { name: 'GET /callback with a forged state and no code', request: () => ({ path: '/callback?state=forged-state-value-123' }) },
       { name: 'GET /callback with the code and no state', request: (u) => ({ path: `/callback?code=${u.searchParams.get('code')}` }) },
-      { name: 'GET /callback with error=access_denied and a forged state', request: () => ({ path: '/callback?error=access_denied&state=forged-state-value-123' }) },
+      {
+        name: 'GET /callback with error=access_denied and a forged state',
+        request: () => ({ path: '/callback?error=access_denied&state=forged-state-value-123' }),
+      },
       { name: 'GET /callback with error=access_denied and no state', request: () => ({ path: '/callback?error=access_denied' }) },
       { name: 'the real callback with a foreign Host header', request: (u) => ({ path: pathOf(u), host: 'evil.example' }) },
-      { name: 'the real callback with Host 127.0.0.1.evil.example', request: (u) => ({ path: pathOf(u), host: `127.0.0.1.evil.example:${u.port}` }) },
+      {
+        name: 'the real callback with Host 127.0.0.1.evil.example',
+        request: (u) => ({ path: pathOf(u), host: `127.0.0.1.evil.example:${u.port}` }),
+      },
       { name: 'the real callback as a POST', request: (u) => ({ method: 'POST', path: pathOf(u) }) },
       { name: 'the real callback as a PUT', request: (u) => ({ method: 'PUT', path: pathOf(u) }) },
       { name: 'the real query on another path', request: (u) => ({ path: pathOf(u, '/other') }) },
@@ -944,7 +1210,15 @@ describe('hostile issuer', function () {
     function rawRequest(target: URL, r: { method?: string; path: string; host?: string }): Promise<number | string> {
       return new Promise((resolve) => {
         const req = httpRequest(
-          { host: target.hostname, port: target.port, method: r.method ?? 'GET', path: r.path, headers: r.host ? { host: r.host } : {}, agent: false, timeout: 700 },
+          {
+            host: target.hostname,
+            port: target.port,
+            method: r.method ?? 'GET',
+            path: r.path,
+            headers: r.host ? { host: r.host } : {},
+            agent: false,
+            timeout: 700,
+          },
           (res) => {
             res.resume();
             resolve(res.statusCode ?? 0);
@@ -969,15 +1243,26 @@ describe('hostile issuer', function () {
           openBrowser: async (url) => {
             const redirect = new URL(await idp.login(url, { login: 'alice' }));
             hostileStatus = await rawRequest(redirect, c.request(redirect));
-            page = fetch(redirect).then((r) => r.text(), () => '');
+            page = fetch(redirect).then(
+              (r) => r.text(),
+              () => '',
+            );
             return true;
           },
         };
         const out = await settle(
-          authorizationCodeFlow(client, host, silentLogger, { scopes: ['openid'], extraParameters: {}, signal: new AbortController().signal, timeoutMs: 8_000 }),
+          authorizationCodeFlow(client, host, silentLogger, {
+            scopes: ['openid'],
+            extraParameters: {},
+            signal: new AbortController().signal,
+            timeoutMs: 8_000,
+          }),
         );
         const realPage = page ? await page : '';
-        assert.ok(typeof hostileStatus === 'number' && hostileStatus >= 400 && hostileStatus < 500, `the hostile request got ${hostileStatus}, not a 4xx error page`);
+        assert.ok(
+          typeof hostileStatus === 'number' && hostileStatus >= 400 && hostileStatus < 500,
+          `the hostile request got ${hostileStatus}, not a 4xx error page`,
+        );
         assert.ok(out.ok, `the real callback did not complete the sign-in: ${out.ok ? '' : describeThrown(out.error, [])}`);
         assert.equal(out.value.claims.sub, 'alice');
         assert.match(realPage, /data-ok="true"/);

@@ -50,7 +50,11 @@ async function signIn(idp: Idp, as: oauth.AuthorizationServer, login = 'alice') 
 }
 
 async function refresh(as: oauth.AuthorizationServer, refreshToken: string) {
-  return oauth.processRefreshTokenResponse(as, client, await oauth.refreshTokenGrantRequest(as, client, oauth.None(), refreshToken, insecure));
+  return oauth.processRefreshTokenResponse(
+    as,
+    client,
+    await oauth.refreshTokenGrantRequest(as, client, oauth.None(), refreshToken, insecure),
+  );
 }
 
 async function assertInvalidGrant(promise: Promise<unknown>) {
@@ -73,18 +77,28 @@ async function startProxy() {
   const server = http.createServer((req, res) => {
     const [, port, rest] = /^\/proxy\/(\d+)(\/.*)$/.exec(req.url ?? '') ?? [];
     if (!port) return void res.writeHead(404).end();
-    const upstream = http.request({ host: '127.0.0.1', port: Number(port), path: rest, method: req.method, headers: req.headers }, (answer) => {
-      res.writeHead(answer.statusCode!, answer.headers);
-      answer.pipe(res);
-    });
+    const upstream = http.request(
+      { host: '127.0.0.1', port: Number(port), path: rest, method: req.method, headers: req.headers },
+      (answer) => {
+        res.writeHead(answer.statusCode!, answer.headers);
+        answer.pipe(res);
+      },
+    );
     upstream.on('error', () => res.destroy());
     req.pipe(upstream);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as import('node:net').AddressInfo;
   return {
-    via: (url: string | URL) => { const u = new URL(url); return `http://127.0.0.1:${port}/proxy/${u.port}${u.pathname}${u.search}`; },
-    close: () => new Promise<void>((resolve) => { server.close(() => resolve()); server.closeAllConnections(); }),
+    via: (url: string | URL) => {
+      const u = new URL(url);
+      return `http://127.0.0.1:${port}/proxy/${u.port}${u.pathname}${u.search}`;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }
 
@@ -142,7 +156,13 @@ describe('test identity provider (oidc-provider)', function () {
 
   it('requires PKCE from the public client', async function () {
     const url = new URL(as.authorization_endpoint!);
-    url.search = new URLSearchParams({ client_id: client.client_id, redirect_uri: redirectUri, response_type: 'code', scope: 'openid', state: 's' }).toString();
+    url.search = new URLSearchParams({
+      client_id: client.client_id,
+      redirect_uri: redirectUri,
+      response_type: 'code',
+      scope: 'openid',
+      state: 's',
+    }).toString();
     const callback = new URL(await idp.login(url));
     assert.equal(callback.searchParams.get('error'), 'invalid_request');
     assert.match(callback.searchParams.get('error_description') ?? '', /PKCE/);
@@ -167,13 +187,20 @@ describe('test identity provider (oidc-provider)', function () {
     await assertInvalidGrant(refresh(as, first.refresh_token!));
     await assertInvalidGrant(refresh(as, second.refresh_token));
     assert.deepEqual(idp.stats(), {
-      authorizationCodesIssued: 1, tokensIssued: 2, refreshes: 1, refreshTokenReuse: 1, grantsRevoked: 1, revocations: 0, invalidGrant: 2,
+      authorizationCodesIssued: 1,
+      tokensIssued: 2,
+      refreshes: 1,
+      refreshTokenReuse: 1,
+      grantsRevoked: 1,
+      revocations: 0,
+      invalidGrant: 2,
     });
   });
 
   it('revokes a refresh token at the revocation endpoint, ending its grant', async function () {
     const tokens = await signIn(idp, as);
-    const introspect = async (token: string) => oauth.processIntrospectionResponse(as, client, await oauth.introspectionRequest(as, client, oauth.None(), token, insecure));
+    const introspect = async (token: string) =>
+      oauth.processIntrospectionResponse(as, client, await oauth.introspectionRequest(as, client, oauth.None(), token, insecure));
     assert.equal((await introspect(tokens.access_token)).active, true);
     await oauth.processRevocationResponse(await oauth.revocationRequest(as, client, oauth.None(), tokens.refresh_token!, insecure));
     await assertInvalidGrant(refresh(as, tokens.refresh_token!));
@@ -224,23 +251,38 @@ describe('test identity provider (oidc-provider)', function () {
     const request = await authorizationRequest(autoAs);
     const first = await fetch(request.url, { redirect: 'manual' });
     assert.equal(first.status, 303);
-    const interaction = await fetch(first.headers.get('location')!, { redirect: 'manual', headers: { cookie: first.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ') } });
+    const interaction = await fetch(first.headers.get('location')!, {
+      redirect: 'manual',
+      headers: {
+        cookie: first.headers
+          .getSetCookie()
+          .map((c) => c.split(';')[0])
+          .join('; '),
+      },
+    });
     assert.equal(interaction.status, 303, 'the interaction answers with a redirect, not a page');
     const tokens = await exchange(autoAs, request, await auto.login(request.url, { login: 'alice' }));
     assert.equal(oauth.getValidatedIdTokenClaims(tokens)?.sub, 'bob');
     assert.ok(tokens.refresh_token);
   });
 
-  it('finishes sign-in started through code-server\'s /proxy/<port>/: absolute redirects, issuer URLs', async function () {
+  it("finishes sign-in started through code-server's /proxy/<port>/: absolute redirects, issuer URLs", async function () {
     const proxy = await startProxy();
     try {
       const discovery = await (await fetch(proxy.via(`${idp.issuer}/.well-known/openid-configuration`))).json();
-      assert.equal(discovery.authorization_endpoint, `${idp.issuer}/auth`, 'URLs are not built from the proxy\'s Host');
+      assert.equal(discovery.authorization_endpoint, `${idp.issuer}/auth`, "URLs are not built from the proxy's Host");
       const request = await authorizationRequest(as);
       const first = await fetch(proxy.via(request.url), { redirect: 'manual' });
       assert.equal(first.status, 303);
       assert.match(first.headers.get('location')!, new RegExp(`^${idp.issuer}/interaction/[\\w-]+$`));
-      const page = await fetch(first.headers.get('location')!, { headers: { cookie: first.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ') } });
+      const page = await fetch(first.headers.get('location')!, {
+        headers: {
+          cookie: first.headers
+            .getSetCookie()
+            .map((c) => c.split(';')[0])
+            .join('; '),
+        },
+      });
       const body = await page.text();
       assert.match(body, new RegExp(`<form[^>]*action="${idp.issuer}/interaction/[\\w-]+"`));
       assert.match(body, /placeholder="alice or bob"/);
@@ -272,7 +314,12 @@ describe('test identity provider (oidc-provider)', function () {
     });
 
     it('status answers the given status and headers, for `times` requests', async function () {
-      idp.setFault('/token', 'status', { status: 503, headers: { 'retry-after': '7' }, body: { error: 'temporarily_unavailable' }, times: 1 });
+      idp.setFault('/token', 'status', {
+        status: 503,
+        headers: { 'retry-after': '7' },
+        body: { error: 'temporarily_unavailable' },
+        times: 1,
+      });
       const res = await fetch(`${idp.issuer}/token`, { method: 'POST' });
       assert.equal(res.status, 503);
       assert.equal(res.headers.get('retry-after'), '7');
@@ -321,7 +368,10 @@ describe('test identity provider (oidc-provider)', function () {
     await new Promise((resolve) => setTimeout(resolve, 50));
     await outage.stop();
     await assert.rejects(hanging, TypeError);
-    await assert.rejects(fetch(outageAs.token_endpoint!), (err: Error & { cause?: { code?: string } }) => err.cause?.code === 'ECONNREFUSED');
+    await assert.rejects(
+      fetch(outageAs.token_endpoint!),
+      (err: Error & { cause?: { code?: string } }) => err.cause?.code === 'ECONNREFUSED',
+    );
     await outage.start();
     outage.clearFaults();
     const refreshed = await refresh(outageAs, tokens.refresh_token!);
@@ -366,13 +416,22 @@ describe('test identity provider (oidc-provider)', function () {
   });
 
   it('runs as a CLI that prints one JSON line and exits on SIGTERM', async function () {
-    const child = spawn(process.execPath, [idpScript, '--port', '0', '--format', 'jwt', '--access-token-ttl', '60'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [idpScript, '--port', '0', '--format', 'jwt', '--access-token-ttl', '60'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk) => { stdout += chunk; });
+    child.stdout.setEncoding('utf8').on('data', (chunk) => {
+      stdout += chunk;
+    });
     const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
     try {
       while (!stdout.includes('\n')) {
-        await Promise.race([new Promise((resolve) => child.stdout.once('data', resolve)), exited.then(() => { throw new Error('the CLI exited early'); })]);
+        await Promise.race([
+          new Promise((resolve) => child.stdout.once('data', resolve)),
+          exited.then(() => {
+            throw new Error('the CLI exited early');
+          }),
+        ]);
       }
       const { issuer, port } = JSON.parse(stdout);
       assert.equal(issuer, `http://127.0.0.1:${port}`);

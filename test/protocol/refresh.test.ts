@@ -90,10 +90,21 @@ describe('background refresh against a real OpenID Provider', function () {
       await waitFor('a failed refresh', () => store.find(alice.id)!.session.refresh.consecutiveFailures > 0);
       await new Promise((r) => setTimeout(r, 2_500));
       assert.equal(store.accounts().length, 2);
-      assert.ok(engine.providers()[0].accounts.every((a) => a.sessions.every((s) => ['offline', 'refreshing', 'signInNeeded'].includes(s.health.state))));
+      assert.ok(
+        engine
+          .providers()[0]
+          .accounts.every((a) => a.sessions.every((s) => ['offline', 'refreshing', 'signInNeeded'].includes(s.health.state))),
+      );
       // No expired token is handed out while offline, and callers are told so rather than "signed out".
-      await assert.rejects(provider.getSessions([]), (e: unknown) => e instanceof SessionKeeperError && e.code === ErrorCode.Offline && /Acme/.test(e.message));
-      assert.deepEqual((await provider.getSessions(undefined)).map((s) => s.account.label).sort(), ['alice', 'bob'], 'both accounts stay listed');
+      await assert.rejects(
+        provider.getSessions([]),
+        (e: unknown) => e instanceof SessionKeeperError && e.code === ErrorCode.Offline && /Acme/.test(e.message),
+      );
+      assert.deepEqual(
+        (await provider.getSessions(undefined)).map((s) => s.account.label).sort(),
+        ['alice', 'bob'],
+        'both accounts stay listed',
+      );
       await idp.start();
       const before = { alice: count(alice.id), bob: count(bob.id) };
       const resumed = (id: string, n: number) => count(id) > n && store.find(id)!.session.refresh.consecutiveFailures === 0;
@@ -106,8 +117,14 @@ describe('background refresh against a real OpenID Provider', function () {
       await waitFor('alice needs to sign in', () => store.find(alice.id)!.session.refresh.needsSignIn === true);
       const bobCount = count(bob.id);
       await waitFor('bob keeps renewing', () => count(bob.id) > bobCount + 1);
-      assert.deepEqual(ended.map((a) => a.account.label), ['alice']);
-      assert.deepEqual((await provider.getSessions([])).map((s) => s.account.label), ['bob']);
+      assert.deepEqual(
+        ended.map((a) => a.account.label),
+        ['alice'],
+      );
+      assert.deepEqual(
+        (await provider.getSessions([])).map((s) => s.account.label),
+        ['bob'],
+      );
       assert.equal(idp.stats().refreshTokenReuse, 0);
     } finally {
       engine.dispose();
@@ -120,23 +137,34 @@ describe('background refresh against a real OpenID Provider', function () {
       try {
         // Sign in three accounts through one "window", into the shared store.
         const coordinator = new FileCoordinator(join(dir, 'coordination'));
-        const store = new SessionStore(new FileSecrets(join(dir, 'secrets')), new FileMemento(join(dir, 'memento-0.json')), silentLogger, { coordinator });
+        const store = new SessionStore(new FileSecrets(join(dir, 'secrets')), new FileMemento(join(dir, 'memento-0.json')), silentLogger, {
+          coordinator,
+        });
         await store.load();
         const { engine } = engineFor(idp, store, ['alice', 'bob', 'carol'], { coordinator });
         for (let i = 0; i < 3; i++) await engine.provider('acme')!.createSession([]);
         engine.dispose();
         idp.resetStats();
         const outputs = await Promise.all(
-          Array.from({ length: windows }, (_, i) =>
-            new Promise<string>((resolve, reject) => {
-              const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'workers', 'window.ts')], {
-                env: { ...process.env, SK_ISSUER: idp.issuer, SK_DIR: dir, SK_LOCKING: locking ? 'on' : 'off', SK_DURATION_MS: String(durationMs), SK_WINDOW: String(i + 1) },
-                stdio: ['ignore', 'pipe', 'inherit'],
-              });
-              let out = '';
-              child.stdout.on('data', (d) => (out += d));
-              child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`window ${i + 1} exited with ${code}`))));
-            }),
+          Array.from(
+            { length: windows },
+            (_, i) =>
+              new Promise<string>((resolve, reject) => {
+                const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'workers', 'window.ts')], {
+                  env: {
+                    ...process.env,
+                    SK_ISSUER: idp.issuer,
+                    SK_DIR: dir,
+                    SK_LOCKING: locking ? 'on' : 'off',
+                    SK_DURATION_MS: String(durationMs),
+                    SK_WINDOW: String(i + 1),
+                  },
+                  stdio: ['ignore', 'pipe', 'inherit'],
+                });
+                let out = '';
+                child.stdout.on('data', (d) => (out += d));
+                child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`window ${i + 1} exited with ${code}`))));
+              }),
           ),
         );
         const windowsOut = outputs.map((o, i) => {

@@ -19,7 +19,10 @@ interface Browser extends BrowserHost {
 }
 
 /** A browser that logs in as `login` and lets a test tamper with what passes through it. */
-function browser(idp: Idp, opts: { login?: string; consent?: boolean; editAuthorizationUrl?: (u: URL) => void; editRedirect?: (u: URL) => void } = {}): Browser {
+function browser(
+  idp: Idp,
+  opts: { login?: string; consent?: boolean; editAuthorizationUrl?: (u: URL) => void; editRedirect?: (u: URL) => void } = {},
+): Browser {
   const b: Browser = {
     page: undefined,
     externalUri: async (u) => u,
@@ -41,10 +44,22 @@ function setup(idp: Idp, o: { issuer?: string; timeoutMs?: number; browser?: Bro
   const secrets = new MemorySecrets();
   const store = new SessionStore(secrets, new MemoryMemento(), logger);
   const issuer = o.issuer ?? idp.issuer;
-  const client = new OAuthClient({ issuer, clientId: 'session-keeper', fetch: createFetch(o.timeoutMs ?? 5_000), timeoutMs: o.timeoutMs ?? 5_000 });
+  const client = new OAuthClient({
+    issuer,
+    clientId: 'session-keeper',
+    fetch: createFetch(o.timeoutMs ?? 5_000),
+    timeoutMs: o.timeoutMs ?? 5_000,
+  });
   const host = o.browser ?? browser(idp);
   const provider = new SessionKeeperProvider(
-    { id: 'acme', label: 'Acme', issuer, clientId: 'session-keeper', scopes: ['email', 'offline_access', 'openid', 'profile'], authorizationParameters: {} },
+    {
+      id: 'acme',
+      label: 'Acme',
+      issuer,
+      clientId: 'session-keeper',
+      scopes: ['email', 'offline_access', 'openid', 'profile'],
+      authorizationParameters: {},
+    },
     {
       store,
       client,
@@ -98,7 +113,7 @@ describe('sign-in against a real OpenID Provider', function () {
     const stored = ctx.store.find(session.id)!.session;
     assert.ok(stored.refreshToken, 'a refresh token, granted through prompt=consent');
     assert.ok(stored.expiresAt! > Date.now());
-    const page = await (ctx.host).page!;
+    const page = await ctx.host.page!;
     assert.match(page, /data-ok="true"/);
     assert.equal((await ctx.provider.getSessions(['openid'])).length, 1);
   });
@@ -216,7 +231,11 @@ describe('sign-in against a real OpenID Provider', function () {
   it('reports an unreachable issuer, naming it', async () => {
     const port = await freePort();
     const ctx = setup(idp, { issuer: `http://127.0.0.1:${port}` });
-    const err = await rejectsWith(ctx.provider.createSession([]), ErrorCode.Unreachable, new RegExp(`Cannot reach 127\\.0\\.0\\.1:${port}`));
+    const err = await rejectsWith(
+      ctx.provider.createSession([]),
+      ErrorCode.Unreachable,
+      new RegExp(`Cannot reach 127\\.0\\.0\\.1:${port}`),
+    );
     assert.ok(err.transient);
     assertNothingStored(ctx);
   });
@@ -229,7 +248,7 @@ describe('sign-in against a real OpenID Provider', function () {
     assertNothingStored(ctx);
   });
 
-  it('treats a cancel on the issuer\'s consent page as a quiet cancellation, and stores nothing', async () => {
+  it("treats a cancel on the issuer's consent page as a quiet cancellation, and stores nothing", async () => {
     const host = browser(idp, { consent: false });
     const ctx = setup(idp, { browser: host });
     await rejectsWith(ctx.provider.createSession([]), ErrorCode.Cancelled, /cancelled/);
@@ -246,7 +265,11 @@ describe('sign-in against a real OpenID Provider', function () {
       },
     });
     const ctx = setup(idp, { browser: host });
-    const err = await rejectsWith(ctx.provider.createSession([]), ErrorCode.AuthorizationDenied, /did not authorize the sign-in \(invalid_scope: scope not allowed for this client\)/);
+    const err = await rejectsWith(
+      ctx.provider.createSession([]),
+      ErrorCode.AuthorizationDenied,
+      /did not authorize the sign-in \(invalid_scope: scope not allowed for this client\)/,
+    );
     assert.doesNotMatch(err.message, /[\u0000-\u001f]/);
     assertNothingStored(ctx);
   });
@@ -266,7 +289,10 @@ describe('sign-in against a real OpenID Provider', function () {
       extraParameters: {},
       signal: new AbortController().signal,
       timeoutMs: 300,
-    }).then(() => undefined, (e: unknown) => e);
+    }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     assert.ok(err instanceof SessionKeeperError && err.code === ErrorCode.SignInTimedOut, String(err));
     await assert.rejects(fetch(redirectUri), /fetch failed/);
   });
@@ -279,7 +305,10 @@ describe('sign-in against a real OpenID Provider', function () {
         const redirect = await idp.login(url, { login: 'bob' });
         void fetch(redirect);
         await new Promise((r) => setTimeout(r, 50));
-        second = fetch(redirect).then((r) => r.status, () => -1);
+        second = fetch(redirect).then(
+          (r) => r.status,
+          () => -1,
+        );
         return true;
       },
     };

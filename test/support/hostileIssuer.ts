@@ -56,7 +56,8 @@ export function text(status: number, body: string | Buffer, contentType?: string
   return { kind: 'respond', status, headers: contentType === undefined ? headers : { 'content-type': contentType, ...headers }, body };
 }
 
-export const HTML_PAGE = '<!doctype html><html><head><title>Sign in - Corp Gateway</title></head><body><h1>Access denied</h1><script>location="/login"</script></body></html>';
+export const HTML_PAGE =
+  '<!doctype html><html><head><title>Sign in - Corp Gateway</title></head><body><h1>Access denied</h1><script>location="/login"</script></body></html>';
 
 export function html(status: number, body = HTML_PAGE): Reply {
   return text(status, body, 'text/html; charset=utf-8');
@@ -201,7 +202,15 @@ export class HostileIssuer {
   idToken(opts: IdTokenOptions = {}): string {
     const now = Math.floor(Date.now() / 1000);
     const header: Record<string, unknown> = { alg: 'RS256', typ: 'JWT', kid: KID, ...opts.header };
-    const claims: Record<string, unknown> = { iss: this.issuer, aud: CLIENT_ID, sub: 'alice-sub', iat: now, exp: now + 300, preferred_username: 'alice', ...opts.claims };
+    const claims: Record<string, unknown> = {
+      iss: this.issuer,
+      aud: CLIENT_ID,
+      sub: 'alice-sub',
+      iat: now,
+      exp: now + 300,
+      preferred_username: 'alice',
+      ...opts.claims,
+    };
     for (const o of [header, claims]) for (const [k, v] of Object.entries(o)) if (v === undefined) delete o[k];
     const input = `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(claims))}`;
     const signWith = opts.signWith ?? 'issuer';
@@ -213,7 +222,10 @@ export class HostileIssuer {
 
   /** A JWT access token (RFC 9068 shaped) signed by this issuer. */
   jwtAccessToken(claims: Record<string, unknown> = {}): string {
-    return this.idToken({ header: { typ: 'at+jwt' }, claims: { aud: 'https://api.example', client_id: CLIENT_ID, jti: randomToken('j', 8), ...claims } });
+    return this.idToken({
+      header: { typ: 'at+jwt' },
+      claims: { aud: 'https://api.example', client_id: CLIENT_ID, jti: randomToken('j', 8), ...claims },
+    });
   }
 
   /** A valid token endpoint answer; `fields` are merged in (`undefined` removes one). */
@@ -307,13 +319,23 @@ export class HostileIssuer {
       }
       case 'gzip': {
         const body = gzipSync(reply.body);
-        res.writeHead(reply.status ?? 200, { 'content-type': 'application/json', 'content-encoding': 'gzip', 'content-length': String(body.length), ...reply.headers });
+        res.writeHead(reply.status ?? 200, {
+          'content-type': 'application/json',
+          'content-encoding': 'gzip',
+          'content-length': String(body.length),
+          ...reply.headers,
+        });
         res.end(body);
         return;
       }
       case 'gzipBomb': {
         const body = gzipBomb(reply.prefix, reply.suffix, reply.inflatedBytes);
-        res.writeHead(reply.status ?? 200, { 'content-type': 'application/json', 'content-encoding': 'gzip', 'content-length': String(body.length), ...reply.headers });
+        res.writeHead(reply.status ?? 200, {
+          'content-type': 'application/json',
+          'content-encoding': 'gzip',
+          'content-length': String(body.length),
+          ...reply.headers,
+        });
         res.end(body);
         return;
       }

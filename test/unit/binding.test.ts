@@ -11,7 +11,14 @@ import { FakeClock } from '../support/fakeClock';
 import { MemoryMemento, MemorySecrets } from '../support/fakes';
 
 const MIN = 60_000;
-const corp: ProviderConfig = { id: 'corp', label: 'Corp SSO', issuer: 'https://sso.corp.example', clientId: 'vscode', scopes: ['openid'], authorizationParameters: {} };
+const corp: ProviderConfig = {
+  id: 'corp',
+  label: 'Corp SSO',
+  issuer: 'https://sso.corp.example',
+  clientId: 'vscode',
+  scopes: ['openid'],
+  authorizationParameters: {},
+};
 
 function setup() {
   const clock = new FakeClock();
@@ -32,16 +39,21 @@ function setup() {
     signIn: () => Promise.reject(new Error('not used')),
   });
   const signIn = () =>
-    store.putSession('corp', { issuer: corp.issuer, clientId: corp.clientId }, { id: 'alice-sub', label: 'alice' }, {
-      id: 's1',
-      scopes: ['openid'],
-      accessToken: 'access-token-from-corp',
-      tokenType: 'Bearer',
-      refreshToken: 'refresh-token-from-corp',
-      expiresAt: clock.now() + 10 * MIN,
-      createdAt: clock.now(),
-      refresh: freshRefreshState(true),
-    });
+    store.putSession(
+      'corp',
+      { issuer: corp.issuer, clientId: corp.clientId },
+      { id: 'alice-sub', label: 'alice' },
+      {
+        id: 's1',
+        scopes: ['openid'],
+        accessToken: 'access-token-from-corp',
+        tokenType: 'Bearer',
+        refreshToken: 'refresh-token-from-corp',
+        expiresAt: clock.now() + 10 * MIN,
+        createdAt: clock.now(),
+        refresh: freshRefreshState(true),
+      },
+    );
   return { clock, store, engine, requests, signIn };
 }
 
@@ -72,7 +84,10 @@ describe('sessions bound to their issuer and client', () => {
       assert.equal(account.active, false);
 
       engine.configure([corp]);
-      assert.deepEqual((await engine.provider('corp')!.getSessions(undefined)).map((s) => s.account.label), ['alice']);
+      assert.deepEqual(
+        (await engine.provider('corp')!.getSessions(undefined)).map((s) => s.account.label),
+        ['alice'],
+      );
       await clock.advance(MIN);
       assert.ok(requests.length > 0 && requests.every((r) => r === corp.issuer), `requests went to ${requests.join(', ')}`);
       engine.dispose();

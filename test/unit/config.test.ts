@@ -24,7 +24,10 @@ describe('provider configuration', () => {
       good,
       { ...good, id: 'nosecret', clientId: '' },
     ]);
-    assert.deepEqual(providers.map((p) => p.id), ['corp']);
+    assert.deepEqual(
+      providers.map((p) => p.id),
+      ['corp'],
+    );
     assert.equal(problems.length, 2);
     assert.match(describeProblem(problems[0]), /^Identity provider "broken": "issuer" must be an absolute URL/);
     assert.match(describeProblem(problems[1]), /^Identity provider "nosecret": "clientId" is missing/);
@@ -48,7 +51,10 @@ describe('provider configuration', () => {
   it('refuses authorization parameters the flow sets itself', () => {
     const { problems } = parseProviders([{ ...good, authorizationParameters: { redirect_uri: 'http://evil.example' } }]);
     assert.match(problems[0].message, /cannot set "redirect_uri"/);
-    assert.equal(parseProviders([{ ...good, authorizationParameters: { audience: 'api' } }]).providers[0].authorizationParameters.audience, 'api');
+    assert.equal(
+      parseProviders([{ ...good, authorizationParameters: { audience: 'api' } }]).providers[0].authorizationParameters.audience,
+      'api',
+    );
   });
 
   it('rejects malformed ids, scopes and non-object entries with a message each', () => {
@@ -60,7 +66,10 @@ describe('provider configuration', () => {
     ]);
     assert.equal(providers.length, 0);
     assert.equal(problems.length, 4);
-    assert.deepEqual(problems.map((p) => p.index), [0, 1, 2, 3]);
+    assert.deepEqual(
+      problems.map((p) => p.index),
+      [0, 1, 2, 3],
+    );
   });
 
   it('treats a missing setting as no providers and a non-array as one clear problem', () => {

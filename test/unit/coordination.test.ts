@@ -14,7 +14,16 @@ import { MemoryMemento, MemorySecrets } from '../support/fakes';
 import { makeTempDir, removeTempDir } from '../support/tempDirs.mjs';
 
 function session(id: string, expiresAt: number): StoredSession {
-  return { id, scopes: ['openid'], accessToken: `at-${id}`, tokenType: 'Bearer', refreshToken: `rt-${id}`, expiresAt, createdAt: expiresAt - 3_600_000, refresh: freshRefreshState(true) };
+  return {
+    id,
+    scopes: ['openid'],
+    accessToken: `at-${id}`,
+    tokenType: 'Bearer',
+    refreshToken: `rt-${id}`,
+    expiresAt,
+    createdAt: expiresAt - 3_600_000,
+    refresh: freshRefreshState(true),
+  };
 }
 
 describe('coordination between windows', () => {
@@ -80,7 +89,7 @@ describe('coordination between windows', () => {
     assert.deepEqual(readdirSync(join(dir, 'locks')), [], 'no owner record or claim left behind');
   });
 
-  it('lets one of several waiters take over a dead owner\'s lock, and still one holder at a time', async () => {
+  it("lets one of several waiters take over a dead owner's lock, and still one holder at a time", async () => {
     leftBehind('account-x', { host: hostname(), pid: deadPid() });
     let inside = 0;
     let most = 0;
@@ -173,7 +182,9 @@ describe('coordination between windows', () => {
       const { a, b, secretsB } = await twoWindows();
       await a.updateSession('s1', (s) => ({ ...s, accessToken: 'renewed-in-a', refreshToken: 'rt-rotated-in-a' }));
       const writes = secretsB.writes;
-      const err = await b.putSession('corp', 'https://idp', { id: 'bob', label: 'bob' }, session('s2', Date.now() + 3_600_000)).catch((e: unknown) => e);
+      const err = await b
+        .putSession('corp', 'https://idp', { id: 'bob', label: 'bob' }, session('s2', Date.now() + 3_600_000))
+        .catch((e: unknown) => e);
       assert.ok(err instanceof SessionKeeperError && err.code === ErrorCode.StaleWindow, String(err));
       assert.match(err.message, /Reload this window/);
       assert.equal(secretsB.writes, writes, 'nothing written');
@@ -187,7 +198,8 @@ describe('coordination between windows', () => {
       const notices: string[] = [];
       const refresher = new Refresher({
         store: b,
-        client: () => ({ refreshTokenGrant: async (rt: string) => (calls.push(rt), assert.fail('must not refresh')) }) as unknown as OAuthClient,
+        client: () =>
+          ({ refreshTokenGrant: async (rt: string) => (calls.push(rt), assert.fail('must not refresh')) }) as unknown as OAuthClient,
         clock,
         logger: silentLogger,
         policy: defaultPolicy,
@@ -199,7 +211,10 @@ describe('coordination between windows', () => {
       await refresher.refresh('s1');
       clock.jump(3_600_000);
       // An expired token is never served; the caller is told to reload, not that it is signed out.
-      await assert.rejects(refresher.ensureFresh('s1'), (e: unknown) => e instanceof SessionKeeperError && e.code === ErrorCode.Offline && /Reload/.test(e.message));
+      await assert.rejects(
+        refresher.ensureFresh('s1'),
+        (e: unknown) => e instanceof SessionKeeperError && e.code === ErrorCode.Offline && /Reload/.test(e.message),
+      );
       assert.deepEqual(calls, []);
       assert.equal(notices.length, 1);
       refresher.dispose();

@@ -37,12 +37,18 @@ describe('engine configuration', () => {
   it('adds, keeps, replaces and removes providers to match the setting', () => {
     const { engine } = setup();
     const first = engine.configure([provider('a'), provider('b')]);
-    assert.deepEqual(first.added.map((p) => p.config.id), ['a', 'b']);
+    assert.deepEqual(
+      first.added.map((p) => p.config.id),
+      ['a', 'b'],
+    );
     assert.deepEqual(first.removed, []);
     const kept = engine.provider('a');
 
     const second = engine.configure([provider('a'), provider('b', 'B renamed'), provider('c')]);
-    assert.deepEqual(second.added.map((p) => p.config.id), ['b', 'c']);
+    assert.deepEqual(
+      second.added.map((p) => p.config.id),
+      ['b', 'c'],
+    );
     assert.deepEqual(second.removed, ['b']);
     assert.equal(engine.provider('a'), kept, 'an unchanged entry keeps its provider');
 
@@ -56,18 +62,35 @@ describe('engine configuration', () => {
     const { engine } = setup();
     engine.configure([provider('b'), provider('a')]);
     assert.equal(engine.primaryProviderId(), 'b');
-    assert.deepEqual(engine.providers().map((p) => p.id), ['b', 'a']);
+    assert.deepEqual(
+      engine.providers().map((p) => p.id),
+      ['b', 'a'],
+    );
     engine.dispose();
   });
 
   it('keeps the signed-in accounts of a provider whose entry changed', async () => {
     const { engine, store, clock } = setup();
     engine.configure([provider('a')]);
-    await store.putSession('a', 'https://a.example', { id: 'sub', label: 'alice' }, {
-      id: 's1', scopes: ['openid'], accessToken: 'access-token', tokenType: 'Bearer', expiresAt: clock.now() + 3_600_000, createdAt: clock.now(), refresh: freshRefreshState(false),
-    });
+    await store.putSession(
+      'a',
+      'https://a.example',
+      { id: 'sub', label: 'alice' },
+      {
+        id: 's1',
+        scopes: ['openid'],
+        accessToken: 'access-token',
+        tokenType: 'Bearer',
+        expiresAt: clock.now() + 3_600_000,
+        createdAt: clock.now(),
+        refresh: freshRefreshState(false),
+      },
+    );
     engine.configure([provider('a', 'Renamed')]);
-    assert.deepEqual((await engine.provider('a')!.getSessions([])).map((s) => s.account.label), ['alice']);
+    assert.deepEqual(
+      (await engine.provider('a')!.getSessions([])).map((s) => s.account.label),
+      ['alice'],
+    );
     assert.equal(engine.providers()[0].accounts[0].health.state, 'healthy');
     engine.dispose();
   });
@@ -76,14 +99,34 @@ describe('engine configuration', () => {
     const { engine, store, clock } = setup();
     engine.configure([provider('a')]);
     for (const who of ['alice', 'bob']) {
-      await store.putSession('a', 'https://a.example', { id: who, label: who }, {
-        id: `s-${who}`, scopes: ['openid'], accessToken: `access-token-${who}`, tokenType: 'Bearer', expiresAt: clock.now() + 3_600_000, createdAt: clock.now(), refresh: freshRefreshState(false),
-      });
+      await store.putSession(
+        'a',
+        'https://a.example',
+        { id: who, label: who },
+        {
+          id: `s-${who}`,
+          scopes: ['openid'],
+          accessToken: `access-token-${who}`,
+          tokenType: 'Bearer',
+          expiresAt: clock.now() + 3_600_000,
+          createdAt: clock.now(),
+          refresh: freshRefreshState(false),
+        },
+      );
     }
     assert.equal(engine.activeAccountId('a'), 'alice');
     await engine.switchAccount('a', 'bob');
-    assert.deepEqual((await engine.provider('a')!.getSessions([])).map((s) => s.account.label), ['bob', 'alice']);
-    assert.deepEqual(engine.providers()[0].accounts.map((a) => [a.label, a.active]), [['alice', false], ['bob', true]]);
+    assert.deepEqual(
+      (await engine.provider('a')!.getSessions([])).map((s) => s.account.label),
+      ['bob', 'alice'],
+    );
+    assert.deepEqual(
+      engine.providers()[0].accounts.map((a) => [a.label, a.active]),
+      [
+        ['alice', false],
+        ['bob', true],
+      ],
+    );
     engine.dispose();
   });
 });

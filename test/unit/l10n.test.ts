@@ -16,7 +16,11 @@ describe('localization', () => {
     try {
       const cli = join(root, 'node_modules', '@vscode', 'l10n-dev', 'dist', 'cli.js');
       execFileSync(process.execPath, [cli, 'export', '--outDir', dir, join(root, 'src')], { stdio: 'ignore' });
-      assert.deepEqual(JSON.parse(readFileSync(join(dir, 'bundle.l10n.json'), 'utf8')), read('l10n/bundle.l10n.json'), 'run `npm run l10n`');
+      assert.deepEqual(
+        JSON.parse(readFileSync(join(dir, 'bundle.l10n.json'), 'utf8')),
+        read('l10n/bundle.l10n.json'),
+        'run `npm run l10n`',
+      );
     } finally {
       removeTempDir(dir);
     }

@@ -12,7 +12,14 @@ import { FakeClock, flush } from '../support/fakeClock';
 import { CapturingSink, MemoryMemento, MemorySecrets } from '../support/fakes';
 
 const MIN = 60_000;
-const config = { id: 'corp', label: 'Corp SSO', issuer: 'https://idp.example', clientId: 'vscode', scopes: ['openid'], authorizationParameters: {} };
+const config = {
+  id: 'corp',
+  label: 'Corp SSO',
+  issuer: 'https://idp.example',
+  clientId: 'vscode',
+  scopes: ['openid'],
+  authorizationParameters: {},
+};
 
 function setup() {
   const clock = new FakeClock();
@@ -45,16 +52,21 @@ function setup() {
     signIn: () => Promise.reject(new Error('not used')),
   });
   const signIn = () =>
-    store.putSession('corp', { issuer: config.issuer, clientId: config.clientId }, { id: 'alice-sub', label: 'alice' }, {
-      id: 's1',
-      scopes: ['openid'],
-      accessToken: 'at-0',
-      tokenType: 'Bearer',
-      refreshToken: 'rt-0',
-      expiresAt: clock.now() + 20 * MIN,
-      createdAt: clock.now(),
-      refresh: freshRefreshState(true),
-    });
+    store.putSession(
+      'corp',
+      { issuer: config.issuer, clientId: config.clientId },
+      { id: 'alice-sub', label: 'alice' },
+      {
+        id: 's1',
+        scopes: ['openid'],
+        accessToken: 'at-0',
+        tokenType: 'Bearer',
+        refreshToken: 'rt-0',
+        expiresAt: clock.now() + 20 * MIN,
+        createdAt: clock.now(),
+        refresh: freshRefreshState(true),
+      },
+    );
   return { clock, sink, store, issuer, refresher, provider, signIn };
 }
 
@@ -72,7 +84,11 @@ describe('an outage', () => {
     for (let i = 0; i < 36; i++) {
       await clock.advance(5 * MIN);
       const listed = await provider.getSessions(undefined);
-      assert.deepEqual(listed.map((s) => s.account.label), ['alice'], `listed after ${(i + 1) * 5} min`);
+      assert.deepEqual(
+        listed.map((s) => s.account.label),
+        ['alice'],
+        `listed after ${(i + 1) * 5} min`,
+      );
     }
     assert.deepEqual(removed, []);
     refresher.dispose();
@@ -111,7 +127,14 @@ describe('an outage', () => {
     // 33 callers a second for 35 s, as a busy extension would ask.
     let offline = 0;
     for (let second = 0; second < 35; second++) {
-      const answers = await Promise.all(Array.from({ length: 33 }, () => provider.getSessions(['openid']).then(() => 'served', (e: unknown) => e)));
+      const answers = await Promise.all(
+        Array.from({ length: 33 }, () =>
+          provider.getSessions(['openid']).then(
+            () => 'served',
+            (e: unknown) => e,
+          ),
+        ),
+      );
       offline += answers.filter(offlineNamingTheProvider).length;
       await clock.advance(1_000);
     }

@@ -65,7 +65,10 @@ describe('authentication provider', () => {
     assert.deepEqual(s.account, { id: 'sub-alice', label: 'alice' });
     assert.deepEqual(s.scopes, ['api:read', 'offline_access', 'openid']);
     assert.equal(events.length, 1);
-    assert.deepEqual(events[0].added.map((x) => x.id), [s.id]);
+    assert.deepEqual(
+      events[0].added.map((x) => x.id),
+      [s.id],
+    );
   });
 
   it('returns sessions whose granted scopes cover the request, for the asked account only', async () => {
@@ -74,8 +77,14 @@ describe('authentication provider', () => {
     const a = await provider.createSession(['api:read']);
     const b = await provider.createSession([]);
     assert.deepEqual((await provider.getSessions(['openid'])).map((s) => s.id).sort(), [a.id, b.id].sort());
-    assert.deepEqual((await provider.getSessions(['api:read', 'openid', 'api:read'])).map((s) => s.id), [a.id]);
-    assert.deepEqual((await provider.getSessions(['openid'], { account: b.account })).map((s) => s.id), [b.id]);
+    assert.deepEqual(
+      (await provider.getSessions(['api:read', 'openid', 'api:read'])).map((s) => s.id),
+      [a.id],
+    );
+    assert.deepEqual(
+      (await provider.getSessions(['openid'], { account: b.account })).map((s) => s.id),
+      [b.id],
+    );
     assert.deepEqual(await provider.getSessions(['api:write']), []);
   });
 
@@ -98,13 +107,23 @@ describe('authentication provider', () => {
     const one = await provider.createSession([]);
     const two = await provider.createSession(['api:read']);
     await provider.removeSession(one.id);
-    assert.deepEqual((await provider.getSessions([])).map((s) => s.id), [two.id]);
+    assert.deepEqual(
+      (await provider.getSessions([])).map((s) => s.id),
+      [two.id],
+    );
     await new Promise((r) => setImmediate(r));
     assert.deepEqual(revoked, [['at-1-alice', 'access_token']]);
     await provider.removeSession(two.id);
     await new Promise((r) => setImmediate(r));
-    assert.deepEqual(revoked.slice(1), [['at-2-alice', 'access_token'], ['rt-1-alice', 'refresh_token'], ['rt-2-alice', 'refresh_token']]);
-    assert.deepEqual(events.slice(-2).map((e) => e.removed.map((s) => s.id)), [[one.id], [two.id]]);
+    assert.deepEqual(revoked.slice(1), [
+      ['at-2-alice', 'access_token'],
+      ['rt-1-alice', 'refresh_token'],
+      ['rt-2-alice', 'refresh_token'],
+    ]);
+    assert.deepEqual(
+      events.slice(-2).map((e) => e.removed.map((s) => s.id)),
+      [[one.id], [two.id]],
+    );
   });
 
   it('keeps the local sign-out when revocation fails', async () => {
@@ -122,6 +141,9 @@ describe('authentication provider', () => {
     const { provider, store, events } = setup();
     const s = await provider.createSession([]);
     await store.updateSession(s.id, (x) => ({ ...x, accessToken: 'renewed' }));
-    assert.deepEqual(events.at(-1)!.changed.map((x) => x.accessToken), ['renewed']);
+    assert.deepEqual(
+      events.at(-1)!.changed.map((x) => x.accessToken),
+      ['renewed'],
+    );
   });
 });

@@ -39,17 +39,22 @@ function setup(opts: { policy?: Partial<RefreshPolicy>; behaviour?: Behaviour } 
     onSignInNeeded: (a) => signInNeeded.push(a),
   });
   const add = async (id: string, expiresIn: number, extra: Partial<StoredSession> = {}, account = 'alice') => {
-    await store.putSession('corp', 'https://idp.example', { id: account, label: account }, {
-      id,
-      scopes: [id],
-      accessToken: `initial-${id}`,
-      tokenType: 'Bearer',
-      refreshToken: `initial-rt-${id}`,
-      expiresAt: clock.now() + expiresIn,
-      createdAt: clock.now(),
-      refresh: freshRefreshState(true),
-      ...extra,
-    });
+    await store.putSession(
+      'corp',
+      'https://idp.example',
+      { id: account, label: account },
+      {
+        id,
+        scopes: [id],
+        accessToken: `initial-${id}`,
+        tokenType: 'Bearer',
+        refreshToken: `initial-rt-${id}`,
+        expiresAt: clock.now() + expiresIn,
+        createdAt: clock.now(),
+        refresh: freshRefreshState(true),
+        ...extra,
+      },
+    );
   };
   return { clock, store, refresher, calls, state, ok, signInNeeded, add };
 }
@@ -74,7 +79,10 @@ describe('refresh planning', () => {
     assert.ok(planned[2] < planned[1] && planned[1] < planned[0]);
     const short = planRefresh(issued, issued + 10_000, 5 * MIN, () => 0.999999)!;
     assert.ok(short >= issued + 5_000 - 500 && short <= issued + 5_000);
-    assert.equal(planRefresh(issued, undefined, 5 * MIN, () => 0), undefined);
+    assert.equal(
+      planRefresh(issued, undefined, 5 * MIN, () => 0),
+      undefined,
+    );
   });
 
   it('backs off exponentially with jitter, up to a cap, and honours a longer Retry-After', () => {
@@ -85,8 +93,14 @@ describe('refresh planning', () => {
     assert.ok(hi(1) < 2_000 && hi(1) > 1_999);
     assert.equal(lo(30), 2.5 * MIN);
     assert.ok(hi(30) <= 5 * MIN);
-    assert.equal(backoffDelay(1, p, () => 0, 120), 120_000);
-    assert.equal(backoffDelay(12, p, () => 0, 1), 2.5 * MIN);
+    assert.equal(
+      backoffDelay(1, p, () => 0, 120),
+      120_000,
+    );
+    assert.equal(
+      backoffDelay(12, p, () => 0, 1),
+      2.5 * MIN,
+    );
   });
 });
 
@@ -96,7 +110,12 @@ describe('background refresher', () => {
     for (let i = 0; i < 1000; i++) await add(`s${i}`, HOUR + i * 1000, {}, `user${i % 50}`);
     refresher.start();
     assert.equal(clock.pendingTimers, 1);
-    const earliest = Math.min(...store.accounts().flatMap((a) => a.sessions).map((s) => s.expiresAt! - 12 * MIN));
+    const earliest = Math.min(
+      ...store
+        .accounts()
+        .flatMap((a) => a.sessions)
+        .map((s) => s.expiresAt! - 12 * MIN),
+    );
     assert.equal(refresher.state().timerDueAt, earliest);
     assert.equal(refresher.state().timers, 1);
     refresher.dispose();
@@ -139,7 +158,8 @@ describe('background refresher', () => {
     await clock.advance(20_000);
     // Renewed inline.
     assert.equal((await refresher.ensureFresh('s1'))?.accessToken, 'at-1');
-    const isOffline = (message: RegExp) => (e: unknown) => e instanceof SessionKeeperError && e.code === ErrorCode.Offline && message.test(e.message);
+    const isOffline = (message: RegExp) => (e: unknown) =>
+      e instanceof SessionKeeperError && e.code === ErrorCode.Offline && message.test(e.message);
     // The issuer is down: no stale token, and an error that says why.
     state.behaviour = async () => {
       throw new SessionKeeperError(ErrorCode.Unreachable, 'down');
@@ -150,7 +170,10 @@ describe('background refresher', () => {
     state.behaviour = () => new Promise(() => undefined);
     await clock.advance(HOUR);
     const pending = refresher.ensureFresh('s1');
-    const settled = pending.then(() => 'resolved', (e: unknown) => e);
+    const settled = pending.then(
+      () => 'resolved',
+      (e: unknown) => e,
+    );
     await clock.advance(5_000);
     assert.ok(isOffline(/./)(await settled), String(await settled));
     assert.ok(store.find('s1'), 'the session is kept');
@@ -177,7 +200,10 @@ describe('background refresher', () => {
     }
     const gaps = times.slice(1).map((t, i) => t - times[i]);
     assert.ok(calls.length > before);
-    assert.ok(gaps.every((g) => g <= 5 * MIN + 10_000), `gaps ${gaps.join(", ")}`);
+    assert.ok(
+      gaps.every((g) => g <= 5 * MIN + 10_000),
+      `gaps ${gaps.join(', ')}`,
+    );
     assert.ok(store.find('s1'), 'the session is kept');
     state.behaviour = ok;
     await clock.advance(6 * MIN);
@@ -188,7 +214,11 @@ describe('background refresher', () => {
   });
 
   it('waits as long as Retry-After asks, up to the backoff cap', async () => {
-    for (const [asked, expected] of [[120, 120_000], [600, 5 * MIN], [99_999_999_999, 5 * MIN]]) {
+    for (const [asked, expected] of [
+      [120, 120_000],
+      [600, 5 * MIN],
+      [99_999_999_999, 5 * MIN],
+    ]) {
       const { clock, refresher, add, store, state, calls } = setup();
       await add('s1', HOUR);
       state.behaviour = async () => {
@@ -198,7 +228,10 @@ describe('background refresher', () => {
       await clock.advance(48 * MIN);
       assert.equal(calls.length, 1);
       const next = store.find('s1')!.session.refresh.nextRefreshAt!;
-      assert.ok(next - clock.now() >= expected - 10_000 && next - clock.now() <= expected, `Retry-After ${asked}: retry in ${next - clock.now()} ms`);
+      assert.ok(
+        next - clock.now() >= expected - 10_000 && next - clock.now() <= expected,
+        `Retry-After ${asked}: retry in ${next - clock.now()} ms`,
+      );
       await clock.advance(expected - 20_000);
       assert.equal(calls.length, 1, `no attempt before Retry-After ${asked} has passed`);
       refresher.dispose();
@@ -220,14 +253,20 @@ describe('background refresher', () => {
     assert.ok(store.find('a2')!.session.refresh.needsSignIn);
     assert.ok(!store.find('b1')!.session.refresh.needsSignIn);
     assert.match(store.find('b1')!.session.accessToken, /^at-/);
-    assert.deepEqual(signInNeeded.map((a) => a.account.label), ['alice']);
+    assert.deepEqual(
+      signInNeeded.map((a) => a.account.label),
+      ['alice'],
+    );
     assert.equal(await refresher.ensureFresh('a1'), undefined);
 
     // Alice signs in again (her new session replaces the ended ones); if that grant ends too, she hears of it again.
     await store.removeSession('a2');
     await add('a1', HOUR, {}, 'alice');
     await clock.advance(50 * MIN);
-    assert.deepEqual(signInNeeded.map((a) => a.account.label), ['alice', 'alice']);
+    assert.deepEqual(
+      signInNeeded.map((a) => a.account.label),
+      ['alice', 'alice'],
+    );
   });
 
   it('re-evaluates every session at once after an 8-hour sleep', async () => {
@@ -289,10 +328,21 @@ describe('background refresher, edge cases', () => {
   it('leaves alone the sessions of a provider that is no longer configured', async () => {
     const clock = new FakeClock();
     const store = new SessionStore(new MemorySecrets(), new MemoryMemento(), silentLogger, { now: clock.now });
-    await store.putSession('gone', 'https://idp.example', { id: 'a', label: 'alice' }, {
-      id: 's1', scopes: ['openid'], accessToken: 'initial-at', tokenType: 'Bearer', refreshToken: 'initial-rt',
-      expiresAt: clock.now() + 10_000, createdAt: clock.now(), refresh: freshRefreshState(true),
-    });
+    await store.putSession(
+      'gone',
+      'https://idp.example',
+      { id: 'a', label: 'alice' },
+      {
+        id: 's1',
+        scopes: ['openid'],
+        accessToken: 'initial-at',
+        tokenType: 'Bearer',
+        refreshToken: 'initial-rt',
+        expiresAt: clock.now() + 10_000,
+        createdAt: clock.now(),
+        refresh: freshRefreshState(true),
+      },
+    );
     let lookups = 0;
     const refresher = new Refresher({ store, client: () => (lookups++, undefined), clock, logger: silentLogger, policy: defaultPolicy });
     refresher.start();

@@ -39,7 +39,13 @@ describe('session store', () => {
 
     const b = make();
     await b.load();
-    assert.deepEqual(b.accounts('corp').map((r) => r.account.label).sort(), ['alice', 'bob']);
+    assert.deepEqual(
+      b
+        .accounts('corp')
+        .map((r) => r.account.label)
+        .sort(),
+      ['alice', 'bob'],
+    );
     assert.equal(b.find('s2')?.session.refreshToken, 'refresh-token-of-s2');
   });
 
@@ -48,7 +54,9 @@ describe('session store', () => {
     const store = make();
     await store.load();
     await Promise.all(
-      Array.from({ length: 20 }, (_, i) => store.putSession('corp', 'https://idp', { id: `sub-${i % 5}`, label: `user${i % 5}` }, session(`s${i}`, [`scope${i}`]))),
+      Array.from({ length: 20 }, (_, i) =>
+        store.putSession('corp', 'https://idp', { id: `sub-${i % 5}`, label: `user${i % 5}` }, session(`s${i}`, [`scope${i}`])),
+      ),
     );
     const reloaded = make();
     await reloaded.load();
@@ -63,7 +71,10 @@ describe('session store', () => {
     await store.putSession('corp', 'https://idp', { id: 'a', label: 'alice' }, session('old', ['profile', 'openid']));
     const replaced = await store.putSession('corp', 'https://idp', { id: 'a', label: 'alice' }, session('new', ['openid', 'profile']));
     assert.equal(replaced?.id, 'old');
-    assert.deepEqual(store.accounts()[0].sessions.map((s) => s.id), ['new']);
+    assert.deepEqual(
+      store.accounts()[0].sessions.map((s) => s.id),
+      ['new'],
+    );
   });
 
   it('removes the account secret and its index entry with its last session', async () => {
@@ -112,7 +123,17 @@ describe('session store', () => {
       migrations: { 1: (r) => ({ ...r, sessions: (r.sessions as StoredSession[]).map((s) => ({ ...s, migrated: true })) }) },
     });
     const key = accountKey('corp', 'a');
-    secrets.data.set(key, JSON.stringify({ v: 1, providerId: 'corp', issuer: 'https://idp', account: { id: 'a', label: 'alice' }, generation: 1, sessions: [session('s1')] }));
+    secrets.data.set(
+      key,
+      JSON.stringify({
+        v: 1,
+        providerId: 'corp',
+        issuer: 'https://idp',
+        account: { id: 'a', label: 'alice' },
+        generation: 1,
+        sessions: [session('s1')],
+      }),
+    );
     secrets.data.set(INDEX_KEY, JSON.stringify({ v: 1, accounts: [key] }));
     const store = make();
     await store.load();
@@ -130,7 +151,10 @@ describe('session store', () => {
 
     const next = make();
     await next.load();
-    assert.deepEqual(next.accounts().map((a) => a.account.label), ['alice']);
+    assert.deepEqual(
+      next.accounts().map((a) => a.account.label),
+      ['alice'],
+    );
     assert.equal(warnings.length, 1);
     assert.match(warnings[0], /damaged saved sign-in for b \(corp\)/);
     const aside = [...secrets.data.keys()].filter((k) => k.startsWith('sessionKeeper.quarantine/'));
@@ -145,7 +169,17 @@ describe('session store', () => {
   it('sets aside a record that parses but breaks the schema', async () => {
     const { secrets, warnings, make } = setup();
     const key = accountKey('corp', 'a');
-    secrets.data.set(key, JSON.stringify({ v: 1, providerId: 'corp', issuer: 'x', account: { id: 'a', label: 'alice' }, generation: 1, sessions: [{ id: 's', scopes: 'openid' }] }));
+    secrets.data.set(
+      key,
+      JSON.stringify({
+        v: 1,
+        providerId: 'corp',
+        issuer: 'x',
+        account: { id: 'a', label: 'alice' },
+        generation: 1,
+        sessions: [{ id: 's', scopes: 'openid' }],
+      }),
+    );
     secrets.data.set(INDEX_KEY, JSON.stringify({ v: 1, accounts: [key] }));
     const store = make();
     await store.load();
@@ -181,7 +215,13 @@ describe('session store', () => {
     secrets.unreadable.clear();
     const later = make();
     await later.load();
-    assert.deepEqual(later.accounts().map((a) => a.account.label).sort(), ['alice', 'bob']);
+    assert.deepEqual(
+      later
+        .accounts()
+        .map((a) => a.account.label)
+        .sort(),
+      ['alice', 'bob'],
+    );
     assert.ok(secrets.data.has(accountKey('corp', 'a')));
   });
 
@@ -223,7 +263,7 @@ describe('session store', () => {
     assert.ok(samples > 20, `sampled ${samples} times`);
   });
 
-  it('does not reload for a change it wrote itself, and does for another window\'s', async () => {
+  it("does not reload for a change it wrote itself, and does for another window's", async () => {
     const { secrets, make } = setup();
     const store = make();
     await store.load();
@@ -269,11 +309,14 @@ describe('session store', () => {
     await store.putSession('corp', { ...corp, clientId: 'other-client' }, { id: 'a', label: 'alice' }, session('s3'));
     const records = store.accounts('corp');
     assert.equal(records.length, 3);
-    assert.deepEqual(records.map((r) => [r.issuer, r.clientId, r.sessions.map((s) => s.id)]), [
-      ['https://idp', 'vscode', ['s1']],
-      ['https://look-alike', 'vscode', ['s2']],
-      ['https://idp', 'other-client', ['s3']],
-    ]);
+    assert.deepEqual(
+      records.map((r) => [r.issuer, r.clientId, r.sessions.map((s) => s.id)]),
+      [
+        ['https://idp', 'vscode', ['s1']],
+        ['https://look-alike', 'vscode', ['s2']],
+        ['https://idp', 'other-client', ['s3']],
+      ],
+    );
     const reloaded = make();
     await reloaded.load();
     assert.equal(reloaded.find('s1')!.account.issuer, 'https://idp');

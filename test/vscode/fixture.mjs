@@ -21,13 +21,15 @@ export const quietSettings = {
 
 export function providerSettings(issuer) {
   return {
-    'sessionKeeper.providers': [{
-      id: 'acme',
-      label: 'Acme SSO',
-      issuer,
-      clientId: 'session-keeper',
-      scopes: ['openid', 'profile', 'email', 'offline_access'],
-    }],
+    'sessionKeeper.providers': [
+      {
+        id: 'acme',
+        label: 'Acme SSO',
+        issuer,
+        clientId: 'session-keeper',
+        scopes: ['openid', 'profile', 'email', 'offline_access'],
+      },
+    ],
   };
 }
 

@@ -31,7 +31,10 @@ export async function startEnvironment({ idpOptions = {} } = {}) {
     dir,
     logs: { idp: join(dir, 'idp.log'), server: join(dir, 'code-server.log'), browser: join(dir, 'browser.log') },
     async close() {
-      while (stack.length) await stack.pop()().catch((e) => console.error(`cleanup: ${e.message}`));
+      while (stack.length)
+        await stack
+          .pop()()
+          .catch((e) => console.error(`cleanup: ${e.message}`));
     },
     /** Closes, keeps the logs of a failed run in `<artifacts>/logs`, and removes the temp dir. */
     async finish({ failed = false, artifacts = artifactsDir } = {}) {
@@ -127,24 +130,38 @@ export async function startCodeServer({ entry, dir, userDataDir, extensionsDir, 
   const port = await freePort();
   const logPath = join(dir, 'code-server.log');
   const log = openSync(logPath, 'a');
-  const child = spawn(node24(), [
-    entry,
-    '--auth', 'none',
-    '--bind-addr', `127.0.0.1:${port}`,
-    '--user-data-dir', userDataDir,
-    '--extensions-dir', extensionsDir,
-    '--disable-telemetry',
-    '--disable-update-check',
-    '--disable-workspace-trust',
-    '--disable-getting-started-override',
-    '--ignore-last-opened',
-    // Without it the built workbench ignores extensionDevelopmentPath and extensionTestsPath.
-    '--vscode-option', 'enable-smoke-test-driver',
-    ...args,
-  ], { detached: true, stdio: ['ignore', log, log], env: { ...process.env, TMPDIR: dir, ...env } });
+  const child = spawn(
+    node24(),
+    [
+      entry,
+      '--auth',
+      'none',
+      '--bind-addr',
+      `127.0.0.1:${port}`,
+      '--user-data-dir',
+      userDataDir,
+      '--extensions-dir',
+      extensionsDir,
+      '--disable-telemetry',
+      '--disable-update-check',
+      '--disable-workspace-trust',
+      '--disable-getting-started-override',
+      '--ignore-last-opened',
+      // Without it the built workbench ignores extensionDevelopmentPath and extensionTestsPath.
+      '--vscode-option',
+      'enable-smoke-test-driver',
+      ...args,
+    ],
+    { detached: true, stdio: ['ignore', log, log], env: { ...process.env, TMPDIR: dir, ...env } },
+  );
   closeSync(log); // the child has its own copy
   let exited = false;
-  const exit = new Promise((res) => child.once('exit', (code, signal) => { exited = true; res({ code, signal }); }));
+  const exit = new Promise((res) =>
+    child.once('exit', (code, signal) => {
+      exited = true;
+      res({ code, signal });
+    }),
+  );
   const origin = `http://127.0.0.1:${port}`;
   const server = {
     port,
@@ -163,22 +180,34 @@ export async function startCodeServer({ entry, dir, userDataDir, extensionsDir, 
       await waitFor(() => !groupAlive(child.pid), 'the code-server process group to exit', 10_000, 100);
     },
     /** Synchronous last resort for process exit handlers. */
-    kill() { killGroup(child.pid, 'SIGKILL'); },
+    kill() {
+      killGroup(child.pid, 'SIGKILL');
+    },
     /** A path on the server as the workbench wants it in a payload. */
-    remoteUri(path) { return `vscode-remote://127.0.0.1:${port}${path}`; },
+    remoteUri(path) {
+      return `vscode-remote://127.0.0.1:${port}${path}`;
+    },
     /** The workbench URL with a test payload (see /work/shared/testing-in-real-vscode.md). */
     workbenchUrl({ folder, extensionDevelopmentPath, extensionTestsPath }) {
-      const payload = [['skipWelcome', 'true'], ['skipReleaseNotes', 'true']];
+      const payload = [
+        ['skipWelcome', 'true'],
+        ['skipReleaseNotes', 'true'],
+      ];
       if (extensionDevelopmentPath) payload.push(['extensionDevelopmentPath', server.remoteUri(extensionDevelopmentPath)]);
       if (extensionTestsPath) payload.push(['extensionTestsPath', server.remoteUri(extensionTestsPath)]);
       return `${origin}/?folder=${encodeURIComponent(folder)}&payload=${encodeURIComponent(JSON.stringify(payload))}`;
     },
   };
   try {
-    await waitFor(async () => {
-      if (exited) throw new Error(`code-server exited early; see ${logPath}`);
-      return (await fetch(`${origin}/healthz`)).ok;
-    }, 'code-server /healthz', 60_000, 250);
+    await waitFor(
+      async () => {
+        if (exited) throw new Error(`code-server exited early; see ${logPath}`);
+        return (await fetch(`${origin}/healthz`)).ok;
+      },
+      'code-server /healthz',
+      60_000,
+      250,
+    );
   } catch (e) {
     await server.stop();
     throw e;
@@ -212,8 +241,16 @@ export async function launchBrowser({ dir }) {
     handleSIGINT: false,
     handleSIGTERM: false,
     handleSIGHUP: false,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-dev-shm-usage',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      '--disable-quic',
+    ],
   });
   const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
   const logPath = join(dir, 'browser.log');
@@ -221,7 +258,9 @@ export async function launchBrowser({ dir }) {
   const watch = (page) => {
     page.on('console', (m) => log(`[${m.type()}] ${m.text()}`));
     page.on('pageerror', (e) => log(`[pageerror] ${e.message}`));
-    page.on('framenavigated', (f) => { if (f === page.mainFrame()) log(`[navigated] ${redactQuery(f.url())}`); });
+    page.on('framenavigated', (f) => {
+      if (f === page.mainFrame()) log(`[navigated] ${redactQuery(f.url())}`);
+    });
   };
   context.on('page', watch);
   return { browser, context, logPath };
@@ -248,7 +287,8 @@ export function extensionHostLogTails(userDataDir, extensionId, lines = 40) {
 function findFiles(dir, match) {
   if (!existsSync(dir)) return [];
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? findFiles(join(dir, e.name), match) : match(e.name) ? [join(dir, e.name)] : []);
+    e.isDirectory() ? findFiles(join(dir, e.name), match) : match(e.name) ? [join(dir, e.name)] : [],
+  );
 }
 
 /**
@@ -277,15 +317,20 @@ export function createUiDriver({ context, workbench, plainWorkbenchUrl }) {
   /** Opens the Accounts menu (again, until the item is there) and returns the item starting with `label`. */
   async function openAccountsMenuItem(label) {
     const item = menuItem(label);
-    await waitFor(async () => {
-      if (!(await item.first().isVisible())) {
-        await workbench.keyboard.press('Escape');
-        // The `li`, not its link: the badge covers the link.
-        await workbench.locator('li.action-item[aria-label^="Accounts"]').click();
-        await item.first().waitFor({ state: 'visible', timeout: 2_000 });
-      }
-      return true;
-    }, `"${label}" in the Accounts menu`, 30_000, 500);
+    await waitFor(
+      async () => {
+        if (!(await item.first().isVisible())) {
+          await workbench.keyboard.press('Escape');
+          // The `li`, not its link: the badge covers the link.
+          await workbench.locator('li.action-item[aria-label^="Accounts"]').click();
+          await item.first().waitFor({ state: 'visible', timeout: 2_000 });
+        }
+        return true;
+      },
+      `"${label}" in the Accounts menu`,
+      30_000,
+      500,
+    );
     return item.first();
   }
 
@@ -309,17 +354,24 @@ export function createUiDriver({ context, workbench, plainWorkbenchUrl }) {
 
       /** Logs in on the IdP page the extension opened, consents, and waits for the loopback callback. */
       async idpLogin({ login, password = 'any-password' }) {
-        const tab = await waitFor(() => context.pages().find((p) => !handled.has(p) && !p.isClosed()),
-          'the IdP sign-in tab to open', 60_000);
+        const tab = await waitFor(
+          () => context.pages().find((p) => !handled.has(p) && !p.isClosed()),
+          'the IdP sign-in tab to open',
+          60_000,
+        );
         handled.add(tab);
         await tab.locator('input[name="login"]').fill(login, { timeout: 30_000 });
         await tab.locator('input[name="password"]').fill(password);
         await screenshot(tab, 'idpLogin');
         await tab.locator('button[type="submit"]').click();
         // Next comes the consent form (a submit button, no login field) or, without consent, the callback.
-        await waitFor(async () => isCallback(tab.url())
-          || ((await tab.locator('input[name="login"]').count()) === 0 && (await tab.locator('button[type="submit"]').count()) > 0),
-        'the IdP consent page after logging in', 30_000);
+        await waitFor(
+          async () =>
+            isCallback(tab.url()) ||
+            ((await tab.locator('input[name="login"]').count()) === 0 && (await tab.locator('button[type="submit"]').count()) > 0),
+          'the IdP consent page after logging in',
+          30_000,
+        );
         if (!isCallback(tab.url())) await tab.locator('button[type="submit"]').click();
         await tab.waitForURL((u) => isCallback(u.href), { timeout: 30_000 });
         await tab.waitForLoadState('load');

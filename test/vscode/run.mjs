@@ -93,7 +93,9 @@ async function main() {
       phase = /** @type {Phase} */ ({ number: phases.length + 1 });
       phases.push(phase);
       reloadRequested = false;
-      const exited = new Promise((resolve) => { onExit = resolve; });
+      const exited = new Promise((resolve) => {
+        onExit = resolve;
+      });
       console.log(`\n— phase ${phase.number}${phase.number > 1 ? ' (after a window reload)' : ''}`);
       // One browser context for every phase: the window's secrets live in its storage.
       await Promise.race([phase.number === 1 ? workbench.goto(url) : workbench.reload(), timedOut]);

@@ -40,12 +40,24 @@ export async function authorizationCodeFlow(
   const loopback = await startLoopbackRedirect(
     AbortSignal.any([
       request.signal,
-      abortWith(deadline, new SessionKeeperError(ErrorCode.SignInTimedOut, l10n.t('Sign-in did not finish within {0} minutes. Try again.', Math.round(timeoutMs / 60_000)))),
+      abortWith(
+        deadline,
+        new SessionKeeperError(
+          ErrorCode.SignInTimedOut,
+          l10n.t('Sign-in did not finish within {0} minutes. Try again.', Math.round(timeoutMs / 60_000)),
+        ),
+      ),
     ]),
   );
   try {
     const redirectUri = await chooseRedirectUri(loopback.redirectUri, host, logger);
-    const pending = await client.authorizationRequest({ redirectUri, scopes: request.scopes, extraParameters: request.extraParameters, prompt: request.prompt, signal });
+    const pending = await client.authorizationRequest({
+      redirectUri,
+      scopes: request.scopes,
+      extraParameters: request.extraParameters,
+      prompt: request.prompt,
+      signal,
+    });
     loopback.expectState(pending.state);
     assertBrowsable(pending.url, client.issuer);
     logger.info(`Opening the browser to sign in to ${request.providerLabel ?? client.issuer} (scopes: ${pending.scopes.join(' ')})`);
@@ -56,14 +68,24 @@ export async function authorizationCodeFlow(
     logger.debug('Received the authorization response on the loopback redirect');
     const tokens = await client.authorizationCodeGrant(pending, callback, signal);
     if (!tokens.claims) {
-      throw new SessionKeeperError(ErrorCode.InvalidIdToken, l10n.t('{0} did not return an ID token. Add the "openid" scope.', client.issuer));
+      throw new SessionKeeperError(
+        ErrorCode.InvalidIdToken,
+        l10n.t('{0} did not return an ID token. Add the "openid" scope.', client.issuer),
+      );
     }
     loopback.finish({ ok: true, message: l10n.t('You are signed in to {0}.', request.providerLabel ?? client.issuer) });
     return { ...tokens, claims: tokens.claims };
   } catch (err) {
-    loopback.finish({ ok: false, cancelled: isCancellation(err), message: err instanceof SessionKeeperError ? err.message : l10n.t('Sign-in failed.') });
+    loopback.finish({
+      ok: false,
+      cancelled: isCancellation(err),
+      message: err instanceof SessionKeeperError ? err.message : l10n.t('Sign-in failed.'),
+    });
     if (deadline.aborted && !(err instanceof SessionKeeperError && err.code === ErrorCode.SignInTimedOut)) {
-      throw new SessionKeeperError(ErrorCode.SignInTimedOut, l10n.t('Sign-in did not finish within {0} minutes. Try again.', Math.round(timeoutMs / 60_000)));
+      throw new SessionKeeperError(
+        ErrorCode.SignInTimedOut,
+        l10n.t('Sign-in did not finish within {0} minutes. Try again.', Math.round(timeoutMs / 60_000)),
+      );
     }
     throw err;
   }
@@ -80,7 +102,9 @@ async function chooseRedirectUri(loopback: string, host: BrowserHost, logger: Lo
     if (external.pathname === CALLBACK_PATH && (external.hostname === '127.0.0.1' || external.hostname === 'localhost')) {
       return `http://127.0.0.1:${external.port}${CALLBACK_PATH}`;
     }
-    logger.debug(`Keeping the loopback redirect ${loopback}; the external form (${external.origin}${external.pathname}) is not a loopback redirect`);
+    logger.debug(
+      `Keeping the loopback redirect ${loopback}; the external form (${external.origin}${external.pathname}) is not a loopback redirect`,
+    );
   } catch {
     // No external mapping: the browser shares this machine.
   }
@@ -91,7 +115,10 @@ async function chooseRedirectUri(loopback: string, host: BrowserHost, logger: Lo
 function assertBrowsable(url: string, issuer: string): void {
   const { protocol, hostname } = new URL(url);
   if (protocol === 'https:' || (protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(hostname))) return;
-  throw new SessionKeeperError(ErrorCode.DiscoveryFailed, l10n.t('The sign-in page of {0} is not an https address; it was not opened.', issuer));
+  throw new SessionKeeperError(
+    ErrorCode.DiscoveryFailed,
+    l10n.t('The sign-in page of {0} is not an https address; it was not opened.', issuer),
+  );
 }
 
 function abortWith(source: AbortSignal, reason: unknown): AbortSignal {

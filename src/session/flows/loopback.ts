@@ -58,7 +58,10 @@ export async function startLoopbackRedirect(signal: AbortSignal): Promise<Loopba
     }
     // RFC 6749 §10.12: a response without the state of this sign-in is someone else's; keep waiting.
     if (expectedState === undefined || url.searchParams.get('state') !== expectedState) {
-      refuse(400, l10n.t('This sign-in response does not belong to the sign-in in progress. Finish the sign-in in the tab that VS Code opened.'));
+      refuse(
+        400,
+        l10n.t('This sign-in response does not belong to the sign-in in progress. Finish the sign-in in the tab that VS Code opened.'),
+      );
       return;
     }
     used = true;
@@ -77,7 +80,11 @@ export async function startLoopbackRedirect(signal: AbortSignal): Promise<Loopba
     server.closeAllConnections();
   };
   const onAbort = () => {
-    rejectCallback(signal.reason instanceof SessionKeeperError ? signal.reason : new SessionKeeperError(ErrorCode.Cancelled, l10n.t('Sign-in was cancelled.')));
+    rejectCallback(
+      signal.reason instanceof SessionKeeperError
+        ? signal.reason
+        : new SessionKeeperError(ErrorCode.Cancelled, l10n.t('Sign-in was cancelled.')),
+    );
     pending?.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(page(false, l10n.t('Sign-in was cancelled in VS Code.')));
     pending = undefined;
     close();
@@ -93,8 +100,14 @@ export async function startLoopbackRedirect(signal: AbortSignal): Promise<Loopba
     },
     finish(outcome) {
       signal.removeEventListener('abort', onAbort);
-      const title = outcome.ok ? l10n.t('Signed in') : 'cancelled' in outcome && outcome.cancelled ? l10n.t('Sign-in cancelled') : undefined;
-      pending?.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }).end(page(outcome.ok, outcome.message, title, outcome.ok));
+      const title = outcome.ok
+        ? l10n.t('Signed in')
+        : 'cancelled' in outcome && outcome.cancelled
+          ? l10n.t('Sign-in cancelled')
+          : undefined;
+      pending
+        ?.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' })
+        .end(page(outcome.ok, outcome.message, title, outcome.ok));
       pending = undefined;
       close();
     },

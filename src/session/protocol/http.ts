@@ -63,7 +63,11 @@ export function guardedFetch(inner: Fetch, now: () => number = Date.now, maxByte
       await response.body?.cancel().catch(() => undefined);
       throw new SessionKeeperError(
         ErrorCode.ServerError,
-        l10n.t({ message: '{0} answered HTTP {1}; it may be down or overloaded. Session Keeper will retry.', args: [host, response.status], comment: ['{0} is a host name, {1} an HTTP status code'] }),
+        l10n.t({
+          message: '{0} answered HTTP {1}; it may be down or overloaded. Session Keeper will retry.',
+          args: [host, response.status],
+          comment: ['{0} is a host name, {1} an HTTP status code'],
+        }),
         parseRetryAfter(response.headers.get('retry-after'), now()),
       );
     }
@@ -118,7 +122,11 @@ function byteLimit(maxBytes: number, error: () => Error): TransformStream<Uint8A
 function tooLarge(host: string): SessionKeeperError {
   return new SessionKeeperError(
     ErrorCode.ResponseTooLarge,
-    l10n.t('{0} sent a response larger than {1} KB, far more than any sign-in needs; it was not read. Session Keeper will retry.', host, MAX_RESPONSE_BYTES / 1024),
+    l10n.t(
+      '{0} sent a response larger than {1} KB, far more than any sign-in needs; it was not read. Session Keeper will retry.',
+      host,
+      MAX_RESPONSE_BYTES / 1024,
+    ),
   );
 }
 
@@ -131,11 +139,21 @@ function transportError(err: unknown, host: string, signal: AbortSignal | undefi
   const name = (err as { name?: string })?.name;
   const code = (err as { cause?: { code?: string } })?.cause?.code ?? (err as { code?: string })?.code;
   if (name === 'TimeoutError' || (reason as { name?: string } | undefined)?.name === 'TimeoutError' || /TIMEOUT/.test(code ?? '')) {
-    return new SessionKeeperError(ErrorCode.Timeout, l10n.t('{0} did not answer in time. Check your network; Session Keeper will retry.', host));
+    return new SessionKeeperError(
+      ErrorCode.Timeout,
+      l10n.t('{0} did not answer in time. Check your network; Session Keeper will retry.', host),
+    );
   }
   if (name === 'AbortError' && signal?.aborted) {
     return new SessionKeeperError(ErrorCode.Cancelled, l10n.t('The request to {0} was cancelled.', host));
   }
   const known = typeof code === 'string' && /^[A-Z_]{2,40}$/.test(code) ? ` (${code})` : '';
-  return new SessionKeeperError(ErrorCode.Unreachable, l10n.t({ message: 'Cannot reach {0}{1}. Check the issuer URL and your network.', args: [host, known], comment: ['{0} is a host name; {1} is empty or a system error code in parentheses, e.g. " (ECONNREFUSED)"'] }));
+  return new SessionKeeperError(
+    ErrorCode.Unreachable,
+    l10n.t({
+      message: 'Cannot reach {0}{1}. Check the issuer URL and your network.',
+      args: [host, known],
+      comment: ['{0} is a host name; {1} is empty or a system error code in parentheses, e.g. " (ECONNREFUSED)"'],
+    }),
+  );
 }

@@ -157,7 +157,13 @@ export class OAuthClient {
     }
     try {
       const response = await oauth.authorizationCodeGrantRequest(
-        as, this.client, oauth.None(), params, pending.redirectUri, pending.codeVerifier, this.requestOptions(signal),
+        as,
+        this.client,
+        oauth.None(),
+        params,
+        pending.redirectUri,
+        pending.codeVerifier,
+        this.requestOptions(signal),
       );
       const result = await oauth.processAuthorizationCodeResponse(as, this.client, response, {
         expectedNonce: pending.nonce,
@@ -219,7 +225,10 @@ export class OAuthClient {
   private tokenSet(result: oauth.TokenEndpointResponse): TokenSet {
     const claims = oauth.getValidatedIdTokenClaims(result);
     // OIDC Core §2: sub is a non-empty identifier of at most 255 ASCII characters.
-    if (claims && (typeof claims.sub !== 'string' || !claims.sub.trim() || claims.sub.length > 255 || /[\u0000-\u001f\u007f-\u009f]/.test(claims.sub))) {
+    if (
+      claims &&
+      (typeof claims.sub !== 'string' || !claims.sub.trim() || claims.sub.length > 255 || /[\u0000-\u001f\u007f-\u009f]/.test(claims.sub))
+    ) {
       throw new MissingSubject();
     }
     const expiresAt = expiryOf(result.expires_in, result.access_token, this.now());
@@ -253,7 +262,13 @@ export class OAuthClient {
       const description = describeIssuerText(err.error_description);
       return new SessionKeeperError(
         ErrorCode.AuthorizationDenied,
-        l10n.t({ message: '{0} did not authorize the sign-in ({1}{2}).', args: [issuer, foreignText(err.error, 64), description], comment: ['{0} is the issuer URL, {1} the OAuth error code (not translated), {2} empty or ": " and the issuer\'s own description'] }),
+        l10n.t({
+          message: '{0} did not authorize the sign-in ({1}{2}).',
+          args: [issuer, foreignText(err.error, 64), description],
+          comment: [
+            '{0} is the issuer URL, {1} the OAuth error code (not translated), {2} empty or ": " and the issuer\'s own description',
+          ],
+        }),
       );
     }
     if (err instanceof oauth.WWWAuthenticateChallengeError) {
@@ -264,48 +279,70 @@ export class OAuthClient {
       if (error) return this.oauthError(error, body?.error_description);
       return new SessionKeeperError(
         ErrorCode.AuthenticationChallenge,
-        l10n.t('A server in front of {0} asked for other credentials (HTTP 401); a proxy or gateway may be in the way. Session Keeper will retry.', issuer),
+        l10n.t(
+          'A server in front of {0} asked for other credentials (HTTP 401); a proxy or gateway may be in the way. Session Keeper will retry.',
+          issuer,
+        ),
       );
     }
     const code = (err as { code?: string })?.code;
     if (step === 'discovery' && err instanceof UnsafeEndpoint) {
       return new SessionKeeperError(
         ErrorCode.DiscoveryFailed,
-        l10n.t('The discovery document of {0} lists an unusable {1}: only https addresses, or http on this computer, are accepted. Check the issuer URL.', issuer, err.field),
+        l10n.t(
+          'The discovery document of {0} lists an unusable {1}: only https addresses, or http on this computer, are accepted. Check the issuer URL.',
+          issuer,
+          err.field,
+        ),
       );
     }
     if (step === 'discovery') {
       if (code === oauth.JSON_ATTRIBUTE_COMPARISON) {
         return new SessionKeeperError(
           ErrorCode.DiscoveryFailed,
-          l10n.t('The discovery document at {0} names a different issuer. Set "issuer" to exactly the issuer your identity provider reports.', issuer),
+          l10n.t(
+            'The discovery document at {0} names a different issuer. Set "issuer" to exactly the issuer your identity provider reports.',
+            issuer,
+          ),
         );
       }
       return new SessionKeeperError(
         ErrorCode.DiscoveryFailed,
-        l10n.t('{0}/.well-known/openid-configuration is not a valid OpenID Connect discovery document. Check the issuer URL.', issuer.replace(/\/$/, '')),
+        l10n.t(
+          '{0}/.well-known/openid-configuration is not a valid OpenID Connect discovery document. Check the issuer URL.',
+          issuer.replace(/\/$/, ''),
+        ),
       );
     }
     if (step === 'authorization') {
-      return new SessionKeeperError(ErrorCode.InvalidResponse, l10n.t('The sign-in response from {0} is not valid. Nothing was saved; sign in again.', issuer));
+      return new SessionKeeperError(
+        ErrorCode.InvalidResponse,
+        l10n.t('The sign-in response from {0} is not valid. Nothing was saved; sign in again.', issuer),
+      );
     }
     const check = idTokenCheck(err);
     if (check) {
       return new SessionKeeperError(
         ErrorCode.InvalidIdToken,
         l10n.t({
-          message: 'The ID token from {0} failed its {1} check. Nothing was saved; sign in again, and tell your identity provider administrator if it keeps happening.',
+          message:
+            'The ID token from {0} failed its {1} check. Nothing was saved; sign in again, and tell your identity provider administrator if it keeps happening.',
           args: [issuer, check],
-          comment: ['{0} is the issuer URL; {1} names the check: a claim such as nonce, aud or iss, or the words for signature, expiry or claims'],
+          comment: [
+            '{0} is the issuer URL; {1} names the check: a claim such as nonce, aud or iss, or the words for signature, expiry or claims',
+          ],
         }),
       );
     }
     return new SessionKeeperError(
       ErrorCode.InvalidResponse,
       l10n.t({
-        message: '{0} sent a response that is not valid OAuth JSON (during {1}). Check that the issuer URL points at an OpenID Connect provider.',
+        message:
+          '{0} sent a response that is not valid OAuth JSON (during {1}). Check that the issuer URL points at an OpenID Connect provider.',
         args: [issuer, step],
-        comment: ['{0} is the issuer URL; {1} is the protocol step, one of: discovery, authorization, token, refresh, revocation (not translated)'],
+        comment: [
+          '{0} is the issuer URL; {1} is the protocol step, one of: discovery, authorization, token, refresh, revocation (not translated)',
+        ],
       }),
     );
   }
@@ -315,9 +352,25 @@ export class OAuthClient {
     const code = foreignText(error, 64) || 'error';
     const description = describeIssuerText(errorDescription);
     if (TERMINAL_OAUTH_ERRORS.has(error)) {
-      return new SessionKeeperError(ErrorCode.GrantRevoked, l10n.t({ message: '{0} no longer accepts this sign-in ({1}{2}). Sign in again.', args: [this.issuer, code, description], comment: ['{0} is the issuer URL, {1} the OAuth error code (not translated), {2} empty or ": " and the issuer\'s own description'] }));
+      return new SessionKeeperError(
+        ErrorCode.GrantRevoked,
+        l10n.t({
+          message: '{0} no longer accepts this sign-in ({1}{2}). Sign in again.',
+          args: [this.issuer, code, description],
+          comment: [
+            '{0} is the issuer URL, {1} the OAuth error code (not translated), {2} empty or ": " and the issuer\'s own description',
+          ],
+        }),
+      );
     }
-    return new SessionKeeperError(ErrorCode.OAuthError, l10n.t({ message: '{0} refused the request ({1}{2}).', args: [this.issuer, code, description], comment: ['{0} is the issuer URL, {1} the OAuth error code (not translated), {2} empty or ": " and the issuer\'s own description'] }));
+    return new SessionKeeperError(
+      ErrorCode.OAuthError,
+      l10n.t({
+        message: '{0} refused the request ({1}{2}).',
+        args: [this.issuer, code, description],
+        comment: ['{0} is the issuer URL, {1} the OAuth error code (not translated), {2} empty or ": " and the issuer\'s own description'],
+      }),
+    );
   }
 }
 
@@ -329,7 +382,8 @@ function idTokenCheck(err: unknown): string | undefined {
   if (err instanceof MissingSubject) return 'sub';
   const code = (err as { code?: unknown })?.code;
   const cause = (err as { cause?: unknown })?.cause;
-  const field = (name: string): unknown => (typeof cause === 'object' && cause !== null ? (cause as Record<string, unknown>)[name] : undefined);
+  const field = (name: string): unknown =>
+    typeof cause === 'object' && cause !== null ? (cause as Record<string, unknown>)[name] : undefined;
   if (code === oauth.JWT_CLAIM_COMPARISON) return typeof field('claim') === 'string' ? (field('claim') as string) : l10n.t('claims');
   if (code === oauth.JWT_TIMESTAMP_CHECK) return l10n.t('expiry');
   if (code === oauth.KEY_SELECTION) return l10n.t('signature');

@@ -82,7 +82,6 @@ export function backoffDelay(failures: number, policy: RefreshPolicy, random: ()
   return Math.min(policy.maxBackoffMs, Math.max(delay, asked));
 }
 
-
 export interface RefresherDeps {
   readonly store: SessionStore;
   /**
@@ -279,7 +278,10 @@ export class Refresher implements Disposable {
     // Timers stop while the machine sleeps; the wall clock does not. Either direction is a jump.
     const drift = now - planned;
     const woke = Math.abs(drift) > this.deps.policy.wakeThresholdMs;
-    if (woke) this.deps.logger.info(`The clock moved ${Math.round(drift / 1000)} s past the plan (sleep or clock change); re-evaluating every session`);
+    if (woke)
+      this.deps.logger.info(
+        `The clock moved ${Math.round(drift / 1000)} s past the plan (sleep or clock change); re-evaluating every session`,
+      );
     this.schedule(woke);
   }
 
@@ -342,7 +344,9 @@ export class Refresher implements Disposable {
     }
     const planned =
       s.refresh.nextRefreshAt ??
-      (s.expiresAt === undefined ? undefined : s.expiresAt - refreshLead(s.expiresAt - (s.refresh.lastRefreshAt ?? s.createdAt), this.deps.policy.leadMs));
+      (s.expiresAt === undefined
+        ? undefined
+        : s.expiresAt - refreshLead(s.expiresAt - (s.refresh.lastRefreshAt ?? s.createdAt), this.deps.policy.leadMs));
     if (planned === undefined || !Number.isFinite(planned)) return undefined;
     const hold = this.holdUntil.get(s.id);
     return hold === undefined ? planned : Math.max(planned, hold);
@@ -381,7 +385,10 @@ export class Refresher implements Disposable {
       const tokens = await client.refreshTokenGrant(current.session.refreshToken!);
       // OIDC Core §12.2: a refreshed ID token must name the same subject.
       if (tokens.claims && tokens.claims.sub !== current.account.account.id) {
-        throw new SessionKeeperError(ErrorCode.AccountMismatch, l10n.t('{0} returned an ID token for another account on refresh. Sign in again.', client.issuer));
+        throw new SessionKeeperError(
+          ErrorCode.AccountMismatch,
+          l10n.t('{0} returned an ID token for another account on refresh. Sign in again.', client.issuer),
+        );
       }
       const failuresBefore = current.session.refresh.consecutiveFailures;
       const nextRefreshAt = planRefresh(started, tokens.expiresAt, this.deps.policy.leadMs, clock.random);
@@ -459,7 +466,13 @@ export class Refresher implements Disposable {
       logger.error(`Refreshing ${label} failed for good (${message}); that session needs a new sign-in`);
       const ended = await store.updateSession(sessionId, (s) => ({
         ...s,
-        refresh: { ...s.refresh, needsSignIn: true, lastError: message, nextRefreshAt: undefined, consecutiveFailures: s.refresh.consecutiveFailures + 1 },
+        refresh: {
+          ...s.refresh,
+          needsSignIn: true,
+          lastError: message,
+          nextRefreshAt: undefined,
+          consecutiveFailures: s.refresh.consecutiveFailures + 1,
+        },
       }));
       const accountId = `${account.providerId}/${account.account.id}`;
       if (!this.notifiedAccounts.has(accountId)) {

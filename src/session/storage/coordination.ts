@@ -84,9 +84,7 @@ function lockFs(): typeof fs {
       cb(Object.assign(new Error('Lock file is already being held'), { code: 'ELOCKED' }));
     });
   const rmdirWithOwner = (path: fs.PathLike, cb: (err: NodeJS.ErrnoException | null) => void) =>
-    fs.unlink(ownerPath(String(path)), () =>
-      fs.rmdir(path, (err) => (err?.code === 'ENOTDIR' ? removeLegacy(String(path), cb) : cb(err))),
-    );
+    fs.unlink(ownerPath(String(path)), () => fs.rmdir(path, (err) => (err?.code === 'ENOTDIR' ? removeLegacy(String(path), cb) : cb(err))));
   const rmdirWithOwnerSync = (path: fs.PathLike) => {
     fs.rmSync(ownerPath(String(path)), { force: true });
     fs.rmdirSync(path);
@@ -179,7 +177,12 @@ export class FileCoordinator implements Coordinator {
       try {
         const r = JSON.parse(await readFile(join(dir, name), 'utf8')) as GenerationRecord;
         if (typeof r.key === 'string' && typeof r.generation === 'number') {
-          out.push({ key: r.key, generation: r.generation, removed: r.removed === true, writer: typeof r.writer === 'string' ? r.writer : undefined });
+          out.push({
+            key: r.key,
+            generation: r.generation,
+            removed: r.removed === true,
+            writer: typeof r.writer === 'string' ? r.writer : undefined,
+          });
         }
       } catch {
         // Half-written by a window that died mid-write: the next write replaces it.

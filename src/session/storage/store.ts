@@ -204,7 +204,9 @@ export class SessionStore {
     }
     if (!this.stale) {
       this.stale = true;
-      this.logger.warn('Another window changed sessions that this window cannot read; this window stops refreshing and writing until it is reloaded');
+      this.logger.warn(
+        'Another window changed sessions that this window cannot read; this window stops refreshing and writing until it is reloaded',
+      );
       this.changed.fire({ providerIds: new Set([...this.records.values()].map((r) => r.providerId)) });
     }
     throw staleWindowError();
@@ -257,9 +259,14 @@ export class SessionStore {
     return this.write(async (floor) => {
       const held = [...this.records].find(
         ([, r]) =>
-          r.providerId === providerId && r.account.id === account.id && r.issuer === binding.issuer && (r.clientId === undefined || r.clientId === binding.clientId),
+          r.providerId === providerId &&
+          r.account.id === account.id &&
+          r.issuer === binding.issuer &&
+          (r.clientId === undefined || r.clientId === binding.clientId),
       );
-      const key = held?.[0] ?? accountKey(providerId, account.id, binding.clientId === undefined ? undefined : { ...binding, clientId: binding.clientId });
+      const key =
+        held?.[0] ??
+        accountKey(providerId, account.id, binding.clientId === undefined ? undefined : { ...binding, clientId: binding.clientId });
       const existing = held?.[1];
       const scopes = normalizeScopes(session.scopes).join(' ');
       const replaced = existing?.sessions.find((s) => normalizeScopes(s.scopes).join(' ') === scopes);
@@ -403,7 +410,10 @@ export class SessionStore {
     this.options.onQuarantine?.(
       key === INDEX_KEY
         ? l10n.t('Session Keeper found its account list damaged and rebuilt it. No account was removed.')
-        : l10n.t('Session Keeper found a damaged saved sign-in for {0} and set it aside. Sign in to that account again; other accounts are unaffected.', describeKey(key)),
+        : l10n.t(
+            'Session Keeper found a damaged saved sign-in for {0} and set it aside. Sign in to that account again; other accounts are unaffected.',
+            describeKey(key),
+          ),
     );
   }
 
@@ -438,7 +448,9 @@ export class SessionStore {
 function staleWindowError(): SessionKeeperError {
   return new SessionKeeperError(
     ErrorCode.StaleWindow,
-    l10n.t('Another VS Code window changed your sign-ins and this window cannot see the change. Reload this window (Developer: Reload Window) to continue here.'),
+    l10n.t(
+      'Another VS Code window changed your sign-ins and this window cannot see the change. Reload this window (Developer: Reload Window) to continue here.',
+    ),
   );
 }
 

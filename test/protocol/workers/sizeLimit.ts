@@ -22,9 +22,10 @@ async function main() {
     else await client.refreshTokenGrant(SK_REFRESH_TOKEN!);
     outcome = { settled: 'resolved' };
   } catch (err) {
-    outcome = err instanceof SessionKeeperError
-      ? { settled: 'rejected', sessionKeeperError: true, code: err.code, transient: err.transient, message: err.message }
-      : { settled: 'rejected', sessionKeeperError: false, name: (err as Error)?.name, message: (err as Error)?.message };
+    outcome =
+      err instanceof SessionKeeperError
+        ? { settled: 'rejected', sessionKeeperError: true, code: err.code, transient: err.transient, message: err.message }
+        : { settled: 'rejected', sessionKeeperError: false, name: (err as Error)?.name, message: (err as Error)?.message };
   }
   const ms = Date.now() - started;
   clearInterval(sampler);

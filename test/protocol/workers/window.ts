@@ -16,7 +16,12 @@ const { SK_ISSUER, SK_DIR, SK_LOCKING, SK_DURATION_MS, SK_WINDOW, SK_MODE } = pr
 async function main() {
   const dir = SK_DIR!;
   const coordinator = new FileCoordinator(join(dir, 'coordination'), systemClock, SK_LOCKING !== 'off');
-  const store = new SessionStore(new FileSecrets(join(dir, 'secrets')), new FileMemento(join(dir, `memento-${SK_WINDOW}.json`)), silentLogger, { coordinator });
+  const store = new SessionStore(
+    new FileSecrets(join(dir, 'secrets')),
+    new FileMemento(join(dir, `memento-${SK_WINDOW}.json`)),
+    silentLogger,
+    { coordinator },
+  );
   await store.load();
   const client = new OAuthClient({ issuer: SK_ISSUER!, clientId: 'session-keeper', fetch: createFetch(10_000), timeoutMs: 10_000 });
   const refresher = new Refresher({
@@ -42,7 +47,10 @@ async function main() {
     await new Promise((r) => setTimeout(r, 5 + Math.random() * 20));
   }
   refresher.dispose();
-  const failures = store.accounts().flatMap((a) => a.sessions).filter((s) => s.refresh.needsSignIn).length;
+  const failures = store
+    .accounts()
+    .flatMap((a) => a.sessions)
+    .filter((s) => s.refresh.needsSignIn).length;
   process.stdout.write(`${JSON.stringify({ window: SK_WINDOW, asked, endedSessions: failures })}\n`);
 }
 

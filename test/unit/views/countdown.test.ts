@@ -54,10 +54,13 @@ describe('countdown: when a description next changes', () => {
 
   it('never changes the text before the computed instant, and always by then (any offset up to a day)', () => {
     let seed = 7;
-    const random = () => ((seed = (seed * 48271) % 2147483647) / 2147483647);
+    const random = () => (seed = (seed * 48271) % 2147483647) / 2147483647;
     for (let i = 0; i < 2000; i++) {
       const target = NOW + Math.floor(random() * 24 * 60 * MIN);
-      for (const h of [{ state: 'healthy', expiresAt: target }, { state: 'offline', nextRefreshAt: target }] as Health[]) {
+      for (const h of [
+        { state: 'healthy', expiresAt: target },
+        { state: 'offline', nextRefreshAt: target },
+      ] as Health[]) {
         const now = NOW + Math.floor(random() * 1000);
         const next = nextHealthTextChange(h, now);
         if (target <= now) {

@@ -1,7 +1,13 @@
 // Model snapshots for view tests, and a fake model with a hand-driven clock.
 import { Emitter } from '../../../src/session/base/events';
 import type { Health } from '../../../src/session/refresh/health';
-import { worstHealth, type AccountSummary, type ProviderSummary, type SessionInfo, type SessionKeeperModel } from '../../../src/session/model';
+import {
+  worstHealth,
+  type AccountSummary,
+  type ProviderSummary,
+  type SessionInfo,
+  type SessionKeeperModel,
+} from '../../../src/session/model';
 import type { RefreshState } from '../../../src/session/storage/store';
 
 export const NOW = Date.UTC(2025, 0, 15, 12, 0, 0);
@@ -32,7 +38,16 @@ export function session(over: Partial<SessionInfo> = {}): SessionInfo {
 
 export function account(over: Partial<AccountSummary> = {}): AccountSummary {
   const sessions = over.sessions ?? [session()];
-  return { providerId: 'acme', id: 'alice-sub', label: 'alice', active: true, dormant: false, sessions, health: worstHealth(sessions.map((s) => s.health)), ...over };
+  return {
+    providerId: 'acme',
+    id: 'alice-sub',
+    label: 'alice',
+    active: true,
+    dormant: false,
+    sessions,
+    health: worstHealth(sessions.map((s) => s.health)),
+    ...over,
+  };
 }
 
 export function provider(over: Partial<ProviderSummary> = {}): ProviderSummary {

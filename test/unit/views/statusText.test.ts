@@ -46,7 +46,10 @@ describe('status bar', () => {
       background: 'warning',
       label: 'Session Keeper: signed in to Acme SSO as alice, offline, next retry in 30 seconds',
     });
-    assert.equal(view(withHealth({ state: 'offline' })).accessibilityLabel, 'Session Keeper: signed in to Acme SSO as alice, offline, retrying');
+    assert.equal(
+      view(withHealth({ state: 'offline' })).accessibilityLabel,
+      'Session Keeper: signed in to Acme SSO as alice, offline, retrying',
+    );
   });
 
   it('a session that will expire without a refresh token warns with the minutes left', () => {
@@ -67,7 +70,11 @@ describe('status bar', () => {
 
   it('without an account it invites to sign in to the first provider', () => {
     const v = view(provider({ accounts: [] }));
-    assert.deepEqual(seen(v), { text: '$(account) Sign in to Acme SSO', background: undefined, label: 'Session Keeper: not signed in to Acme SSO; select to sign in' });
+    assert.deepEqual(seen(v), {
+      text: '$(account) Sign in to Acme SSO',
+      background: undefined,
+      label: 'Session Keeper: not signed in to Acme SSO; select to sign in',
+    });
     assert.equal(v.visible, true);
     assert.equal(v.nextChangeAt, undefined);
   });
@@ -105,9 +112,16 @@ describe('status bar', () => {
     assert.equal(view(p, v.nextChangeAt).text, '$(account) alice · 41m');
   });
 
-  it("the tooltip names the account, its state, expiry, the last error and how many others there are", () => {
+  it('the tooltip names the account, its state, expiry, the last error and how many others there are', () => {
     const bob = account({ id: 'bob-sub', label: 'bob', active: false });
-    const p = provider({ accounts: [account({ sessions: [session({ health: { state: 'offline', expiresAt: EXPIRES, lastError: 'timed out', nextRefreshAt: NOW + 30 * S } })] }), bob] });
+    const p = provider({
+      accounts: [
+        account({
+          sessions: [session({ health: { state: 'offline', expiresAt: EXPIRES, lastError: 'timed out', nextRefreshAt: NOW + 30 * S } })],
+        }),
+        bob,
+      ],
+    });
     const tooltip = view(p).tooltip!;
     assert.equal(tooltip.title, 'Acme SSO');
     assert.deepEqual(Object.fromEntries(tooltip.fields.map((f) => [f.label, f.value])), {
@@ -138,7 +152,14 @@ describe('status bar menu', () => {
     const entries = statusMenu(provider({ accounts: [account(), bob] }), NOW);
     assert.deepEqual(
       entries.map((e) => ('separator' in e ? '---' : e.label)),
-      ['$(arrow-swap) Switch to bob', '---', '$(sign-in) Sign In Another Account…', '$(refresh) Refresh Now', '$(sign-out) Sign Out alice…', '$(list-tree) Open Accounts View'],
+      [
+        '$(arrow-swap) Switch to bob',
+        '---',
+        '$(sign-in) Sign In Another Account…',
+        '$(refresh) Refresh Now',
+        '$(sign-out) Sign Out alice…',
+        '$(list-tree) Open Accounts View',
+      ],
     );
     assert.deepEqual(entries.flatMap((e) => ('action' in e ? [e.action] : [])).slice(0, 4), [
       { kind: 'switch', accountId: 'bob-sub' },
@@ -149,7 +170,12 @@ describe('status bar menu', () => {
   });
 
   it('with a single account there is nothing to switch to', () => {
-    assert.deepEqual(labels(provider()), ['$(sign-in) Sign In Another Account…', '$(refresh) Refresh Now', '$(sign-out) Sign Out alice…', '$(list-tree) Open Accounts View']);
+    assert.deepEqual(labels(provider()), [
+      '$(sign-in) Sign In Another Account…',
+      '$(refresh) Refresh Now',
+      '$(sign-out) Sign Out alice…',
+      '$(list-tree) Open Accounts View',
+    ]);
   });
 
   it('without an account it offers to sign in, without a provider to add one', () => {
@@ -164,14 +190,21 @@ describe('status bar: watching a renewal', () => {
     const during = view(withHealth(h));
     assert.equal(during.text, '$(sync~spin) alice · renewing…');
     assert.equal(during.nextChangeAt, NOW + 1_000);
-    const after = statusView({ enabled: true, provider: provider({ accounts: [account({ sessions: [session({ health: h })], health: h })] }), now: NOW + 1_000 });
+    const after = statusView({
+      enabled: true,
+      provider: provider({ accounts: [account({ sessions: [session({ health: h })], health: h })] }),
+      now: NOW + 1_000,
+    });
     assert.equal(after.text, '$(account) alice · 10m');
   });
 
   it('tells in the tooltip how long ago the session was renewed, and keeps that current', () => {
     const h: Health = { state: 'healthy', expiresAt: NOW + 40 * MIN, lastRefreshAt: NOW - 12 * S };
     const v = view(withHealth(h));
-    assert.deepEqual(v.tooltip!.fields.find((f) => f.label === 'Renewed'), { label: 'Renewed', value: '12 s ago' });
+    assert.deepEqual(
+      v.tooltip!.fields.find((f) => f.label === 'Renewed'),
+      { label: 'Renewed', value: '12 s ago' },
+    );
     assert.equal(v.nextChangeAt, NOW + 500, 'the tooltip changes at the next second');
     const old = view(withHealth({ ...h, lastRefreshAt: NOW - 3 * 3_600_000 }));
     assert.notEqual(old.tooltip!.fields.find((f) => f.label === 'Renewed')!.value, undefined);

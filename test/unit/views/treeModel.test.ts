@@ -28,7 +28,10 @@ describe('accounts tree', () => {
     assert.deepEqual(node(tree, acme).children, [alice]);
     assert.deepEqual(node(tree, alice).children, [aliceSession]);
     const details = node(tree, aliceSession).children.map((id) => node(tree, id));
-    assert.deepEqual(details.map((d) => d.label), ['Scopes', 'Expires', 'Last refresh', 'Refreshes', 'Auto-refresh']);
+    assert.deepEqual(
+      details.map((d) => d.label),
+      ['Scopes', 'Expires', 'Last refresh', 'Refreshes', 'Auto-refresh'],
+    );
     assert.ok(details.every((d) => d.kind === 'detail' && d.contextValue === 'detail' && d.children.length === 0));
     assert.deepEqual(build().roots, tree.roots, 'same ids from a rebuilt snapshot');
   });
@@ -72,7 +75,12 @@ describe('accounts tree', () => {
   });
 
   it('describes each session by its health, and marks the active account "active"', () => {
-    const bob = account({ id: 'bob-sub', label: 'bob', active: false, sessions: [session({ id: 'b1', health: { state: 'offline', nextRefreshAt: NOW + 30 * S } })] });
+    const bob = account({
+      id: 'bob-sub',
+      label: 'bob',
+      active: false,
+      sessions: [session({ id: 'b1', health: { state: 'offline', nextRefreshAt: NOW + 30 * S } })],
+    });
     const tree = build([provider({ accounts: [account(), bob] })]);
     assert.equal(node(tree, aliceSession).description, 'expires in 42 min');
     assert.equal(node(tree, alice).description, 'active · expires in 42 min');
@@ -83,7 +91,12 @@ describe('accounts tree', () => {
   });
 
   it('shows a provider with its issuer host and its worst account health', () => {
-    const bob = account({ id: 'bob-sub', label: 'bob', active: false, sessions: [session({ id: 'b1', health: { state: 'signInNeeded' } })] });
+    const bob = account({
+      id: 'bob-sub',
+      label: 'bob',
+      active: false,
+      sessions: [session({ id: 'b1', health: { state: 'signInNeeded' } })],
+    });
     const p = node(build([provider({ accounts: [account(), bob] })]), acme);
     assert.equal(p.label, 'Acme SSO');
     assert.equal(p.description, 'login.acme.test');
@@ -110,7 +123,8 @@ describe('accounts tree', () => {
   });
 
   it('labels a session by the scopes that tell it apart, not the ones every session has', () => {
-    const label = (scopes: string[]) => node(build([provider({ accounts: [account({ sessions: [session({ scopes })] })] })]), aliceSession).label;
+    const label = (scopes: string[]) =>
+      node(build([provider({ accounts: [account({ sessions: [session({ scopes })] })] })]), aliceSession).label;
     assert.equal(label(['email', 'offline_access', 'openid', 'profile']), 'email profile');
     assert.equal(label(['openid', 'offline_access']), 'openid offline_access');
   });
@@ -124,7 +138,13 @@ describe('accounts tree', () => {
 
   it('details show absolute times, failures and the last error only when there are some', () => {
     const s = session({
-      refresh: refreshState({ lastRefreshAt: NOW - 5 * MIN, nextRefreshAt: NOW + 37 * MIN, refreshCount: 3, consecutiveFailures: 2, lastError: 'The issuer could not be reached.' }),
+      refresh: refreshState({
+        lastRefreshAt: NOW - 5 * MIN,
+        nextRefreshAt: NOW + 37 * MIN,
+        refreshCount: 3,
+        consecutiveFailures: 2,
+        lastError: 'The issuer could not be reached.',
+      }),
     });
     const tree = build([provider({ accounts: [account({ sessions: [s] })] })]);
     const rows = node(tree, aliceSession).children.map((id) => [node(tree, id).label, node(tree, id).description]);
@@ -146,7 +166,15 @@ describe('accounts tree', () => {
   });
 
   it("a session's tooltip lists issuer, subject, scopes, expiry, refresh history and auto-refresh, and nothing else", () => {
-    const s = session({ refresh: refreshState({ lastRefreshAt: NOW - 5 * MIN, refreshCount: 3, consecutiveFailures: 1, lastError: 'timed out', autoRefresh: false }) });
+    const s = session({
+      refresh: refreshState({
+        lastRefreshAt: NOW - 5 * MIN,
+        refreshCount: 3,
+        consecutiveFailures: 1,
+        lastError: 'timed out',
+        autoRefresh: false,
+      }),
+    });
     const tooltip = node(build([provider({ accounts: [account({ sessions: [s] })] })]), aliceSession).tooltip!;
     assert.equal(tooltip.title, 'Session of alice');
     assert.deepEqual(Object.fromEntries(tooltip.fields.map((f) => [f.label, f.value])), {
@@ -175,8 +203,22 @@ describe('accounts tree', () => {
 
 describe('accounts tree: live countdown', () => {
   it('asks to be woken at the next minute boundary of the soonest countdown', () => {
-    const later = account({ id: 'bob-sub', label: 'bob', active: false, sessions: [session({ id: 'b1', expiresAt: NOW + 3 * 60 * MIN + 30 * S, health: { state: 'healthy', expiresAt: NOW + 3 * 60 * MIN + 30 * S } })] });
-    const soon = provider({ accounts: [account({ sessions: [session({ expiresAt: NOW + 5 * MIN + 20 * S, health: { state: 'healthy', expiresAt: NOW + 5 * MIN + 20 * S } })] }), later] });
+    const later = account({
+      id: 'bob-sub',
+      label: 'bob',
+      active: false,
+      sessions: [
+        session({ id: 'b1', expiresAt: NOW + 3 * 60 * MIN + 30 * S, health: { state: 'healthy', expiresAt: NOW + 3 * 60 * MIN + 30 * S } }),
+      ],
+    });
+    const soon = provider({
+      accounts: [
+        account({
+          sessions: [session({ expiresAt: NOW + 5 * MIN + 20 * S, health: { state: 'healthy', expiresAt: NOW + 5 * MIN + 20 * S } })],
+        }),
+        later,
+      ],
+    });
     assert.equal(nextChangeAt(build([soon]), NOW), NOW + 20 * S + 501);
   });
 

@@ -8,7 +8,11 @@ export const consumerId = 'session-keeper-tests.consumer';
 
 /** What test/vscode/consumer/extension.js returns from activate(). */
 export interface ConsumerApi {
-  getSession(providerId: string, scopes: readonly string[], options?: vscode.AuthenticationGetSessionOptions): Promise<vscode.AuthenticationSession | undefined>;
+  getSession(
+    providerId: string,
+    scopes: readonly string[],
+    options?: vscode.AuthenticationGetSessionOptions,
+  ): Promise<vscode.AuthenticationSession | undefined>;
   getAccounts(providerId: string): Promise<readonly vscode.AuthenticationSessionAccountInformation[]>;
   sessionChangeCount(providerId: string): number;
 }
@@ -63,7 +67,8 @@ export class Breaches {
   assertNone(contract: string): void {
     if (this.seen.size === 0) return;
     const lines = [...this.seen].map(([kind, { count, first }]) =>
-      count > 1 ? `- ${kind} (${count} times)${first ? `; first: ${first}` : ''}` : `- ${kind}${first ? ` (${first})` : ''}`);
+      count > 1 ? `- ${kind} (${count} times)${first ? `; first: ${first}` : ''}` : `- ${kind}${first ? ` (${first})` : ''}`,
+    );
     assert.fail(`${contract}:\n${lines.join('\n')}`);
   }
 }

@@ -21,7 +21,11 @@ const phases: (() => void)[] = [
   },
 ];
 
-interface Stats { passes: number; failures: number; pending: number }
+interface Stats {
+  passes: number;
+  failures: number;
+  pending: number;
+}
 
 export async function run(): Promise<void> {
   const Mocha = require('mocha');

@@ -26,10 +26,7 @@ async function issuerAnswers(): Promise<boolean> {
   }
 }
 
-type Answer =
-  | { kind: 'session'; session: vscode.AuthenticationSession }
-  | { kind: 'undefined' }
-  | { kind: 'error'; message: string };
+type Answer = { kind: 'session'; session: vscode.AuthenticationSession } | { kind: 'undefined' } | { kind: 'error'; message: string };
 
 async function askSilently(providerId: string): Promise<Answer> {
   const { api } = await consumer();
@@ -88,38 +85,61 @@ suite('An identity provider outage', () => {
         const expired = now > latestExpiry;
         if (expired) pollsAfterExpiry += 1;
         if (answer.kind === 'undefined') {
-          problem('getSession({ silent: true }) returned undefined, which callers read as "signed out"', `${at()}${expired ? ', after the token expired' : ', before the token expired'}`);
+          problem(
+            'getSession({ silent: true }) returned undefined, which callers read as "signed out"',
+            `${at()}${expired ? ', after the token expired' : ', before the token expired'}`,
+          );
         } else if (answer.kind === 'session') {
           const expiry = expiryOf(answer.session.accessToken);
-          if (expiry <= now) problem('getSession returned an expired access token', `${at()}: expired ${((now - expiry) / 1000).toFixed(1)} s before`);
+          if (expiry <= now)
+            problem('getSession returned an expired access token', `${at()}: expired ${((now - expiry) / 1000).toFixed(1)} s before`);
           else latestExpiry = Math.max(latestExpiry, expiry);
           tokensBefore.add(fingerprint(answer.session.accessToken));
         } else {
           if (expired) errorsAfterExpiry += 1;
           if (!answer.message.includes(provider.label)) {
-            problem(`getSession rejected with a message that does not name "${provider.label}"`, `${at()}: ${JSON.stringify(answer.message)}`);
+            problem(
+              `getSession rejected with a message that does not name "${provider.label}"`,
+              `${at()}: ${JSON.stringify(answer.message)}`,
+            );
           }
         }
         await sleep(POLL_EVERY_MS);
       }
       await screenshot('outage-polled');
-      if (pollsAfterExpiry === 0) problem('the access token never expired during the outage, so the outage did not outlive it', `${polls} polls`);
-      else if (errorsAfterExpiry === 0) problem('once the access token had expired, getSession never rejected with an error (offline must be an error, not undefined)', `in ${pollsAfterExpiry} polls after expiry`);
+      if (pollsAfterExpiry === 0)
+        problem('the access token never expired during the outage, so the outage did not outlive it', `${polls} polls`);
+      else if (errorsAfterExpiry === 0)
+        problem(
+          'once the access token had expired, getSession never rejected with an error (offline must be an error, not undefined)',
+          `in ${pollsAfterExpiry} polls after expiry`,
+        );
 
       // The issuer is back: a new, unexpired token within RECOVERY_MS.
       await waitFor(issuerAnswers, 'the issuer to answer again', 30_000, 250);
       const backAt = Date.now();
       while (Date.now() - backAt < RECOVERY_MS) {
         const answer = await askSilently(provider.id);
-        if (answer.kind === 'undefined') problem('after the issuer came back, getSession returned undefined', `+${((Date.now() - backAt) / 1000).toFixed(0)} s after it was back`);
-        if (answer.kind === 'session' && !tokensBefore.has(fingerprint(answer.session.accessToken)) && expiryOf(answer.session.accessToken) > Date.now()) {
+        if (answer.kind === 'undefined')
+          problem(
+            'after the issuer came back, getSession returned undefined',
+            `+${((Date.now() - backAt) / 1000).toFixed(0)} s after it was back`,
+          );
+        if (
+          answer.kind === 'session' &&
+          !tokensBefore.has(fingerprint(answer.session.accessToken)) &&
+          expiryOf(answer.session.accessToken) > Date.now()
+        ) {
           recoveredAfterMs = Date.now() - backAt;
           break;
         }
         await sleep(POLL_EVERY_MS);
       }
       if (recoveredAfterMs === undefined) problem(`no fresh access token within ${RECOVERY_MS / 1000} s of the issuer coming back`);
-      else print(`    a fresh token came ${(recoveredAfterMs / 1000).toFixed(1)} s after the issuer was back; ${polls} polls during the outage, ${pollsAfterExpiry} after the token expired`);
+      else
+        print(
+          `    a fresh token came ${(recoveredAfterMs / 1000).toFixed(1)} s after the issuer was back; ${polls} polls during the outage, ${pollsAfterExpiry} after the token expired`,
+        );
       await screenshot('outage-recovered');
     } finally {
       // Whatever happened above, the tests after this one need the issuer.
@@ -127,8 +147,13 @@ suite('An identity provider outage', () => {
     }
 
     const statsAfter = await idpStats();
-    if (statsAfter.refreshTokenReuse !== statsBefore.refreshTokenReuse) problem('the IdP saw a refresh token presented again after rotation', `${statsAfter.refreshTokenReuse - statsBefore.refreshTokenReuse} time(s)`);
-    if (statsAfter.grantsRevoked !== statsBefore.grantsRevoked) problem('the IdP revoked a grant', `${statsAfter.grantsRevoked - statsBefore.grantsRevoked} grant(s)`);
+    if (statsAfter.refreshTokenReuse !== statsBefore.refreshTokenReuse)
+      problem(
+        'the IdP saw a refresh token presented again after rotation',
+        `${statsAfter.refreshTokenReuse - statsBefore.refreshTokenReuse} time(s)`,
+      );
+    if (statsAfter.grantsRevoked !== statsBefore.grantsRevoked)
+      problem('the IdP revoked a grant', `${statsAfter.grantsRevoked - statsBefore.grantsRevoked} grant(s)`);
     breaches.assertNone(`the outage contract was broken (${polls} polls while the issuer was down)`);
   });
 });

@@ -22,14 +22,20 @@ suite('Signing in for another extension', () => {
     await logInAtIdp('alice');
 
     // The Accounts menu click both signed in and granted the consumer access.
-    const session = await waitFor(() => api.getSession(provider.id, ['openid'], { createIfNone: false }),
-      'the consumer to get a session after signing in', 60_000);
+    const session = await waitFor(
+      () => api.getSession(provider.id, ['openid'], { createIfNone: false }),
+      'the consumer to get a session after signing in',
+      60_000,
+    );
     assert.equal(session.account.label, 'alice');
     assertUsableAccessToken(session);
 
     const asked = await api.getSession(provider.id, ['openid'], { createIfNone: true });
     assert.equal(asked?.id, session.id, 'createIfNone returns the session that exists instead of signing in again');
-    assert.deepEqual((await api.getAccounts(provider.id)).map((a) => a.label), ['alice']);
+    assert.deepEqual(
+      (await api.getAccounts(provider.id)).map((a) => a.label),
+      ['alice'],
+    );
     await waitFor(() => api.sessionChangeCount(provider.id) > changesBefore, "the consumer's onDidChangeSessions to fire", 10_000);
     await screenshot('signed-in');
   });

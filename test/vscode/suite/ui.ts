@@ -16,7 +16,12 @@ let lastId = 0;
 
 /** Prints test output; the extension host's console carries it to the launcher. */
 export function print(text: string): void {
-  console.log(text.split('\n').map((line) => `@@out ${line}`).join('\n'));
+  console.log(
+    text
+      .split('\n')
+      .map((line) => `@@out ${line}`)
+      .join('\n'),
+  );
 }
 
 /** Asks the browser driver for one step and resolves once it is done. */
@@ -24,8 +29,11 @@ async function ui(step: string, args: Record<string, unknown> = {}, timeoutMs = 
   const id = `${process.pid}-${++lastId}`;
   const ackFile = path.join(testDir, `ui-ack-${id}.json`);
   console.log(`@@ui ${JSON.stringify({ id, step, ...args })}`);
-  const ack = await waitFor(() => fs.existsSync(ackFile) && JSON.parse(fs.readFileSync(ackFile, 'utf8')),
-    `the browser driver to perform "${step}"`, timeoutMs);
+  const ack = await waitFor(
+    () => fs.existsSync(ackFile) && JSON.parse(fs.readFileSync(ackFile, 'utf8')),
+    `the browser driver to perform "${step}"`,
+    timeoutMs,
+  );
   if (!ack.ok) throw new Error(`UI step "${step}" failed: ${ack.error}`);
 }
 
@@ -36,8 +44,10 @@ export async function acceptSignInRequest(provider: { id: string; label: string 
   }
   // The workbench registers one command per queued request: <providerId>:<extensionId>:signIn<N>.
   const prefix = `${provider.id}:${extension.id}:signIn`.toLowerCase();
-  const command = await waitFor(async () => (await vscode.commands.getCommands(true)).filter((c) => c.toLowerCase().startsWith(prefix)).pop(),
-    `a sign-in request command ${prefix}<N>`);
+  const command = await waitFor(
+    async () => (await vscode.commands.getCommands(true)).filter((c) => c.toLowerCase().startsWith(prefix)).pop(),
+    `a sign-in request command ${prefix}<N>`,
+  );
   await vscode.commands.executeCommand(command);
 }
 
