@@ -34,6 +34,8 @@ export async function run(): Promise<void> {
   const phase = readPhase();
   // Sign-in waits for a real browser and IdP: generous per test, but bounded.
   const mocha = new Mocha({ ui: 'tdd', color: false, timeout: 120_000, slow: 15_000 });
+  // SK_TEST_GREP runs only the matching tests (and what they build on), e.g. to repeat the renewal tests.
+  if (process.env.SK_TEST_GREP) mocha.grep(new RegExp(process.env.SK_TEST_GREP));
   mocha.suite.emit('pre-require', globalThis, `phase-${phase}`, mocha);
   phases[phase - 1]();
   const stats = await new Promise<Stats>((resolve) => {
