@@ -48,6 +48,12 @@ describe('Accounts view, status bar and commands in a real VS Code window', func
     const center = page.locator('.notifications-center');
     if (!(await center.isVisible())) await page.locator('.statusbar-item[id="status.notifications"]').click();
     await center.waitFor({ state: 'visible', timeout: 10_000 });
+    // The bell's hover would sit over the center's buttons and take the next click: move away from it.
+    await page.mouse.move(400, 300);
+    await page
+      .locator('.monaco-hover')
+      .waitFor({ state: 'hidden', timeout: 10_000 })
+      .catch(() => undefined);
     return (await center.locator('.monaco-list-row').allInnerTexts()).map((t) => t.replace(/\s+/g, ' ').trim());
   };
   const closeNotifications = async () => {
