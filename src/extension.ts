@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { registerCommands } from './commands';
 import { Setting, STORAGE_PREFIX } from './contributions';
+import { affectsNetworkSettings, readNetworkSettings } from './editor/network';
 import { notifyQuarantine, notifySignInNeeded, notifyStaleWindow } from './editor/notifications';
 import { ProviderRegistry } from './editor/registry';
 import { signInInteractively } from './editor/signIn';
@@ -34,7 +35,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   });
   await store.load();
 
-  const fetch = createFetch(REQUEST_TIMEOUT_MS);
+  // VS Code's proxy and certificate settings, read again when they change; undici itself loads on the first request.
+  let network = readNetworkSettings();
+  const fetch = createFetch(REQUEST_TIMEOUT_MS, { network: () => network });
   const policy: { -readonly [K in keyof RefreshPolicy]: RefreshPolicy[K] } = { ...defaultPolicy, leadMs: leadTime() };
   const engine: SessionKeeperEngine = new SessionKeeperEngine({
     store,
@@ -64,6 +67,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration(Setting.providers)) registry.sync();
       if (e.affectsConfiguration(Setting.refreshLeadTimeMinutes)) policy.leadMs = leadTime();
+      if (affectsNetworkSettings(e)) network = readNetworkSettings();
     }),
     // Desktop VS Code shares secrets between windows and tells each of them about changes.
     context.secrets.onDidChange((e) => {

@@ -27,6 +27,8 @@ export interface IdpOptions {
   users?: Record<string, IdpUser>;
   /** Complete login and consent as this user without any page (headless runs). */
   autoLogin?: string;
+  /** Serve https with this key and certificate (PEM); the issuer becomes https://127.0.0.1:<port>. `login()` trusts `ca`. */
+  tls?: { key: string; cert: string; ca?: string };
 }
 
 export interface IdpStats {

@@ -11,6 +11,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { realpathSync } from 'node:fs';
 import * as http from 'node:http';
+import * as https from 'node:https';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
@@ -205,6 +206,13 @@ function listen(server, port) {
   });
 }
 
+/** A fetch that trusts `ca` (PEM) besides Node's roots. @param {string} ca @returns {Promise<typeof fetch>} */
+async function trustingFetch(ca) {
+  const undici = await import('undici');
+  const dispatcher = new undici.Agent({ connect: { ca: [...(await import('node:tls')).rootCertificates, ca] } });
+  return /** @type {typeof fetch} */ (/** @type {unknown} */ ((url, init) => undici.fetch(url, { ...init, dispatcher })));
+}
+
 /** @param {IdpOptions} [options] @returns {Promise<Idp>} */
 export async function startIdp(options = {}) {
   const {
@@ -216,6 +224,7 @@ export async function startIdp(options = {}) {
     clients = [DEFAULT_CLIENT],
     users = DEFAULT_USERS,
     autoLogin,
+    tls,
   } = options;
   if (accessTokenFormat !== 'opaque' && accessTokenFormat !== 'jwt') {
     throw new TypeError(`accessTokenFormat must be 'opaque' or 'jwt', got ${accessTokenFormat}`);
@@ -227,12 +236,16 @@ export async function startIdp(options = {}) {
     throw new TypeError(`autoLogin user "${autoLogin}" is not one of the users`);
   }
 
+  /** @param {http.RequestListener} listener @returns {http.Server} */
+  const createServer = (listener) => (tls ? https.createServer({ key: tls.key, cert: tls.cert }, listener) : http.createServer(listener));
   /** @type {http.Server | undefined} */
-  let server = http.createServer((req, res) => {
+  let server = createServer((req, res) => {
     handle(req, res);
   });
   const port = await listen(server, requestedPort);
-  const issuer = `http://127.0.0.1:${port}`;
+  const issuer = `${tls ? 'https' : 'http'}://127.0.0.1:${port}`;
+  // The login driver trusts the test CA of an https issuer; nothing else in this process does.
+  const loginFetch = tls?.ca ? await trustingFetch(tls.ca) : fetch;
   const issuerHost = `127.0.0.1:${port}`;
   const store = createStore();
   let stats = zeroStats();
@@ -566,7 +579,7 @@ export async function startIdp(options = {}) {
       /** @type {URLSearchParams | undefined} */
       let form;
       for (let step = 0; step < 20; step += 1) {
-        const res = await fetch(url, {
+        const res = await loginFetch(url, {
           method: form ? 'POST' : 'GET',
           body: form,
           redirect: 'manual',
@@ -624,7 +637,7 @@ export async function startIdp(options = {}) {
       if (server) return;
       // One listen at a time: a stop-for restart may race an explicit start().
       starting ??= (async () => {
-        const next = http.createServer((req, res) => {
+        const next = createServer((req, res) => {
           handle(req, res);
         });
         await listen(next, port);

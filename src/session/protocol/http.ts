@@ -1,7 +1,22 @@
 // HTTP for the OAuth client: undici with connection, header and body time limits, and one place
 // that turns transport failures, overloaded servers and oversized answers into SessionKeeperErrors.
-import { Agent, fetch as undiciFetch } from 'undici';
+//
+// Why undici with explicit proxy and certificate support rather than the extension host's own
+// networking: VS Code patches Node's http/https modules (and, with http.fetchAdditionalSupport,
+// the global fetch) for proxies and system certificates, but that patching is switched by
+// http.proxySupport, differs between desktop, remote and web hosts, and cannot be exercised
+// outside VS Code. Here the same settings (read by src/editor/network.ts and passed in as plain
+// options) and the usual environment variables choose the proxy (protocol/proxy.ts), the trusted
+// certificates are Node's bundled roots, the system store and NODE_EXTRA_CA_CERTS, and every
+// request keeps the time limits below and the rules of guardedFetch. It runs the same in tests.
+//
+// undici costs about 100 ms to load; it is loaded on the first request, not when the extension
+// starts (esbuild keeps the bundled module behind a lazy initializer until the import runs).
+import type * as Undici from 'undici';
+import { readFileSync } from 'node:fs';
+import * as tls from 'node:tls';
 import { ErrorCode, SessionKeeperError } from '../base/errors';
+import { describeProxy, proxyFor, type Environment, type NetworkSettings } from './proxy';
 import * as l10n from '@vscode/l10n';
 
 /** Time limit for each request to an issuer. */
@@ -15,10 +30,209 @@ const MAX_RETRY_AFTER_S = 24 * 3600;
 
 export type Fetch = (url: string, init: RequestInit) => Promise<Response>;
 
-export function createFetch(timeoutMs: number): Fetch {
-  const dispatcher = new Agent({ connect: { timeout: timeoutMs }, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
-  // Never follow a redirect: a token request must reach the endpoint it was sent to, or fail.
-  return (url, init) => undiciFetch(url, { ...(init as object), redirect: 'manual', dispatcher }) as unknown as Promise<Response>;
+export interface FetchOptions {
+  /** VS Code's network settings, read again for every request (they change while the extension runs). */
+  readonly network?: () => NetworkSettings;
+  /** Proxy and certificate variables; process.env by default. */
+  readonly env?: Environment;
+}
+
+/** The variables that choose a proxy or add trusted certificates. */
+const ENV_NAMES = ['https_proxy', 'HTTPS_PROXY', 'http_proxy', 'HTTP_PROXY', 'no_proxy', 'NO_PROXY', 'NODE_EXTRA_CA_CERTS'];
+
+let undici: Promise<typeof Undici> | undefined;
+const loadUndici = () => (undici ??= import('undici'));
+
+interface Connections {
+  readonly settings: NetworkSettings;
+  readonly env: Environment;
+  direct(): Undici.Dispatcher;
+  proxied(proxy: URL): Undici.Dispatcher;
+  close(): void;
+}
+
+export function createFetch(timeoutMs: number, options: FetchOptions = {}): Fetch {
+  let current: { key: string; connections: Connections } | undefined;
+  const connections = (u: typeof Undici): Connections => {
+    const settings = options.network?.() ?? {};
+    const source = options.env ?? process.env;
+    const env = Object.fromEntries(ENV_NAMES.map((n) => [n, source[n]]));
+    const key = JSON.stringify([settings, env]);
+    if (current?.key !== key) {
+      // Requests already under way finish on the old connections, which then close.
+      current?.connections.close();
+      current = { key, connections: createConnections(u, timeoutMs, settings, env) };
+    }
+    return current.connections;
+  };
+  return async (url, init) => {
+    const target = new URL(url);
+    const u = await loadUndici();
+    const c = connections(u);
+    let proxy: URL | undefined;
+    try {
+      proxy = proxyFor(target, c.settings, c.env);
+    } catch (err) {
+      throw new SessionKeeperError(
+        ErrorCode.Unreachable,
+        l10n.t('The proxy setting (http.proxy, HTTPS_PROXY or HTTP_PROXY) cannot be used: {0}', (err as Error).message),
+      );
+    }
+    const dispatcher = proxy ? c.proxied(proxy) : c.direct();
+    try {
+      // Never follow a redirect: a token request must reach the endpoint it was sent to, or fail.
+      return (await u.fetch(url, { ...(init as object), redirect: 'manual', dispatcher })) as unknown as Response;
+    } catch (err) {
+      throw networkError(err, target, proxy) ?? err;
+    }
+  };
+}
+
+function createConnections(u: typeof Undici, timeoutMs: number, settings: NetworkSettings, env: Environment): Connections {
+  let ca: string[] | undefined;
+  const trusted = () => (ca ??= trustedCertificates(settings, env));
+  let direct: Undici.Dispatcher | undefined;
+  const proxies = new Map<string, Undici.Dispatcher>();
+  const limits = { headersTimeout: timeoutMs, bodyTimeout: timeoutMs };
+  return {
+    settings,
+    env,
+    direct: () => (direct ??= new u.Agent({ connect: { timeout: timeoutMs, ca: trusted() }, ...limits })),
+    proxied(proxy) {
+      let agent = proxies.get(proxy.href);
+      if (!agent) {
+        // http.proxyStrictSSL: false turns certificate checks off for what goes through a proxy (the
+        // proxy itself and, as with a proxy that inspects HTTPS, the issuer behind it), never for
+        // direct connections.
+        const tlsOptions = { ca: trusted(), rejectUnauthorized: settings.strictSSL !== false };
+        agent = new u.ProxyAgent({
+          uri: proxy.href,
+          ...(settings.proxyAuthorization ? { token: settings.proxyAuthorization } : {}),
+          // http requests go to the proxy in absolute form; https ones through a CONNECT tunnel.
+          proxyTunnel: false,
+          connectTimeout: timeoutMs,
+          requestTls: tlsOptions,
+          proxyTls: tlsOptions,
+          ...limits,
+        });
+        proxies.set(proxy.href, agent);
+      }
+      return agent;
+    },
+    close() {
+      for (const d of [direct, ...proxies.values()]) d?.close().catch(() => undefined);
+    },
+  };
+}
+
+/**
+ * The certificates an issuer's chain may end in: Node's bundled roots, the operating system's
+ * store (unless http.systemCertificates is false; Node 22.15 and later can read it) and the file
+ * NODE_EXTRA_CA_CERTS names, which is read here because Node reads it only when it starts.
+ */
+export function trustedCertificates(settings: NetworkSettings, env: Environment): string[] {
+  const certs = new Set<string>(tls.rootCertificates);
+  const read = (tls as { getCACertificates?: (type: string) => string[] }).getCACertificates;
+  if (settings.systemCertificates !== false && read) {
+    try {
+      for (const c of read('system')) certs.add(c);
+    } catch {
+      // No readable system store: the bundled roots remain.
+    }
+  }
+  const extra = env.NODE_EXTRA_CA_CERTS;
+  if (extra) {
+    try {
+      for (const c of readFileSync(extra, 'utf8').match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [])
+        certs.add(c);
+    } catch {
+      // A missing file is ignored, as Node does (it only warns).
+    }
+  }
+  return [...certs];
+}
+
+/** Certificate chains that end in a root nobody here trusts. */
+const UNTRUSTED = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'CERT_UNTRUSTED',
+]);
+/** Failures to open a connection; through a proxy, that connection is the proxy's. */
+const CONNECT_FAILED = /^(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|ETIMEDOUT|UND_ERR_CONNECT_TIMEOUT|UND_ERR_PRX_CONN)$/;
+
+/** The SessionKeeperError for certificate and proxy failures; other failures are left to guardedFetch. */
+function networkError(err: unknown, target: URL, proxy: URL | undefined): SessionKeeperError | undefined {
+  const codes: string[] = [];
+  const messages: string[] = [];
+  for (let e = err, depth = 0; e instanceof Object && depth < 8; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string') codes.push(code);
+    if (typeof (e as { message?: unknown }).message === 'string') messages.push((e as Error).message);
+  }
+  const host = target.host;
+  const untrusted = codes.find((c) => UNTRUSTED.has(c));
+  if (untrusted) {
+    return new SessionKeeperError(
+      ErrorCode.Unreachable,
+      l10n.t({
+        message:
+          "The certificate of {0} is not trusted ({1}); nothing was sent. If your company inspects HTTPS traffic, add its root certificate to your system's trusted certificates or set NODE_EXTRA_CA_CERTS to a file that holds it, then restart VS Code. Session Keeper will retry.",
+        args: [host, untrusted],
+        comment: ['{0} is a host name, {1} a certificate error code such as SELF_SIGNED_CERT_IN_CHAIN'],
+      }),
+    );
+  }
+  const invalid = codes.find((c) => c === 'CERT_HAS_EXPIRED' || c === 'CERT_NOT_YET_VALID' || c === 'ERR_TLS_CERT_ALTNAME_INVALID');
+  if (invalid) {
+    return new SessionKeeperError(
+      ErrorCode.Unreachable,
+      l10n.t({
+        message:
+          'The certificate of {0} is not valid for it ({1}); nothing was sent. Check the issuer URL and the clock. Session Keeper will retry.',
+        args: [host, invalid],
+        comment: ['{0} is a host name, {1} a certificate error code such as CERT_HAS_EXPIRED'],
+      }),
+    );
+  }
+  if (!proxy) return undefined;
+  const name = describeProxy(proxy);
+  const tunnel = messages.map((m) => /^Proxy response \((\d{3})\) !== 200/.exec(m)?.[1]).find(Boolean);
+  if (tunnel === '407') {
+    return new SessionKeeperError(
+      ErrorCode.Unreachable,
+      l10n.t(
+        'The proxy {0} asks for credentials (HTTP 407). Put them in http.proxy (http://user:password@host:port) or http.proxyAuthorization. Session Keeper will retry.',
+        name,
+      ),
+    );
+  }
+  if (tunnel) {
+    return new SessionKeeperError(
+      ErrorCode.Unreachable,
+      l10n.t({
+        message: 'The proxy {0} could not connect to {1} (HTTP {2}). Session Keeper will retry.',
+        args: [name, host, tunnel],
+        comment: ['{0} is a proxy address, {1} a host name, {2} an HTTP status code'],
+      }),
+    );
+  }
+  const failed = codes.find((c) => CONNECT_FAILED.test(c));
+  if (failed) {
+    return new SessionKeeperError(
+      ErrorCode.Unreachable,
+      l10n.t({
+        message:
+          'Cannot reach the proxy {0} ({1}) on the way to {2}. Check http.proxy, HTTPS_PROXY and your network; Session Keeper will retry.',
+        args: [name, failed, host],
+        comment: ['{0} is a proxy address, {1} a system error code, {2} a host name'],
+      }),
+    );
+  }
+  return undefined;
 }
 
 /** RFC 9110 §10.2.3: delay-seconds or an HTTP-date; absurd values are cut to a day. */
