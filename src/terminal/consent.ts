@@ -30,7 +30,6 @@ type Stored = { v: 1; providers: Record<string, Record<string, AccountAccess>> }
 export const MAX_TOOLS_PER_ACCOUNT = 16;
 
 export class TerminalAccess {
-  private data: Stored;
   private readonly pending = new Set<string>();
   private readonly changed = new Emitter<void>();
   readonly onDidChange: Event<void> = this.changed.event;
@@ -38,8 +37,11 @@ export class TerminalAccess {
   constructor(
     private readonly memento: MementoLike,
     private readonly key: string,
-  ) {
-    this.data = sanitize(memento.get<unknown>(key));
+  ) {}
+
+  /** Read on every use: another window may have decided meanwhile (globalState is shared). */
+  private get data(): Stored {
+    return sanitize(this.memento.get<unknown>(this.key));
   }
 
   get(providerId: string, accountId: string): AccountAccess | undefined {
@@ -95,10 +97,11 @@ export class TerminalAccess {
   }
 
   private async put(providerId: string, accountId: string, access: AccountAccess): Promise<void> {
-    const providers = { ...this.data.providers, [providerId]: { ...this.data.providers[providerId], [accountId]: access } };
-    this.data = { v: 1, providers };
+    const { providers } = this.data;
+    const next: Stored = { v: 1, providers: { ...providers, [providerId]: { ...providers[providerId], [accountId]: access } } };
+    const written = this.memento.update(this.key, next);
     this.changed.fire();
-    await this.memento.update(this.key, this.data);
+    await written;
   }
 }
 

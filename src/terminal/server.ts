@@ -23,6 +23,8 @@ import {
   type TerminalResponse,
 } from './protocol';
 
+const MAX_CONNECTIONS = 32;
+
 /** A per-window secret: 32 random bytes, base64url. */
 export function newSecret(): string {
   return randomBytes(32).toString('base64url');
@@ -189,6 +191,8 @@ export class TerminalServer {
 
   static async listen(options: ServerOptions): Promise<TerminalServer> {
     const server = createServer({ allowHalfOpen: false }, (socket) => serve(socket, options));
+    // A runaway script cannot pile up connections; each one lives seconds at most.
+    server.maxConnections = MAX_CONNECTIONS;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(options.channel.path, () => {
