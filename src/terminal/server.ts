@@ -193,15 +193,21 @@ export class TerminalServer {
     const server = createServer({ allowHalfOpen: false }, (socket) => serve(socket, options));
     // A runaway script cannot pile up connections; each one lives seconds at most.
     server.maxConnections = MAX_CONNECTIONS;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(options.channel.path, () => {
-        server.off('error', reject);
-        resolve();
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(options.channel.path, () => {
+          server.off('error', reject);
+          resolve();
+        });
       });
-    });
-    // Owner-only, in an owner-only directory: the directory is what keeps others out on Linux.
-    if (options.channel.dir) chmodSync(options.channel.path, 0o600);
+      // Owner-only, in an owner-only directory: the directory is what keeps others out on Linux.
+      if (options.channel.dir) chmodSync(options.channel.path, 0o600);
+    } catch (err) {
+      server.close();
+      if (options.channel.dir) rmSync(options.channel.dir, { recursive: true, force: true });
+      throw err;
+    }
     server.on('error', (err) => options.logger.warn(`The terminal channel failed: ${err.message}`));
     return new TerminalServer(server, options.channel);
   }

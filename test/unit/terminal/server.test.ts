@@ -248,6 +248,19 @@ describe('terminal socket server', () => {
     assert.match(pending.out.stderr, /Allow terminal access for alice at Acme SSO in VS Code, then run the command again/);
   });
 
+  it('removes its private directory when it cannot listen', async () => {
+    const channel = newChannel(process.platform, dir);
+    await assert.rejects(
+      TerminalServer.listen({
+        channel: { ...channel, path: join(channel.dir!, 'missing', 'ipc.sock') },
+        secret,
+        handle: f.handle,
+        logger: silentLogger,
+      }),
+    );
+    assert.equal(existsSync(channel.dir!), false);
+  });
+
   it('cannot be reached by another user (needs root to run as nobody)', function () {
     if (typeof process.getuid !== 'function' || process.getuid() !== 0) {
       // Only root can start a process as another user; without that there is no second user to try.
