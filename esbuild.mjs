@@ -21,7 +21,11 @@ const common = {
 };
 
 /** @type {esbuild.BuildOptions[]} */
-const builds = [{ ...common, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', minify: production, sourcesContent: false }];
+const builds = [
+  { ...common, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', minify: production, sourcesContent: false },
+  // The terminal command: plain Node, run by the launcher on VS Code's own runtime (no vscode module).
+  { ...common, entryPoints: ['src/terminal/cliMain.ts'], outfile: 'dist/cli.js', minify: production, sourcemap: false, external: [] },
+];
 // The in-host test suite is bundled separately so that mocha and test helpers never reach the package.
 if (existsSync('test/vscode/suite/index.ts')) {
   builds.push({

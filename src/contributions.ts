@@ -20,6 +20,10 @@ export const Command = {
   showLog: 'sessionKeeper.showLog',
   addProvider: 'sessionKeeper.addProvider',
   statusBarMenu: 'sessionKeeper.statusBarMenu',
+  /** Terminal tools may use the account (a terminal row in the tree, or provider and account ids). */
+  allowTerminalAccess: 'sessionKeeper.allowTerminalAccess',
+  /** Terminal tools ask again before using the account. */
+  revokeTerminalAccess: 'sessionKeeper.revokeTerminalAccess',
 } as const;
 export type CommandId = (typeof Command)[keyof typeof Command];
 
@@ -43,3 +47,6 @@ export const STORAGE_PREFIX = 'sessionKeeper';
 
 /** globalState: the account each provider shows first (account ids only, never tokens). */
 export const ACTIVE_ACCOUNTS_KEY = `${STORAGE_PREFIX}.activeAccounts`;
+
+/** globalState: which accounts terminal tools may use, and which tools asked (account ids, tool names, times). */
+export const TERMINAL_ACCESS_KEY = `${STORAGE_PREFIX}.terminalAccess`;

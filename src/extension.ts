@@ -1,8 +1,9 @@
 import * as vscode from 'vscode';
 import { registerCommands } from './commands';
-import { Setting, STORAGE_PREFIX } from './contributions';
+import * as path from 'node:path';
+import { Setting, STORAGE_PREFIX, TERMINAL_ACCESS_KEY } from './contributions';
 import { affectsNetworkSettings, readNetworkSettings } from './editor/network';
-import { notifyQuarantine, notifySignInNeeded, notifyStaleWindow } from './editor/notifications';
+import { askTerminalAccess, notifyQuarantine, notifySignInNeeded, notifyStaleWindow } from './editor/notifications';
 import { ProviderRegistry } from './editor/registry';
 import { signInInteractively } from './editor/signIn';
 import { systemClock } from './session/base/clock';
@@ -16,6 +17,10 @@ import { describeError } from './session/base/errors';
 import { defaultPolicy, type RefreshPolicy } from './session/refresh/refresher';
 import { SessionStore } from './session/storage/store';
 import { registerViews } from './views';
+import { TerminalAccess } from './terminal/consent';
+import { writeLauncher } from './terminal/launcher';
+import { ENV_IPC, ENV_SECRET } from './terminal/protocol';
+import { TerminalServer, createTokenHandler, newChannel, newSecret, type TokenSource } from './terminal/server';
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   // The engine and the pure view modules translate through @vscode/l10n, from the bundle VS Code loaded.
@@ -58,12 +63,25 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const registry = new ProviderRegistry(engine, logger);
   registry.sync();
 
+  const terminalAccess = new TerminalAccess(context.globalState, TERMINAL_ACCESS_KEY);
+  context.subscriptions.push({ dispose: () => terminalAccess.dispose() });
+  await startTerminalChannel(context, engine, terminalAccess, logger);
+
   context.subscriptions.push(
     channel,
     registry,
     engine,
-    ...registerCommands({ model: engine, logger, showLog, checkIssuer: (issuer, signal) => engine.checkIssuer(issuer, signal) }),
-    ...registerViews({ model: engine }),
+    ...registerCommands({
+      model: engine,
+      logger,
+      showLog,
+      checkIssuer: (issuer, signal) => engine.checkIssuer(issuer, signal),
+      terminalAccess: {
+        allow: (providerId, accountId) => terminalAccess.decide(providerId, accountId, 'allowed', engine.now()),
+        revoke: (providerId, accountId) => terminalAccess.revoke(providerId, accountId),
+      },
+    }),
+    ...registerViews({ model: engine, terminal: terminalAccess }),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration(Setting.providers)) registry.sync();
       if (e.affectsConfiguration(Setting.refreshLeadTimeMinutes)) policy.leadMs = leadTime();
@@ -76,6 +94,54 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     }),
   );
   logger.info(`Session Keeper ${context.extension.packageJSON.version} started`);
+}
+
+/**
+ * The `session-keeper` terminal command: a private socket with this window's secret, a launcher on
+ * the PATH of the terminals this window opens, and tokens from the providers' own getSessions.
+ * A failure here leaves the rest of the extension working.
+ */
+async function startTerminalChannel(
+  context: vscode.ExtensionContext,
+  engine: SessionKeeperEngine,
+  access: TerminalAccess,
+  logger: ReturnType<typeof createLogger>,
+): Promise<void> {
+  const source: TokenSource = {
+    providerLabel: (id) => engine.providers().find((p) => p.id === id)?.label,
+    accounts: (id) =>
+      (engine.providers().find((p) => p.id === id)?.accounts ?? [])
+        .filter((a) => !a.dormant)
+        .map((a) => ({ id: a.id, label: a.label, active: a.active })),
+    getSessions: async (id, scopes, account) => (await engine.provider(id)?.getSessions(scopes, { account })) ?? [],
+    expiresAt: (id, accountId, sessionId) =>
+      engine
+        .providers()
+        .find((p) => p.id === id)
+        ?.accounts.find((a) => a.id === accountId)
+        ?.sessions.find((s) => s.id === sessionId)?.expiresAt,
+  };
+  try {
+    const bin = writeLauncher(context.globalStorageUri.fsPath, process.execPath, path.join(context.extensionPath, 'dist', 'cli.js'));
+    const secret = newSecret();
+    const server = await TerminalServer.listen({
+      channel: newChannel(),
+      secret,
+      logger,
+      handle: createTokenHandler({ source, access, logger, now: () => engine.now(), ask: askTerminalAccess }),
+    });
+    context.subscriptions.push({ dispose: () => void server.close() });
+    const env = context.environmentVariableCollection;
+    // A restored terminal of an earlier session would carry a dead channel and an old secret.
+    env.persistent = false;
+    env.description = vscode.l10n.t('Lets the session-keeper command get tokens from this window.');
+    env.replace(ENV_IPC, server.channel.path);
+    env.replace(ENV_SECRET, secret);
+    env.prepend('PATH', bin + path.delimiter);
+    logger.info('Terminal command ready: session-keeper');
+  } catch (err) {
+    logger.warn(`The terminal command is not available: ${describeError(err)}`);
+  }
 }
 
 function leadTime(): number {

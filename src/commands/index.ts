@@ -7,6 +7,7 @@ import { addProvider, type IssuerCheck } from './addProvider';
 import { Command, type CommandId } from '../contributions';
 import { targetOf } from './picks';
 import { showStatusBarMenu } from './statusMenu';
+import { allowTerminalAccess, revokeTerminalAccess, type TerminalAccessActions } from './terminalAccess';
 
 export type { IssuerCheck, IssuerCheckResult } from './addProvider';
 
@@ -16,6 +17,8 @@ export interface CommandDeps {
   readonly showLog: () => void;
   /** Discovery check for "Add Identity Provider…". */
   readonly checkIssuer: IssuerCheck;
+  /** Allowing and revoking terminal tools' access to an account. */
+  readonly terminalAccess: TerminalAccessActions;
 }
 
 export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
@@ -29,6 +32,8 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
     [Command.showLog]: () => deps.showLog(),
     [Command.addProvider]: () => addProvider(deps),
     [Command.statusBarMenu]: () => showStatusBarMenu(deps),
+    [Command.allowTerminalAccess]: (arg) => allowTerminalAccess(deps.model, deps.terminalAccess, targetOf(arg)),
+    [Command.revokeTerminalAccess]: (arg) => revokeTerminalAccess(deps.model, deps.terminalAccess, targetOf(arg)),
   };
   return Object.entries(commands).map(([id, run]) => vscode.commands.registerCommand(id, run));
 }

@@ -2,6 +2,8 @@
 // countdown timer set for the next instant its visible text changes.
 import * as vscode from 'vscode';
 import type { SessionKeeperModel } from '../session/model';
+import type { Event } from '../session/base/events';
+import type { AccountAccess } from '../terminal/consent';
 import { timeFormatter } from './clock';
 import { CountdownTimer, type TimerHost } from './countdown';
 import { ContextKey, Setting, View } from '../contributions';
@@ -10,9 +12,16 @@ import { AccountsTreeProvider } from './tree';
 
 export interface ViewDeps {
   readonly model: SessionKeeperModel;
+  /** Terminal tools' access per account, shown as rows under each account. */
+  readonly terminal?: TerminalAccessView;
 }
 
-export function registerViews({ model }: ViewDeps): vscode.Disposable[] {
+export interface TerminalAccessView {
+  readonly onDidChange: Event<void>;
+  accounts(providerId: string): ReadonlyMap<string, AccountAccess>;
+}
+
+export function registerViews({ model, terminal }: ViewDeps): vscode.Disposable[] {
   const formatTime = timeFormatter(vscode.env.language, () => model.now());
   const host: TimerHost = {
     now: () => model.now(),
@@ -20,7 +29,7 @@ export function registerViews({ model }: ViewDeps): vscode.Disposable[] {
     clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
   };
 
-  const tree = new AccountsTreeProvider(model, formatTime);
+  const tree = new AccountsTreeProvider(model, formatTime, terminal && ((providerId) => terminal.accounts(providerId)));
   const view = vscode.window.createTreeView(View.accounts, { treeDataProvider: tree, showCollapseAll: true });
   const context = new ContextKeys();
   const treeTimer = new CountdownTimer(host, () => {
@@ -48,6 +57,7 @@ export function registerViews({ model }: ViewDeps): vscode.Disposable[] {
       treeTimer.run();
       statusTimer.run();
     }),
+    ...(terminal ? [terminal.onDidChange(() => treeTimer.run())] : []),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration(Setting.statusBarEnabled)) statusTimer.run();
     }),

@@ -1,7 +1,7 @@
 // The Accounts view: renders treeModel snapshots and tells VS Code only which rows changed.
 import * as vscode from 'vscode';
 import type { SessionKeeperModel } from '../session/model';
-import { buildTree, diffTree, nextChangeAt, type NodeTarget, type TreeNode, type TreeSnapshot } from './treeModel';
+import { buildTree, diffTree, nextChangeAt, type NodeTarget, type TreeNode, type TreeOptions, type TreeSnapshot } from './treeModel';
 import { markdownTooltip } from './tooltip';
 
 /** One object per row id for the tree's lifetime: VS Code finds rows to refresh by identity. */
@@ -20,6 +20,7 @@ export class AccountsTreeProvider implements vscode.TreeDataProvider<TreeElement
   constructor(
     private readonly model: SessionKeeperModel,
     private readonly formatTime: (ms: number) => string,
+    private readonly terminalAccess?: TreeOptions['terminalAccess'],
   ) {}
 
   get current(): TreeSnapshot {
@@ -29,7 +30,7 @@ export class AccountsTreeProvider implements vscode.TreeDataProvider<TreeElement
   /** Rebuilds from the model, announces what changed, and answers when a row next changes. */
   update(): number | undefined {
     const now = this.model.now();
-    const next = buildTree(this.model.providers(), now, { formatTime: this.formatTime });
+    const next = buildTree(this.model.providers(), now, { formatTime: this.formatTime, terminalAccess: this.terminalAccess });
     const diff = diffTree(this.snapshot, next);
     this.snapshot = next;
     if (diff.structural) {

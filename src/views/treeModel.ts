@@ -5,8 +5,9 @@ import { describeHealth } from './healthText';
 import * as l10n from '@vscode/l10n';
 import { worstHealth, type AccountSummary, type ProviderSummary, type SessionInfo } from '../session/model';
 import { earliest, nextHealthTextChange } from './countdown';
+import type { AccountAccess, Outcome } from '../terminal/consent';
 
-export type NodeKind = 'provider' | 'account' | 'session' | 'detail';
+export type NodeKind = 'provider' | 'account' | 'session' | 'detail' | 'terminal';
 
 /** A codicon id and, where colour helps, a theme colour id. */
 export interface NodeIcon {
@@ -42,7 +43,10 @@ export interface TreeNode extends NodeTarget {
   readonly label: string;
   readonly description?: string;
   readonly icon: NodeIcon;
-  /** For `viewItem` in when clauses: provider, account, account.active, session, detail. */
+  /**
+   * For `viewItem` in when clauses: provider, account, account.active, session, detail, and
+   * terminal.allowed, terminal.denied or terminal.ask for a terminal tool's row.
+   */
   readonly contextValue: string;
   readonly accessibilityLabel: string;
   readonly tooltip?: Tooltip;
@@ -60,6 +64,8 @@ export interface TreeSnapshot {
 export interface TreeOptions {
   /** Formats an epoch-ms instant for details and tooltips. */
   readonly formatTime?: (ms: number) => string;
+  /** What terminal tools may use and asked for, per account of a provider. */
+  readonly terminalAccess?: (providerId: string) => ReadonlyMap<string, AccountAccess>;
 }
 
 export const healthIcons: Readonly<Record<HealthState, NodeIcon>> = {
@@ -212,6 +218,45 @@ export function buildTree(providers: readonly ProviderSummary[], now: number, op
     });
   };
 
+  const terminalNodes = (p: ProviderSummary, a: AccountSummary, parent: string): string[] => {
+    const access = options.terminalAccess?.(p.id).get(a.id);
+    if (!access) return [];
+    const decision = access.decision ?? 'ask';
+    const state = decisionText(decision);
+    const rows = access.uses.length ? access.uses : [undefined];
+    return rows.map((use) => {
+      const label = use ? l10n.t('Terminal: {0} ({1})', use.tool, use.format) : l10n.t('Terminal access');
+      const description = use ? l10n.t('{0} · last used {1}', state, time(use.lastUsedAt)) : state;
+      return add({
+        id: `${parent}/terminal/${use ? `${encodeURIComponent(use.tool)}/${use.format}` : '-'}`,
+        parent,
+        children: [],
+        expanded: false,
+        kind: 'terminal',
+        providerId: p.id,
+        accountId: a.id,
+        label,
+        description,
+        icon: { id: 'terminal', color: decision === 'denied' ? 'disabledForeground' : undefined },
+        contextValue: `terminal.${decision === 'allowed' ? 'allowed' : decision === 'denied' ? 'denied' : 'ask'}`,
+        accessibilityLabel: l10n.t('{0}, {1}', label, description),
+        tooltip: {
+          title: label,
+          fields: [
+            { label: l10n.t('Access'), value: state },
+            ...(use
+              ? [
+                  { label: l10n.t('Last used'), value: time(use.lastUsedAt) },
+                  { label: l10n.t('Last result'), value: outcomeText(use.outcome) },
+                ]
+              : []),
+            ...(access.decidedAt !== undefined ? [{ label: l10n.t('Decided'), value: time(access.decidedAt) }] : []),
+          ],
+        },
+      });
+    });
+  };
+
   const accountNode = (p: ProviderSummary, a: AccountSummary, parent: string): string => {
     const id = nodeId(p.id, a.id);
     const status = describeHealth(a.health, now);
@@ -221,7 +266,7 @@ export function buildTree(providers: readonly ProviderSummary[], now: number, op
     return add({
       id,
       parent,
-      children: a.sessions.map((s) => sessionNode(p, a, s, id)),
+      children: [...a.sessions.map((s) => sessionNode(p, a, s, id)), ...terminalNodes(p, a, id)],
       expanded: false,
       kind: 'account',
       providerId: p.id,
@@ -280,6 +325,14 @@ export function buildTree(providers: readonly ProviderSummary[], now: number, op
   const hasAccounts = providers.some((p) => p.accounts.length > 0);
   // Without any account the tree stays empty, so the "Sign In" welcome view shows instead.
   return { roots: hasAccounts ? roots : [], nodes, hasProviders: providers.length > 0, hasAccounts };
+}
+
+function decisionText(decision: 'allowed' | 'denied' | 'ask'): string {
+  return decision === 'allowed' ? l10n.t('allowed') : decision === 'denied' ? l10n.t('denied') : l10n.t('asks first');
+}
+
+function outcomeText(outcome: Outcome): string {
+  return outcome === 'served' ? l10n.t('token sent') : outcome === 'notAllowed' ? l10n.t('not allowed') : l10n.t('no token');
 }
 
 /** The next instant any row's description can read differently; undefined when none counts down. */

@@ -7,8 +7,9 @@
 // Test control on the issuer, for code that only knows its URL:
 //   GET /__test/stats, POST /__test/reset-stats, POST /__test/revoke-grants?sub=alice,
 //   POST /__test/fault?path=/token&kind=status&status=503&headers={"retry-after":"7"}&times=1
-//     (or the options as a JSON body), POST /__test/clear-faults, POST /__test/stop-for?ms=5000
-import { generateKeyPairSync } from 'node:crypto';
+//     (or the options as a JSON body), POST /__test/clear-faults, POST /__test/stop-for?ms=5000,
+//   GET /__test/whoami with `Authorization: Bearer <access token>` (a stand-in for an API)
+import { createPublicKey, generateKeyPairSync, verify } from 'node:crypto';
 import { realpathSync } from 'node:fs';
 import * as http from 'node:http';
 import * as https from 'node:https';
@@ -530,6 +531,16 @@ export async function startIdp(options = {}) {
         }
         return sendJson(res, 200, { ok: true });
       }
+      case 'GET /__test/whoami': {
+        // A stand-in for the API the tokens are for. oidc-provider's userinfo refuses JWT access
+        // tokens issued for a resource server, so this checks them itself: the signature with the
+        // IdP's own key, issuer, audience and expiry; opaque tokens through oidc-provider's lookup.
+        const token = /^Bearer ([^\s]+)$/.exec(req.headers.authorization ?? '')?.[1];
+        const sub = token && (await subjectOf(token));
+        if (!sub) return sendJson(res, 401, { error: 'invalid_token' });
+        const account = await findAccount(undefined, sub);
+        return account ? sendJson(res, 200, account.claims()) : sendJson(res, 401, { error: 'invalid_token' });
+      }
       case 'POST /__test/clear-faults':
         idp.clearFaults();
         return sendJson(res, 200, { ok: true });
@@ -550,6 +561,23 @@ export async function startIdp(options = {}) {
       default:
         return sendJson(res, 404, { error: `unknown test control ${route}` });
     }
+  }
+
+  const publicKey = createPublicKey({ key: signingKey, format: 'jwk' });
+
+  /** The subject of a valid access token, else undefined. @param {string} token */
+  async function subjectOf(token) {
+    const parts = token.split('.');
+    if (parts.length === 3) {
+      const [header, payload, signature] = parts;
+      if (!verify('RSA-SHA256', Buffer.from(`${header}.${payload}`), publicKey, Buffer.from(signature, 'base64url'))) return undefined;
+      const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
+      const audiences = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
+      const fresh = typeof claims.exp === 'number' && claims.exp * 1000 > Date.now();
+      return claims.iss === issuer && audiences.includes(API_RESOURCE) && fresh ? claims.sub : undefined;
+    }
+    const found = await op.AccessToken.find(token);
+    return found && !found.isExpired ? found.accountId : undefined;
   }
 
   /** Closes the listener and every open connection; state stays in memory. */

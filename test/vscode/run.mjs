@@ -24,7 +24,7 @@ let env;
 onInterrupt(() => console.log('vscode: interrupted\nvscode: 0 passed, 1 failed'));
 
 async function main() {
-  for (const file of [join(root, 'dist', 'extension.js'), `${suitePath}.js`]) {
+  for (const file of [join(root, 'dist', 'extension.js'), join(root, 'dist', 'cli.js'), `${suitePath}.js`]) {
     if (!existsSync(file)) throw new Error(`${file} is missing; run \`npm run build\` first`);
   }
   rmSync(artifactsDir, { recursive: true, force: true });

@@ -17,6 +17,7 @@ const phases: (() => void)[] = [
     // Both need alice signed in; a failure here still lets sign-out run in this window.
     require('./outage.test');
     require('./workspace.test');
+    require('./terminal.test');
     require('./signOut.test');
   },
 ];

@@ -1,5 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { configuredProvider, consumer, idpStats } from './fixtures';
+import { runInTerminal } from './terminal';
 import { screenshot, signOutInAccountsMenu } from './ui';
 import { waitFor } from './wait';
 
@@ -18,5 +19,13 @@ suite('Signing out', () => {
     await waitFor(() => api.sessionChangeCount(provider.id) > changesBefore, "the consumer's onDidChangeSessions to fire");
     await waitFor(async () => (await idpStats()).revocations > revocationsBefore, 'the IdP to record a revocation');
     await screenshot('signed-out');
+  });
+
+  test('after sign-out the terminal command fails at once with a clear message and exit code 5', async () => {
+    const provider = configuredProvider();
+    const result = await runInTerminal(`session-keeper --provider ${provider.id} --format header`);
+    assert.equal(result.code, 5, `stderr: ${result.stderr.trim()}`);
+    assert.match(result.stderr, /No account is signed in to Acme SSO/);
+    assert.equal(result.stdout, '');
   });
 });
