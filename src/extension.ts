@@ -4,6 +4,7 @@ import { Setting, STORAGE_PREFIX } from './contributions';
 import { notifyQuarantine, notifySignInNeeded, notifyStaleWindow } from './editor/notifications';
 import { ProviderRegistry } from './editor/registry';
 import { signInInteractively } from './editor/signIn';
+import { AppUriHandler, ScriptedInputs, createFlowHost, currentHostKind } from './editor/flowHost';
 import { systemClock } from './session/base/clock';
 import { onListenerError } from './session/base/events';
 import { FileCoordinator } from './session/storage/coordination';
@@ -16,7 +17,13 @@ import { defaultPolicy, type RefreshPolicy } from './session/refresh/refresher';
 import { SessionStore } from './session/storage/store';
 import { registerViews } from './views';
 
-export async function activate(context: vscode.ExtensionContext): Promise<void> {
+/** What the extension returns outside production (the in-editor tests): answers for input boxes the test workbench refuses. */
+export interface TestApi {
+  readonly inputs: ScriptedInputs;
+  readonly uriHandler: AppUriHandler;
+}
+
+export async function activate(context: vscode.ExtensionContext): Promise<TestApi | undefined> {
   // The engine and the pure view modules translate through @vscode/l10n, from the bundle VS Code loaded.
   if (vscode.l10n.bundle) l10n.config({ contents: vscode.l10n.bundle });
   const channel = vscode.window.createOutputChannel('Session Keeper', { log: true });
@@ -34,6 +41,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   });
   await store.load();
 
+  const uriHandler = new AppUriHandler();
+  const scripted = context.extensionMode === vscode.ExtensionMode.Production ? undefined : new ScriptedInputs();
   const fetch = createFetch(REQUEST_TIMEOUT_MS);
   const policy: { -readonly [K in keyof RefreshPolicy]: RefreshPolicy[K] } = { ...defaultPolicy, leadMs: leadTime() };
   const engine: SessionKeeperEngine = new SessionKeeperEngine({
@@ -45,7 +54,13 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     policy,
     coordinator,
     memento: context.globalState,
-    signIn: (config, client, request) => signInInteractively(config, client, request, logger, showLog),
+    signIn: (config, client, request) =>
+      signInInteractively(config, client, request, {
+        logger,
+        showLog,
+        hostKind: currentHostKind,
+        host: (report) => createFlowHost({ uriHandler, scripted, report }),
+      }),
     onSignInNeeded: (account, message) => {
       const provider = engine.providers().find((p) => p.id === account.providerId);
       notifySignInNeeded(provider?.label ?? account.providerId, account.account.label, message, () => engine.signIn(account.providerId));
@@ -57,6 +72,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
 
   context.subscriptions.push(
     channel,
+    vscode.window.registerUriHandler(uriHandler),
     registry,
     engine,
     ...registerCommands({ model: engine, logger, showLog, checkIssuer: (issuer, signal) => engine.checkIssuer(issuer, signal) }),
@@ -72,6 +88,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     }),
   );
   logger.info(`Session Keeper ${context.extension.packageJSON.version} started`);
+  return scripted && { inputs: scripted, uriHandler };
 }
 
 function leadTime(): number {
