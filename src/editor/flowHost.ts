@@ -86,11 +86,8 @@ export function createFlowHost(deps: {
         )
         .then(async (choice) => {
           if (choice !== copyAndOpen || !open) return;
-          try {
-            await vscode.env.clipboard.writeText(userCode);
-          } catch {
-            // The code is on screen; a browser may refuse the clipboard.
-          }
+          // The code is on screen too; a browser may refuse the clipboard, which must not keep the page closed.
+          vscode.env.clipboard.writeText(userCode).then(undefined, () => undefined);
           await openBrowser(verificationUri);
         });
       return { dispose: () => void (open = false) };

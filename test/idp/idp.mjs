@@ -33,7 +33,8 @@ export const DEFAULT_CLIENT = Object.freeze({
   client_id: 'session-keeper',
   application_type: 'native',
   token_endpoint_auth_method: 'none',
-  redirect_uris: ['http://127.0.0.1/callback'],
+  // The loopback redirect (RFC 8252 §7.3) and the private-use URI scheme redirect (§7.1).
+  redirect_uris: ['http://127.0.0.1/callback', 'vscode://session-keeper.session-keeper/callback'],
   grant_types: ['authorization_code', 'refresh_token'],
   response_types: ['code'],
 });

@@ -17,24 +17,43 @@ import { CapturingSink, MemoryMemento, MemorySecrets } from '../support/fakes';
 interface FakeHost extends FlowHost {
   shown: Array<{ userCode: string; verificationUri: string }>;
   opened: string[];
+  warnings: string[];
   lifetimeAsked: number;
 }
 
 /** The editor's part: the user code is "read" by `onUserCode`, inputs come from `answers`. */
-function fakeHost(opts: { onUserCode?: (code: string, uri: string) => void; answers?: unknown[]; lifetime?: number | null } = {}) {
+function fakeHost(
+  opts: {
+    onUserCode?: (code: string, uri: string) => void;
+    answers?: unknown[];
+    lifetime?: number | null;
+    /** The browser's part of a redirect flow; what it returns reaches the URI handler, in order. */
+    browse?: (url: string) => Promise<string[]>;
+  } = {},
+) {
   const answers = [...(opts.answers ?? [])];
+  let appUri: ((uri: URL) => void) | undefined;
   const host: FakeHost = {
     shown: [],
     opened: [],
+    warnings: [],
     lifetimeAsked: 0,
     openBrowser: async (url) => {
       host.opened.push(url);
+      if (opts.browse) {
+        void opts.browse(url).then((uris) => {
+          for (const uri of uris) appUri?.(new URL(uri));
+        });
+      }
       return true;
     },
     externalUri: async (u) => u,
     appRedirectUri: 'vscode://session-keeper.session-keeper/callback',
-    onAppUri: () => ({ dispose() {} }),
-    warn: () => undefined,
+    onAppUri: (listener) => {
+      appUri = listener;
+      return { dispose: () => (appUri = undefined) };
+    },
+    warn: (message) => void host.warnings.push(message),
     showUserCode(info) {
       host.shown.push(info);
       opts.onUserCode?.(info.userCode, info.verificationUri);
@@ -64,7 +83,7 @@ function virtualTiming(realDelayMs = 20): Partial<DeviceTiming> & { waits: numbe
   };
 }
 
-function setup(idp: Idp, flowId: FlowId, host: FakeHost, timing?: Partial<DeviceTiming>) {
+function setup(idp: Idp, flowId: FlowId, host: FakeHost, timing?: Partial<DeviceTiming>, timeoutMs?: number) {
   const logger = createLogger(new CapturingSink());
   const secrets = new MemorySecrets();
   const store = new SessionStore(secrets, new MemoryMemento(), logger);
@@ -100,7 +119,7 @@ function setup(idp: Idp, flowId: FlowId, host: FakeHost, timing?: Partial<Device
           client,
           host,
           logger,
-          request: { ...request, signal: new AbortController().signal, providerLabel: 'Acme', deviceTiming: timing },
+          request: { ...request, signal: new AbortController().signal, providerLabel: 'Acme', deviceTiming: timing, timeoutMs },
         }),
     },
   );
@@ -147,6 +166,7 @@ describe('device authorization grant (RFC 8628) against a real OpenID Provider',
     );
     assert.equal((await ctx.provider.getSessions(['openid'])).length, 1);
     assert.ok(ctx.store.find(session.id)!.session.expiresAt! > Date.now());
+    assert.ok(ctx.store.find(session.id)!.session.refreshToken, 'a refresh token: the session renews like any other');
   });
 
   it('adds 5 s to the interval for each slow_down', async () => {
@@ -276,6 +296,44 @@ describe('device authorization grant (RFC 8628) against a real OpenID Provider',
         assertNothingStored(ctx);
       }
     });
+  });
+});
+
+describe('the URI-handler redirect (RFC 8252 §7.1) against a real OpenID Provider', function () {
+  let idp: Idp;
+  before(async () => {
+    idp = await startIdp();
+  });
+  after(async () => idp.close());
+
+  /** The issuer's redirect to vscode://…/callback, and a forged copy of it with another state. */
+  const forgeState = (uri: string) => {
+    const forged = new URL(uri);
+    forged.searchParams.set('state', 'forged-state');
+    return forged.href;
+  };
+
+  it('signs in through the vscode:// redirect, refusing a response with another state on the way', async () => {
+    const host = fakeHost({
+      browse: async (url) => {
+        const redirect = await idp.login(url, { login: 'bob' });
+        return [forgeState(redirect), redirect];
+      },
+    });
+    const ctx = setup(idp, 'uriHandler', host);
+    const session = await ctx.provider.createSession([]);
+    assert.equal(session.account.label, 'bob');
+    assert.equal(new URL(host.opened[0]).searchParams.get('redirect_uri'), 'vscode://session-keeper.session-keeper/callback');
+    assert.equal(host.warnings.length, 1);
+    assert.match(host.warnings[0], /does not belong to the sign-in in progress \(state mismatch\)/);
+  });
+
+  it('a response with a wrong state alone stores nothing, and the sign-in ends at its time limit', async () => {
+    const host = fakeHost({ browse: async (url) => [forgeState(await idp.login(url))] });
+    const ctx = setup(idp, 'uriHandler', host, undefined, 1_500);
+    await rejectsWith(ctx.provider.createSession([]), ErrorCode.SignInTimedOut);
+    assert.equal(host.warnings.length, 1);
+    assertNothingStored(ctx);
   });
 });
 
