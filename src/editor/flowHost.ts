@@ -15,7 +15,8 @@ export class AppUriHandler implements vscode.UriHandler {
   handleUri(uri: vscode.Uri): void {
     let url: URL;
     try {
-      url = new URL(uri.toString());
+      // Unencoded: toString() would percent-encode the query's own "=" and "&".
+      url = new URL(uri.toString(true));
     } catch {
       return;
     }
