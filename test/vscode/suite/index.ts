@@ -19,6 +19,12 @@ const phases: (() => void)[] = [
     require('./workspace.test');
     require('./signOut.test');
   },
+  () => {
+    require('./flows.test');
+  },
+  () => {
+    require('./flowsAfterReload.test');
+  },
 ];
 
 interface Stats {
