@@ -94,13 +94,13 @@ async function main() {
   try {
     const url = env.workbenchUrl(suitePath);
     do {
-      phase = /** @type {Phase} */ ({ number: phases.length + 1 });
+      phase = /** @type {Phase} */ ({ number: firstPhase + phases.length });
       phases.push(phase);
       reloadRequested = false;
       const exited = new Promise((resolve) => {
         onExit = resolve;
       });
-      console.log(`\n— phase ${phase.number}${phase.number > 1 ? ' (after a window reload)' : ''}`);
+      console.log(`\n— phase ${phase.number}${phase.number > firstPhase ? ' (after a window reload)' : ''}`);
       // One browser context for every phase: the window's secrets live in its storage.
       await Promise.race([phase.number === 1 ? workbench.goto(url) : workbench.reload(), timedOut]);
       phase.exitCode = await Promise.race([exited, timedOut]);
