@@ -11,6 +11,7 @@ import { SessionKeeperEngine } from '../src/session/engine';
 import { REQUEST_TIMEOUT_MS, createFetch } from '../src/session/protocol/http';
 import { createLogger, type Logger } from '../src/session/base/log';
 import type { OAuthClient, TokenSet } from '../src/session/protocol/oauth';
+import { withAccount } from '../src/session/flows/contract';
 import type { SignInRequest } from '../src/session/provider';
 import { defaultPolicy, type RefreshPolicy } from '../src/session/refresh/refresher';
 import { freshRefreshState, type SessionStore, type StoredSession } from '../src/session/storage/store';
@@ -120,7 +121,7 @@ export function createEngine(
     requestTimeoutMs: REQUEST_TIMEOUT_MS,
     policy: { ...defaultPolicy, ...opts.policy },
     memento: new MemoryMemento(),
-    signIn: (_config, client, request) => signInAt(idp, client, opts.nextLogin(), request),
+    signIn: (_config, client, request) => signInAt(idp, client, opts.nextLogin(), request).then(withAccount),
   });
   engine.configure([providerConfig(idp.issuer)]);
   return engine;

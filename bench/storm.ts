@@ -10,6 +10,7 @@ import { SessionKeeperProvider } from '../src/session/provider';
 import { defaultPolicy } from '../src/session/refresh/refresher';
 import { SessionStore } from '../src/session/storage/store';
 import { createEngine, providerConfig, signInAt, startBenchIdp, users, type BenchIdp } from './fixture';
+import { withAccount } from '../src/session/flows/contract';
 import { main, median, ms, now, ratio, timed, type Row } from './lib';
 
 const SESSIONS = 1_000;
@@ -35,7 +36,7 @@ async function signInAll(idp: BenchIdp, secrets: MemorySecrets, memento: MemoryM
     logger: silentLogger,
     now: Date.now,
     ensureFresh: async () => undefined,
-    signIn: (request) => signInAt(idp, client, queue.shift()!, request),
+    signIn: (request) => signInAt(idp, client, queue.shift()!, request).then(withAccount),
   });
   try {
     let left = logins.length;

@@ -1,6 +1,9 @@
 // Every id Session Keeper contributes or stores under, in one place: package.json names the same.
 // No vscode import: the engine uses the storage keys.
 
+/** `<publisher>.<name>`: the authority of the URI-handler redirect (`vscode://session-keeper.session-keeper/callback`). */
+export const EXTENSION_ID = 'session-keeper.session-keeper';
+
 /** Settings (contributes.configuration). */
 export const Setting = {
   /** Application-scoped: a workspace cannot change where sessions go. */

@@ -6,6 +6,7 @@ import { affectsNetworkSettings, readNetworkSettings } from './editor/network';
 import { askTerminalAccess, notifyQuarantine, notifySignInNeeded, notifyStaleWindow } from './editor/notifications';
 import { ProviderRegistry } from './editor/registry';
 import { signInInteractively } from './editor/signIn';
+import { AppUriHandler, ScriptedInputs, createFlowHost, currentHostKind } from './editor/flowHost';
 import { systemClock } from './session/base/clock';
 import { onListenerError } from './session/base/events';
 import { FileCoordinator } from './session/storage/coordination';
@@ -22,7 +23,13 @@ import { writeLauncher } from './terminal/launcher';
 import { ENV_IPC, ENV_SECRET } from './terminal/protocol';
 import { TerminalServer, createTokenHandler, newChannel, newSecret, type TokenSource } from './terminal/server';
 
-export async function activate(context: vscode.ExtensionContext): Promise<void> {
+/** What the extension returns outside production (the in-editor tests): answers for input boxes the test workbench refuses. */
+export interface TestApi {
+  readonly inputs: ScriptedInputs;
+  readonly uriHandler: AppUriHandler;
+}
+
+export async function activate(context: vscode.ExtensionContext): Promise<TestApi | undefined> {
   // The engine and the pure view modules translate through @vscode/l10n, from the bundle VS Code loaded.
   if (vscode.l10n.bundle) l10n.config({ contents: vscode.l10n.bundle });
   const channel = vscode.window.createOutputChannel('Session Keeper', { log: true });
@@ -43,6 +50,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   // VS Code's proxy and certificate settings, read again when they change; undici itself loads on the first request.
   let network = readNetworkSettings();
   const fetch = createFetch(REQUEST_TIMEOUT_MS, { network: () => network });
+  const uriHandler = new AppUriHandler();
+  const scripted = context.extensionMode === vscode.ExtensionMode.Production ? undefined : new ScriptedInputs();
   const policy: { -readonly [K in keyof RefreshPolicy]: RefreshPolicy[K] } = { ...defaultPolicy, leadMs: leadTime() };
   const engine: SessionKeeperEngine = new SessionKeeperEngine({
     store,
@@ -53,7 +62,13 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     policy,
     coordinator,
     memento: context.globalState,
-    signIn: (config, client, request) => signInInteractively(config, client, request, logger, showLog),
+    signIn: (config, client, request) =>
+      signInInteractively(config, client, request, {
+        logger,
+        showLog,
+        hostKind: currentHostKind,
+        host: (report) => createFlowHost({ uriHandler, scripted, report }),
+      }),
     onSignInNeeded: (account, message) => {
       const provider = engine.providers().find((p) => p.id === account.providerId);
       notifySignInNeeded(provider?.label ?? account.providerId, account.account.label, message, () => engine.signIn(account.providerId));
@@ -69,6 +84,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
 
   context.subscriptions.push(
     channel,
+    vscode.window.registerUriHandler(uriHandler),
     registry,
     engine,
     ...registerCommands({
@@ -94,6 +110,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     }),
   );
   logger.info(`Session Keeper ${context.extension.packageJSON.version} started`);
+  return scripted && { inputs: scripted, uriHandler };
 }
 
 /**

@@ -1,51 +1,89 @@
-// The interactive sign-in: a cancellable progress notification around the browser flow, and one
-// message when it fails (a cancel stays quiet).
+// The interactive sign-in: the flows that work in this window for this issuer, in the order the
+// flows table gives, each under a cancellable progress notification. When one fails or is given
+// up, the next is offered ("Having trouble signing in? Try another way"). One message when the
+// sign-in fails for good; a cancel stays quiet.
 import * as vscode from 'vscode';
-import { ErrorCode, SessionKeeperError, isCancellation, userMessage } from '../session/base/errors';
+import { isCancellation, userMessage } from '../session/base/errors';
 import { describeError } from '../session/base/errors';
+import { ErrorCode, SessionKeeperError } from '../session/base/errors';
 import { type Logger } from '../session/base/log';
 import type { ProviderConfig } from '../session/config';
-import { authorizationCodeFlow, type BrowserHost } from '../session/flows/authorizationCode';
+import { chooseFlows, issuerFeatures, runFlows, type FlowHost, type HostKind, type SignInFlow } from '../session/flows/index';
 import type { OAuthClient } from '../session/protocol/oauth';
-import type { SignInRequest } from '../session/provider';
+import type { SignInRequest, SignInResult } from '../session/provider';
+
+export interface SignInDeps {
+  readonly logger: Logger;
+  readonly showLog: () => void;
+  readonly hostKind: () => HostKind;
+  /** The editor parts of a flow, reporting into that flow's progress notification. */
+  readonly host: (report: (message: string) => void) => FlowHost;
+}
 
 export async function signInInteractively(
   config: ProviderConfig,
   client: OAuthClient,
   request: SignInRequest,
-  logger: Logger,
-  showLog: () => void,
-) {
-  const host: BrowserHost = {
-    // A string keeps a nested redirect_uri intact; Uri.parse would re-encode its query.
-    openBrowser: (url) => Promise.resolve(vscode.env.openExternal(url as unknown as vscode.Uri)),
-    externalUri: async (url) => (await vscode.env.asExternalUri(vscode.Uri.parse(url))).toString(true),
-  };
+  deps: SignInDeps,
+): Promise<SignInResult> {
+  const { logger } = deps;
   try {
-    return await vscode.window.withProgress(
-      {
-        location: vscode.ProgressLocation.Notification,
-        title: vscode.l10n.t('Signing in to {0}… Finish in your browser.', config.label),
-        cancellable: true,
-      },
-      (_progress, token) => {
-        const controller = new AbortController();
-        token.onCancellationRequested(() =>
-          controller.abort(new SessionKeeperError(ErrorCode.Cancelled, vscode.l10n.t('Sign-in was cancelled.'))),
+    const metadata = await client.metadata();
+    const order = chooseFlows({ host: deps.hostKind(), issuer: issuerFeatures(metadata), setting: config.flows });
+    logger.info(`Sign-in to ${config.label} can use: ${order.map((f) => f.id).join(', ') || 'no flow'} (${deps.hostKind()} host)`);
+    return await runFlows(
+      order,
+      (flow) => Promise.resolve(attempt(flow, config, client, request, deps)),
+      async (failed, err, next) => {
+        logger.info(`Sign-in to ${config.label} with ${failed.id} did not finish: ${describeError(err)}`);
+        const choice = await vscode.window[isCancellation(err) ? 'showInformationMessage' : 'showWarningMessage'](
+          isCancellation(err)
+            ? vscode.l10n.t('Having trouble signing in to {0}? Try another way.', config.label)
+            : vscode.l10n.t('Sign-in to {0} failed: {1} Try another way?', config.label, userMessage(err)),
+          next.label,
         );
-        return authorizationCodeFlow(client, host, logger, { ...request, signal: controller.signal, providerLabel: config.label });
+        return choice === next.label;
       },
     );
   } catch (err) {
     if (isCancellation(err)) logger.info(`Sign-in to ${config.label} was cancelled: ${describeError(err)}`);
     else logger.error(`Sign-in to ${config.label} failed: ${describeError(err)}`);
     if (!isCancellation(err)) {
-      const message = userMessage(err);
       const show = vscode.l10n.t('Show Log');
-      void vscode.window.showErrorMessage(vscode.l10n.t('Sign-in to {0} failed: {1}', config.label, message), show).then((choice) => {
-        if (choice === show) showLog();
-      });
+      void vscode.window
+        .showErrorMessage(vscode.l10n.t('Sign-in to {0} failed: {1}', config.label, userMessage(err)), show)
+        .then((choice) => {
+          if (choice === show) deps.showLog();
+        });
     }
     throw err;
   }
+}
+
+function attempt(flow: SignInFlow, config: ProviderConfig, client: OAuthClient, request: SignInRequest, deps: SignInDeps) {
+  deps.logger.info(`Signing in to ${config.label} with the ${flow.id} flow`);
+  return vscode.window.withProgress(
+    {
+      location: vscode.ProgressLocation.Notification,
+      title:
+        flow.id === 'paste'
+          ? vscode.l10n.t('Signing in to {0} with a token…', config.label)
+          : flow.id === 'device'
+            ? vscode.l10n.t('Signing in to {0}…', config.label)
+            : vscode.l10n.t('Signing in to {0}… Finish in your browser.', config.label),
+      cancellable: true,
+    },
+    (progress, token) => {
+      const controller = new AbortController();
+      token.onCancellationRequested(() =>
+        controller.abort(new SessionKeeperError(ErrorCode.Cancelled, vscode.l10n.t('Sign-in was cancelled.'))),
+      );
+      return flow.trigger({
+        client,
+        host: deps.host((message) => progress.report({ message })),
+        logger: deps.logger,
+        request: { ...request, signal: controller.signal, providerLabel: config.label },
+      });
+    },
+  );
 }

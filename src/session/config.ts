@@ -2,6 +2,7 @@
 // entry so one bad entry never hides the others.
 import * as l10n from '@vscode/l10n';
 import { normalizeScopes } from './protocol/scopes';
+import { FLOW_IDS, type FlowId, type FlowSetting } from './flows/contract';
 
 export interface ProviderConfig {
   /** The id other extensions pass to vscode.authentication.getSession. */
@@ -14,6 +15,8 @@ export interface ProviderConfig {
   readonly scopes: readonly string[];
   /** Extra authorization request parameters (e.g. `audience`, `prompt`, `acr_values`). */
   readonly authorizationParameters: Readonly<Record<string, string>>;
+  /** `flows`: the sign-in flows pinned (in that order) or left out; absent: chosen per host. */
+  readonly flows?: FlowSetting;
 }
 
 export interface ConfigProblem {
@@ -131,6 +134,15 @@ export function parseProviders(raw: unknown): { providers: ProviderConfig[]; pro
         authorizationParameters[key] = value;
       }
     }
+    let flows: FlowSetting | undefined;
+    if (entry.flows !== undefined) {
+      const parsed = parseFlows(entry.flows);
+      if (typeof parsed === 'string') {
+        problem(parsed, id);
+        return;
+      }
+      flows = parsed;
+    }
     const label = typeof entry.label === 'string' && entry.label.trim() ? entry.label.trim() : id;
     seen.add(id.toLowerCase());
     providers.push({
@@ -140,9 +152,32 @@ export function parseProviders(raw: unknown): { providers: ProviderConfig[]; pro
       clientId,
       scopes: normalizeScopes(['openid', ...scopes]),
       authorizationParameters,
+      ...(flows && { flows }),
     });
   });
   return { providers, problems };
+}
+
+/**
+ * `"flows": ["device", "loopback"]` pins those flows in that order; `"flows": ["!paste"]` leaves
+ * flows out of the order chosen for the host. Returns a problem message for anything else.
+ */
+function parseFlows(raw: unknown): FlowSetting | string {
+  const known = FLOW_IDS.join(', ');
+  if (!Array.isArray(raw) || raw.length === 0 || raw.some((f) => typeof f !== 'string')) {
+    return l10n.t('"flows" must be a non-empty array of sign-in flows ({0}), or of flows to leave out, each starting with "!".', known);
+  }
+  const names = raw as string[];
+  const excluded = names.filter((f) => f.startsWith('!'));
+  if (excluded.length && excluded.length !== names.length) {
+    return l10n.t('"flows" either lists the flows to use or the flows to leave out (with "!"), not both.');
+  }
+  const ids = names.map((f) => f.replace(/^!/, ''));
+  const unknown = ids.find((f) => !(FLOW_IDS as readonly string[]).includes(f));
+  if (unknown !== undefined) return l10n.t('"flows" names an unknown sign-in flow "{0}"; known flows: {1}.', unknown, known);
+  if (new Set(ids).size !== ids.length) return l10n.t('"flows" names a sign-in flow twice.');
+  if (excluded.length === FLOW_IDS.length) return l10n.t('"flows" leaves out every sign-in flow.');
+  return excluded.length ? { exclude: ids as FlowId[] } : { only: ids as FlowId[] };
 }
 
 /** Formats a problem for a notification or the log, naming the entry. */

@@ -10,8 +10,8 @@ import type { Logger } from './base/log';
 import { userMessage } from './base/errors';
 import { ActiveAccounts } from './activeAccounts';
 import { summarizeProvider, type ProviderSummary, type SessionKeeperModel } from './model';
-import { OAuthClient, type TokenSet } from './protocol/oauth';
-import { SessionKeeperProvider, type SignInRequest } from './provider';
+import { OAuthClient } from './protocol/oauth';
+import { SessionKeeperProvider, type SignInRequest, type SignInResult } from './provider';
 import { Refresher, type RefreshPolicy } from './refresh/refresher';
 import { isBoundTo, type MementoLike, type SessionStore, type StoredAccount } from './storage/store';
 
@@ -26,11 +26,7 @@ export interface EngineDeps {
   /** Remembers the active account per provider (account ids only). */
   readonly memento: MementoLike;
   /** The interactive sign-in: browser, progress, cancellation. */
-  signIn(
-    config: ProviderConfig,
-    client: OAuthClient,
-    request: SignInRequest,
-  ): Promise<TokenSet & { claims: NonNullable<TokenSet['claims']> }>;
+  signIn(config: ProviderConfig, client: OAuthClient, request: SignInRequest): Promise<SignInResult>;
   readonly onSignInNeeded?: (account: StoredAccount, message: string) => void;
   readonly onStaleWindow?: (message: string) => void;
 }

@@ -38,11 +38,20 @@ export interface SignInRequest {
   readonly prompt?: readonly string[];
 }
 
+/** What a sign-in hands over: validated tokens and the account; the flow that ran stays unknown here. */
+export interface SignInResult {
+  readonly tokens: TokenSet;
+  readonly account: AccountInfo;
+}
+
 export interface ProviderDeps {
   readonly store: SessionStore;
   readonly client: OAuthClient;
-  /** Runs the interactive sign-in (browser, progress, cancellation) and returns validated tokens. */
-  signIn(request: SignInRequest): Promise<TokenSet & { claims: NonNullable<TokenSet['claims']> }>;
+  /**
+   * Runs the interactive sign-in (whichever flow: browser, device code, pasted token) and returns
+   * validated tokens and the account they belong to.
+   */
+  signIn(request: SignInRequest): Promise<SignInResult>;
   readonly logger: Logger;
   readonly now: () => number;
   /** The session with a token that is valid now, renewing it first if needed; undefined if it cannot be. */
@@ -136,8 +145,12 @@ export class SessionKeeperProvider implements Disposable {
     // A window that may not write (another window is ahead of it) says so before the browser step,
     // not after it, when the new tokens would be lost.
     await deps.store.syncWithOtherWindows();
-    const tokens = await deps.signIn({ scopes: requestScopes(config.scopes, scopes), extraParameters, prompt: another ? ['login'] : [] });
-    const account = { id: tokens.claims.sub, label: accountLabel(tokens.claims) };
+    const { tokens, account: signedIn } = await deps.signIn({
+      scopes: requestScopes(config.scopes, scopes),
+      extraParameters,
+      prompt: another ? ['login'] : [],
+    });
+    const account = { id: signedIn.id, label: signedIn.label };
     const session = issuedSession(tokens, requestScopes(config.scopes, scopes), deps.now());
     await deps.store.putSession(config.id, { issuer: config.issuer, clientId: config.clientId }, account, session);
     deps.logger.info(`Signed in ${account.label} to ${config.label} (scopes: ${session.scopes.join(' ')})`);

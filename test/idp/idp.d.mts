@@ -29,6 +29,12 @@ export interface IdpOptions {
   autoLogin?: string;
   /** Serve https with this key and certificate (PEM); the issuer becomes https://127.0.0.1:<port>. `login()` trusts `ca`. */
   tls?: { key: string; cert: string; ca?: string };
+  /** RFC 8628 device authorization grant (features.deviceFlow), for every client; default false. */
+  deviceFlow?: boolean;
+  /** Seconds a device code is valid; default 600. */
+  deviceCodeTtl?: number;
+  /** false leaves the userinfo endpoint out (OIDC Core §5.3); default true. */
+  userinfo?: boolean;
 }
 
 export interface IdpStats {
@@ -70,6 +76,11 @@ export interface LoginOptions {
   consent?: boolean;
 }
 
+export interface DeviceLoginOptions extends LoginOptions {
+  /** true presses Abort on the confirmation page, so the device gets access_denied; default false. */
+  deny?: boolean;
+}
+
 export interface Idp {
   /** http://127.0.0.1:<port> */
   readonly issuer: string;
@@ -81,6 +92,18 @@ export interface Idp {
    * client's redirect_uri (with code and state, or error), without requesting it.
    */
   login(authorizationUrl: string | URL, options?: LoginOptions): Promise<string>;
+  /**
+   * Drives the device pages over HTTP as a user on another device: enters the user code at the
+   * verification URI, confirms (or aborts), logs in and consents. Resolves with the heading of the
+   * page the issuer ends on ("Sign-in Success" when the device was approved).
+   */
+  deviceLogin(verificationUri: string | URL, userCode: string, options?: DeviceLoginOptions): Promise<string>;
+  /**
+   * An opaque access token for `sub` with a grant of `scope` (default 'openid profile email'),
+   * as an issuer's token page or API-key console would hand out; the userinfo endpoint accepts it.
+   * Also POST /__test/mint-token?sub=alice.
+   */
+  mintAccessToken(sub: string, scope?: string): Promise<string>;
   /**
    * Requests whose path starts with pathPrefix get the fault, before oidc-provider sees them;
    * the longest prefix wins. A plain prefix: '/token' also covers '/token/revocation'.

@@ -35,10 +35,13 @@ export const DEFAULT_CLIENT = Object.freeze({
   client_id: 'session-keeper',
   application_type: 'native',
   token_endpoint_auth_method: 'none',
-  redirect_uris: ['http://127.0.0.1/callback'],
+  // The loopback redirect (RFC 8252 §7.3) and the private-use URI scheme redirect (§7.1).
+  redirect_uris: ['http://127.0.0.1/callback', 'vscode://session-keeper.session-keeper/callback'],
   grant_types: ['authorization_code', 'refresh_token'],
   response_types: ['code'],
 });
+
+const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 
 /** Audience of JWT access tokens; a URN so it does not depend on the port. */
 export const API_RESOURCE = 'urn:session-keeper:test-api';
@@ -50,6 +53,8 @@ const COOKIE_KEYS = ['session-keeper-test-idp-cookie-key'];
 const EXPIRED_GRACE_MS = 60_000;
 const LOGIN_ERROR_CLASS = 'idp-login-error';
 
+/** The first heading of a page, as text. @param {string} page */
+const heading = (page) => /<h1[^>]*>([^<]*)<\/h1>/.exec(page)?.[1]?.trim() ?? page.slice(0, 200);
 /** @param {string} s */
 const html = (s) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 const epoch = () => Math.floor(Date.now() / 1000);
@@ -226,11 +231,14 @@ export async function startIdp(options = {}) {
     users = DEFAULT_USERS,
     autoLogin,
     tls,
+    deviceFlow = false,
+    deviceCodeTtl = 600,
+    userinfo = true,
   } = options;
   if (accessTokenFormat !== 'opaque' && accessTokenFormat !== 'jwt') {
     throw new TypeError(`accessTokenFormat must be 'opaque' or 'jwt', got ${accessTokenFormat}`);
   }
-  for (const [name, ttl] of Object.entries({ accessTokenTtl, refreshTokenTtl, idTokenTtl })) {
+  for (const [name, ttl] of Object.entries({ accessTokenTtl, refreshTokenTtl, idTokenTtl, deviceCodeTtl })) {
     if (!Number.isSafeInteger(ttl) || ttl <= 0) throw new TypeError(`${name} must be a positive integer of seconds, got ${ttl}`);
   }
   if (autoLogin !== undefined && !Object.hasOwn(users, autoLogin)) {
@@ -284,7 +292,10 @@ export async function startIdp(options = {}) {
   /** @type {Record<string, any>} oidc-provider ships no types */
   const configuration = {
     adapter: store.Adapter,
-    clients,
+    // RFC 8628: with the device flow on, the clients may use its grant too.
+    clients: deviceFlow
+      ? clients.map((c) => ({ ...c, grant_types: [...new Set([.../** @type {string[]} */ (c.grant_types ?? []), DEVICE_CODE_GRANT])] }))
+      : clients,
     findAccount,
     jwks: { keys: [{ ...signingKey, kid: 'test-idp-rs256', alg: 'RS256', use: 'sig' }] },
     cookies: { keys: COOKIE_KEYS },
@@ -303,9 +314,12 @@ export async function startIdp(options = {}) {
       Interaction: 3600,
       Session: Math.max(refreshTokenTtl, 14 * 86400),
       Grant: Math.max(refreshTokenTtl, 14 * 86400),
+      DeviceCode: deviceCodeTtl,
     },
     features: {
       devInteractions: { enabled: autoLogin === undefined },
+      deviceFlow: { enabled: deviceFlow },
+      userinfo: { enabled: userinfo },
       revocation: { enabled: true, allowedPolicy: async (_ctx, client, token) => token.clientId === client.clientId },
       introspection: {
         enabled: true,
@@ -541,6 +555,11 @@ export async function startIdp(options = {}) {
         const account = await findAccount(undefined, sub);
         return account ? sendJson(res, 200, account.claims()) : sendJson(res, 401, { error: 'invalid_token' });
       }
+      case 'POST /__test/mint-token': {
+        const sub = q.get('sub');
+        if (!sub || !Object.hasOwn(users, sub)) return sendJson(res, 400, { error: 'sub must be one of the users' });
+        return sendJson(res, 200, { access_token: await idp.mintAccessToken(sub) });
+      }
       case 'POST /__test/clear-faults':
         idp.clearFaults();
         return sendJson(res, 200, { ok: true });
@@ -591,6 +610,78 @@ export async function startIdp(options = {}) {
     });
   }
 
+  /**
+   * Plays a browser over HTTP from `startUrl`: the device pages (user code, confirmation), then
+   * login and consent. Resolves with the first URL outside the issuer (a redirect to the client),
+   * or with the page the issuer ended on.
+   * @param {string} startUrl
+   * @param {{ login: string, consent: boolean, userCode?: string, deny?: boolean }} opts
+   * @returns {Promise<string | { page: string }>}
+   */
+  async function browse(startUrl, { login, consent, userCode, deny = false }) {
+    /** @type {Map<string, string>} */
+    const jar = new Map();
+    let url = startUrl;
+    /** @type {URLSearchParams | undefined} */
+    let form;
+    for (let step = 0; step < 20; step += 1) {
+      const res = await loginFetch(url, {
+        method: form ? 'POST' : 'GET',
+        body: form,
+        redirect: 'manual',
+        headers: { cookie: [...jar].map(([k, v]) => `${k}=${v}`).join('; ') },
+      });
+      for (const cookie of res.headers.getSetCookie()) {
+        const [pair] = cookie.split(';');
+        const eq = pair.indexOf('=');
+        const [name, value] = [pair.slice(0, eq).trim(), pair.slice(eq + 1).trim()];
+        if (value && !/expires=Thu, 01 Jan 1970/i.test(cookie)) jar.set(name, value);
+        else jar.delete(name);
+      }
+      form = undefined;
+      const location = res.headers.get('location');
+      if (res.status >= 300 && res.status < 400 && location) {
+        await res.body?.cancel();
+        url = new URL(location, url).href;
+        if (!url.startsWith(`${issuer}/`)) return url;
+        continue;
+      }
+      const page = await res.text();
+      if (page.includes(LOGIN_ERROR_CLASS))
+        throw new Error(`login: "${login}" was rejected: ${/class="idp-login-error"[^>]*>([^<]*)/.exec(page)?.[1]}`);
+      const action = /<form[^>]*action="([^"]+)"/.exec(page)?.[1]?.replaceAll('&amp;', '&');
+      const xsrf = /name="xsrf" value="([^"]+)"/.exec(page)?.[1] ?? '';
+      if (page.includes('id="op.deviceInputForm"') && action) {
+        if (userCode === undefined) throw new Error(`login: ${url} asks for a user code`);
+        if (/<p class="red">/.test(page) && step > 0) throw new Error(`login: the user code was refused: ${heading(page)}`);
+        url = new URL(action, url).href;
+        form = new URLSearchParams({ xsrf, user_code: userCode });
+        continue;
+      }
+      if (page.includes('id="op.deviceConfirmForm"') && action) {
+        const code = /name="user_code" value="([^"]+)"/.exec(page)?.[1] ?? '';
+        url = new URL(action, url).href;
+        form = new URLSearchParams(deny ? { xsrf, user_code: code, abort: 'yes' } : { xsrf, user_code: code, confirm: 'yes' });
+        continue;
+      }
+      const prompt = /name="prompt" value="([^"]+)"/.exec(page)?.[1];
+      if (!action || !prompt) {
+        if (userCode !== undefined) return { page };
+        throw new Error(`login: ${url} answered ${res.status} and is not a login or consent page: ${page.slice(0, 300)}`);
+      }
+      if (res.status !== 200) throw new Error(`login: ${url} answered ${res.status}: ${page.slice(0, 300)}`);
+      if (prompt === 'consent' && !consent) {
+        const abort = /href="([^"]+\/abort)"/.exec(page)?.[1];
+        if (!abort) throw new Error('login: the consent page has no abort link');
+        url = new URL(abort, url).href;
+        continue;
+      }
+      url = new URL(action, url).href;
+      form = new URLSearchParams(prompt === 'login' ? { prompt, login, password: 'any' } : { prompt });
+    }
+    throw new Error('login: too many steps');
+  }
+
   /** @type {Idp} */
   const idp = {
     issuer,
@@ -601,50 +692,25 @@ export async function startIdp(options = {}) {
     },
 
     async login(authorizationUrl, { login = 'alice', consent = true } = {}) {
-      /** @type {Map<string, string>} */
-      const jar = new Map();
-      let url = String(authorizationUrl);
-      /** @type {URLSearchParams | undefined} */
-      let form;
-      for (let step = 0; step < 20; step += 1) {
-        const res = await loginFetch(url, {
-          method: form ? 'POST' : 'GET',
-          body: form,
-          redirect: 'manual',
-          headers: { cookie: [...jar].map(([k, v]) => `${k}=${v}`).join('; ') },
-        });
-        for (const cookie of res.headers.getSetCookie()) {
-          const [pair] = cookie.split(';');
-          const eq = pair.indexOf('=');
-          const [name, value] = [pair.slice(0, eq).trim(), pair.slice(eq + 1).trim()];
-          if (value && !/expires=Thu, 01 Jan 1970/i.test(cookie)) jar.set(name, value);
-          else jar.delete(name);
-        }
-        form = undefined;
-        const location = res.headers.get('location');
-        if (res.status >= 300 && res.status < 400 && location) {
-          await res.body?.cancel();
-          url = new URL(location, url).href;
-          if (!url.startsWith(`${issuer}/`)) return url;
-          continue;
-        }
-        const page = await res.text();
-        if (res.status !== 200) throw new Error(`login: ${url} answered ${res.status}: ${page.slice(0, 300)}`);
-        if (page.includes(LOGIN_ERROR_CLASS))
-          throw new Error(`login: "${login}" was rejected: ${/class="idp-login-error"[^>]*>([^<]*)/.exec(page)?.[1]}`);
-        const action = /<form[^>]*action="([^"]+)"/.exec(page)?.[1]?.replaceAll('&amp;', '&');
-        const prompt = /name="prompt" value="([^"]+)"/.exec(page)?.[1];
-        if (!action || !prompt) throw new Error(`login: ${url} is not a login or consent page`);
-        if (prompt === 'consent' && !consent) {
-          const abort = /href="([^"]+\/abort)"/.exec(page)?.[1];
-          if (!abort) throw new Error('login: the consent page has no abort link');
-          url = new URL(abort, url).href;
-          continue;
-        }
-        url = new URL(action, url).href;
-        form = new URLSearchParams(prompt === 'login' ? { prompt, login, password: 'any' } : { prompt });
-      }
-      throw new Error('login: too many steps');
+      const out = await browse(String(authorizationUrl), { login, consent });
+      if (typeof out !== 'string') throw new Error(`login: ended on a page of the issuer: ${heading(out.page)}`);
+      return out;
+    },
+
+    async deviceLogin(verificationUri, userCode, { login = 'alice', consent = true, deny = false } = {}) {
+      const out = await browse(String(verificationUri), { login, consent, userCode, deny });
+      if (typeof out === 'string') throw new Error(`deviceLogin: left the issuer for ${out}`);
+      return heading(out.page);
+    },
+
+    async mintAccessToken(sub, scope = 'openid profile email') {
+      if (!Object.hasOwn(users, sub)) throw new TypeError(`mintAccessToken: "${sub}" is not one of the users`);
+      const client = await op.Client.find(clients[0].client_id);
+      const grant = new op.Grant({ accountId: sub, clientId: client.clientId });
+      grant.addOIDCScope(scope);
+      const grantId = await grant.save();
+      // No resource server: an opaque token the userinfo endpoint accepts.
+      return new op.AccessToken({ accountId: sub, client, grantId, scope, gty: 'authorization_code' }).save();
     },
 
     setFault(pathPrefix, kind, opts = {}) {

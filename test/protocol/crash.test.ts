@@ -7,6 +7,7 @@ import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startIdp, type Idp } from '../idp/idp.mjs';
 import { authorizationCodeFlow, type BrowserHost } from '../../src/session/flows/authorizationCode';
+import { withAccount } from '../../src/session/flows/contract';
 import { systemClock } from '../../src/session/base/clock';
 import { FileCoordinator, LOCK_STALE_MS } from '../../src/session/storage/coordination';
 import { SessionKeeperEngine } from '../../src/session/engine';
@@ -103,7 +104,10 @@ async function signIn(idp: Idp, dir: string, users: string[]): Promise<void> {
     coordinator,
     memento: new MemoryMemento(),
     signIn: (_config, client, request) =>
-      authorizationCodeFlow(client, host(queue.shift() ?? 'alice'), silentLogger, { ...request, signal: new AbortController().signal }),
+      authorizationCodeFlow(client, host(queue.shift() ?? 'alice'), silentLogger, {
+        ...request,
+        signal: new AbortController().signal,
+      }).then(withAccount),
   });
   const scopes = ['email', 'offline_access', 'openid', 'profile'];
   engine.configure([{ id: 'acme', label: 'Acme', issuer: idp.issuer, clientId: 'session-keeper', scopes, authorizationParameters: {} }]);

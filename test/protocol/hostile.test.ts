@@ -18,6 +18,7 @@ import { createServer as createNetServer } from 'node:net';
 import { join } from 'node:path';
 import { startIdp, type Idp } from '../idp/idp.mjs';
 import { authorizationCodeFlow, type BrowserHost } from '../../src/session/flows/authorizationCode';
+import { withAccount } from '../../src/session/flows/contract';
 import type { ProviderConfig } from '../../src/session/config';
 import { ErrorCode, SessionKeeperError } from '../../src/session/base/errors';
 import { createFetch, type Fetch } from '../../src/session/protocol/http';
@@ -235,7 +236,9 @@ async function signIn(opts: {
     now: Date.now,
     ensureFresh: async (id) => store.find(id)?.session,
     signIn: (request) =>
-      authorizationCodeFlow(client, host, silentLogger, { ...request, signal: new AbortController().signal, timeoutMs: 8_000 }),
+      authorizationCodeFlow(client, host, silentLogger, { ...request, signal: new AbortController().signal, timeoutMs: 8_000 }).then(
+        withAccount,
+      ),
   });
   try {
     const out = await settle(provider.createSession([]));

@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { startIdp, type Idp } from '../idp/idp.mjs';
+import { withAccount } from '../../src/session/flows/contract';
 import { authorizationCodeFlow, type BrowserHost } from '../../src/session/flows/authorizationCode';
 import { ErrorCode, SessionKeeperError } from '../../src/session/base/errors';
 import { createFetch } from '../../src/session/protocol/http';
@@ -56,7 +57,8 @@ function setup(idp: Idp, network: () => NetworkSettings, env: Environment) {
       logger,
       now: Date.now,
       ensureFresh: async (id) => store.find(id)?.session,
-      signIn: (request) => authorizationCodeFlow(client, host, logger, { ...request, signal: new AbortController().signal }),
+      signIn: (request) =>
+        authorizationCodeFlow(client, host, logger, { ...request, signal: new AbortController().signal }).then(withAccount),
     },
   );
   /** Sign-in, then one refresh with the refresh token it stored. */

@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { DEFAULT_USERS, startIdp, type Idp } from '../idp/idp.mjs';
 import { authorizationCodeFlow, type BrowserHost } from '../../src/session/flows/authorizationCode';
+import { withAccount } from '../../src/session/flows/contract';
 import { systemClock } from '../../src/session/base/clock';
 import type { ProviderConfig } from '../../src/session/config';
 import { FileCoordinator } from '../../src/session/storage/coordination';
@@ -46,7 +47,10 @@ function engineFor(idp: Idp, store: SessionStore, users: string[], opts: { coord
     coordinator: opts.coordinator,
     memento: new MemoryMemento(),
     signIn: (_config, client, request) =>
-      authorizationCodeFlow(client, host(users.shift() ?? 'alice'), silentLogger, { ...request, signal: new AbortController().signal }),
+      authorizationCodeFlow(client, host(users.shift() ?? 'alice'), silentLogger, {
+        ...request,
+        signal: new AbortController().signal,
+      }).then(withAccount),
     onSignInNeeded: (a) => ended.push(a),
   });
   engine.configure([config(idp)]);

@@ -5,6 +5,7 @@ import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { startIdp, type Idp } from '../idp/idp.mjs';
 import { authorizationCodeFlow, type BrowserHost } from '../../src/session/flows/authorizationCode';
+import { withAccount } from '../../src/session/flows/contract';
 import { ErrorCode, SessionKeeperError } from '../../src/session/base/errors';
 import { createFetch } from '../../src/session/protocol/http';
 import { createLogger } from '../../src/session/base/log';
@@ -66,7 +67,8 @@ function setup(idp: Idp, o: { issuer?: string; timeoutMs?: number; browser?: Bro
       logger,
       now: Date.now,
       ensureFresh: async (id) => store.find(id)?.session,
-      signIn: (request) => authorizationCodeFlow(client, host, logger, { ...request, signal: new AbortController().signal }),
+      signIn: (request) =>
+        authorizationCodeFlow(client, host, logger, { ...request, signal: new AbortController().signal }).then(withAccount),
     },
   );
   return { sink, secrets, store, client, provider, host };

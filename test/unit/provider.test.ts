@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import type { ProviderConfig } from '../../src/session/config';
 import { silentLogger } from '../../src/session/base/log';
 import type { OAuthClient, TokenSet } from '../../src/session/protocol/oauth';
+import { withAccount } from '../../src/session/flows/contract';
 import { SessionKeeperProvider, type SessionsChange, type SignInRequest } from '../../src/session/provider';
 import { SessionStore } from '../../src/session/storage/store';
 import { MemoryMemento, MemorySecrets } from '../support/fakes';
@@ -49,7 +50,7 @@ function setup() {
         scopes: [...request.scopes],
         claims: { sub: `sub-${user}`, iss: config.issuer, preferred_username: user },
       };
-      return tokens;
+      return withAccount(tokens);
     },
   });
   const events: SessionsChange[] = [];

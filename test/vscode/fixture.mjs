@@ -28,7 +28,12 @@ export function providerSettings(issuer) {
         issuer,
         clientId: 'session-keeper',
         scopes: ['openid', 'profile', 'email', 'offline_access'],
+        // The tests of this provider drive the browser redirect.
+        flows: ['loopback'],
       },
+      // The same issuer through the device code and through a pasted token (suite/flows.test.ts).
+      { id: 'acme-device', label: 'Acme Device', issuer, clientId: 'session-keeper', flows: ['device'] },
+      { id: 'acme-token', label: 'Acme Token', issuer, clientId: 'session-keeper', flows: ['paste'] },
     ],
   };
 }

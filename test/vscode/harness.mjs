@@ -379,6 +379,70 @@ export function createUiDriver({ context, workbench, plainWorkbenchUrl }) {
         await tab.close();
       },
 
+      /**
+       * Reads the user code from Session Keeper's notification, presses "Copy & Open", and on the
+       * issuer's page types the code, confirms, logs in and consents, until it reports success.
+       */
+      async deviceLogin({ login, password = 'any-password' }) {
+        // A toast, or else the same notification in the notification center.
+        const toast = workbench
+          .locator('.notification-list-item')
+          .filter({ hasText: /enter the code/ })
+          .first();
+        await waitFor(
+          async () => {
+            if (await toast.isVisible()) return true;
+            await workbench.keyboard.press('F1');
+            await workbench.keyboard.type('Notifications: Show Notifications');
+            await workbench.keyboard.press('Enter');
+            await toast.waitFor({ state: 'visible', timeout: 3_000 });
+            return true;
+          },
+          'the notification with the user code',
+          60_000,
+          1_000,
+        );
+        const text = await toast.innerText();
+        const code = /code ([A-Z0-9]{4}-[A-Z0-9]{4})/.exec(text)?.[1];
+        if (!code) throw new Error(`no user code in the notification: ${text}`);
+        await screenshot(workbench, 'deviceCode');
+        await toast.getByRole('button', { name: 'Copy & Open' }).click();
+        const tab = await waitFor(
+          () => context.pages().find((p) => !handled.has(p) && !p.isClosed()),
+          'the verification page to open',
+          60_000,
+        );
+        handled.add(tab);
+        await tab.locator('input[name="user_code"]').fill(code, { timeout: 30_000 });
+        await screenshot(tab, 'deviceLogin-code');
+        await tab.locator('button[type="submit"]').click();
+        // The confirmation page shows the code again; its first button continues, the other aborts.
+        await tab.locator('button[autofocus]').click({ timeout: 30_000 });
+        await tab.locator('input[name="login"]').fill(login, { timeout: 30_000 });
+        await tab.locator('input[name="password"]').fill(password);
+        await tab.locator('button[type="submit"]').click();
+        const success = tab.locator('h1', { hasText: 'Sign-in Success' });
+        await waitFor(
+          async () =>
+            (await success.count()) > 0 ||
+            ((await tab.locator('input[name="login"]').count()) === 0 && (await tab.locator('button[type="submit"]').count()) > 0),
+          'the IdP consent page after logging in',
+          30_000,
+        );
+        if ((await success.count()) === 0) await tab.locator('button[type="submit"]').click();
+        await success.waitFor({ state: 'visible', timeout: 30_000 });
+        await screenshot(tab, 'deviceLogin-success');
+        await tab.close();
+      },
+
+      /** Opens `url` in a new tab and leaves it open (a link followed from a mail or chat). */
+      async openUrl({ url }) {
+        const page = await context.newPage();
+        handled.add(page);
+        await page.goto(url);
+        await page.waitForLoadState('load');
+      },
+
       async screenshot({ name }) {
         await screenshot(workbench, name);
       },

@@ -16,6 +16,16 @@ export interface BrowserHost {
   externalUri(url: string): Promise<string>;
 }
 
+/** What the URI-handler redirect needs from the editor (RFC 8252 §7.1). */
+export interface AppRedirectHost {
+  /** The private-use redirect: `<uriScheme>://session-keeper.session-keeper/callback`. */
+  readonly appRedirectUri: string;
+  /** Hands every URI the extension's URI handler receives to `listener` until disposed. */
+  onAppUri(listener: (uri: URL) => void): { dispose(): void };
+  /** A message about something that went wrong without ending the flow. */
+  warn(message: string): void;
+}
+
 export interface AuthorizationCodeRequest {
   readonly scopes: readonly string[];
   readonly extraParameters: Readonly<Record<string, string>>;
@@ -92,6 +102,77 @@ export async function authorizationCodeFlow(
 }
 
 /**
+ * The authorization code flow with PKCE and the private-use URI scheme redirect (RFC 8252 §7.1):
+ * the issuer redirects to `<uriScheme>://session-keeper.session-keeper/callback`, VS Code hands it
+ * to the extension's URI handler. A response with another state is refused with a message and the
+ * flow keeps waiting for its own.
+ */
+export async function uriHandlerFlow(
+  client: OAuthClient,
+  host: BrowserHost & AppRedirectHost,
+  logger: Logger,
+  request: AuthorizationCodeRequest,
+): Promise<TokenSet & { claims: NonNullable<TokenSet['claims']> }> {
+  const timeoutMs = request.timeoutMs ?? SIGN_IN_TIMEOUT_MS;
+  const signal = AbortSignal.any([request.signal, AbortSignal.timeout(timeoutMs)]);
+  const pending = await client.authorizationRequest({
+    redirectUri: host.appRedirectUri,
+    scopes: request.scopes,
+    extraParameters: request.extraParameters,
+    prompt: request.prompt,
+    signal,
+  });
+  assertBrowsable(pending.url, client.issuer);
+  let subscription: { dispose(): void } | undefined;
+  const callback = new Promise<URL>((resolve, reject) => {
+    const onAbort = () =>
+      reject(
+        request.signal.aborted
+          ? request.signal.reason instanceof SessionKeeperError
+            ? request.signal.reason
+            : new SessionKeeperError(ErrorCode.Cancelled, l10n.t('Sign-in was cancelled.'))
+          : new SessionKeeperError(
+              ErrorCode.SignInTimedOut,
+              l10n.t('Sign-in did not finish within {0} minutes. Try again.', Math.round(timeoutMs / 60_000)),
+            ),
+      );
+    if (signal.aborted) onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    subscription = host.onAppUri((uri) => {
+      if (uri.pathname !== CALLBACK_PATH) return;
+      // RFC 6749 §10.12: a response without the state of this sign-in is someone else's.
+      if (uri.searchParams.get('state') !== pending.state) {
+        logger.warn('A sign-in response with another state reached the URI handler; it was refused');
+        host.warn(
+          l10n.t('A sign-in response reached VS Code that does not belong to the sign-in in progress (state mismatch). It was ignored.'),
+        );
+        return;
+      }
+      resolve(uri);
+    });
+  });
+  callback.catch(() => undefined); // observed below; avoid an unhandled rejection when the browser step fails first
+  try {
+    logger.info(`Opening the browser to sign in to ${request.providerLabel ?? client.issuer} (redirect through the URI handler)`);
+    if (!(await host.openBrowser(pending.url))) {
+      throw new SessionKeeperError(ErrorCode.Cancelled, l10n.t('The browser could not be opened for sign-in.'));
+    }
+    const uri = await callback;
+    logger.debug('Received the authorization response at the URI handler');
+    const tokens = await client.authorizationCodeGrant(pending, new URL(`${pending.redirectUri}${uri.search}`), signal);
+    if (!tokens.claims) {
+      throw new SessionKeeperError(
+        ErrorCode.InvalidIdToken,
+        l10n.t('{0} did not return an ID token. Add the "openid" scope.', client.issuer),
+      );
+    }
+    return { ...tokens, claims: tokens.claims };
+  } finally {
+    subscription?.dispose();
+  }
+}
+
+/**
  * A remote window forwards the loopback port and may hand back another port on the browser's
  * machine; that stays a valid native-app redirect (RFC 8252 §7.3, any port). A proxied URL with
  * another path would not match the registered redirect URI, so the plain loopback is kept then.
@@ -112,8 +193,14 @@ async function chooseRedirectUri(loopback: string, host: BrowserHost, logger: Lo
 }
 
 /** Only an https page (or http on this computer) is handed to the browser: never a command or file URI. */
-function assertBrowsable(url: string, issuer: string): void {
-  const { protocol, hostname } = new URL(url);
+export function assertBrowsable(url: string, issuer: string): void {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    parsed = new URL('invalid:');
+  }
+  const { protocol, hostname } = parsed;
   if (protocol === 'https:' || (protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(hostname))) return;
   throw new SessionKeeperError(
     ErrorCode.DiscoveryFailed,

@@ -42,6 +42,30 @@ export interface PendingAuthorization {
   readonly scopes: string[];
 }
 
+/** RFC 8628 §3.2: what the user needs to approve this device, and what the client polls with. */
+export interface DeviceAuthorization {
+  readonly deviceCode: string;
+  readonly userCode: string;
+  readonly verificationUri: string;
+  readonly verificationUriComplete?: string;
+  /** Seconds the device code stays valid. */
+  readonly expiresIn: number;
+  /** Seconds between polls, as the issuer sent it (undefined: RFC 8628 §3.5 says 5). */
+  readonly interval?: number;
+}
+
+/** RFC 8628 §3.5: the answers to a poll that are not tokens. */
+export type DevicePoll =
+  { readonly status: 'tokens'; readonly tokens: TokenSet } | { readonly status: 'authorization_pending' | 'slow_down' };
+
+/** OIDC Core §5.3.2: the claims of a userinfo answer that name the account. */
+export interface UserInfo {
+  readonly sub: string;
+  readonly preferred_username?: string;
+  readonly email?: string;
+  readonly name?: string;
+}
+
 export interface OAuthClientOptions {
   readonly issuer: string;
   readonly clientId: string;
@@ -51,7 +75,7 @@ export interface OAuthClientOptions {
   readonly now?: () => number;
 }
 
-type Step = 'discovery' | 'authorization' | 'token' | 'refresh' | 'revocation';
+type Step = 'discovery' | 'authorization' | 'token' | 'refresh' | 'revocation' | 'device authorization' | 'userinfo';
 
 export class OAuthClient {
   private metadataPromise?: Promise<oauth.AuthorizationServer>;
@@ -189,6 +213,103 @@ export class OAuthClient {
     } catch (err) {
       throw this.translate(err, 'refresh');
     }
+  }
+
+  /** RFC 8628 §3.1–3.2 device authorization request and response. */
+  async deviceAuthorizationRequest(scopes: readonly string[], signal?: AbortSignal): Promise<DeviceAuthorization> {
+    const as = await this.metadata(signal);
+    if (!as.device_authorization_endpoint) {
+      throw new SessionKeeperError(ErrorCode.DiscoveryFailed, l10n.t('{0} does not publish a device authorization endpoint.', this.issuer));
+    }
+    try {
+      const response = await oauth.deviceAuthorizationRequest(
+        as,
+        this.client,
+        oauth.None(),
+        { scope: normalizeScopes(scopes).join(' ') },
+        this.requestOptions(signal),
+      );
+      const result = await oauth.processDeviceAuthorizationResponse(as, this.client, response);
+      redactor.add(result.device_code);
+      return {
+        deviceCode: result.device_code,
+        userCode: result.user_code,
+        verificationUri: result.verification_uri,
+        verificationUriComplete: result.verification_uri_complete,
+        expiresIn: result.expires_in,
+        interval: result.interval,
+      };
+    } catch (err) {
+      throw this.translate(err, 'device authorization');
+    }
+  }
+
+  /**
+   * RFC 8628 §3.4–3.5: one poll of the token endpoint. `authorization_pending` and `slow_down` are
+   * answers, not errors; `access_denied` becomes a cancellation, `expired_token` its own message.
+   */
+  async deviceCodeGrant(deviceCode: string, signal?: AbortSignal): Promise<DevicePoll> {
+    const as = await this.metadata(signal);
+    try {
+      const response = await oauth.deviceCodeGrantRequest(as, this.client, oauth.None(), deviceCode, this.requestOptions(signal));
+      const result = await oauth.processDeviceCodeResponse(as, this.client, response);
+      this.remember(result);
+      if (result.id_token) await oauth.validateApplicationLevelSignature(as, response, this.requestOptions(signal));
+      return { status: 'tokens', tokens: this.tokenSet(result) };
+    } catch (err) {
+      if (err instanceof oauth.ResponseBodyError) {
+        if (err.error === 'authorization_pending' || err.error === 'slow_down') return { status: err.error };
+        if (err.error === 'access_denied') {
+          throw new SessionKeeperError(ErrorCode.Cancelled, l10n.t('Sign-in was declined at the identity provider.'));
+        }
+        if (err.error === 'expired_token') {
+          throw new SessionKeeperError(
+            ErrorCode.SignInTimedOut,
+            l10n.t('The sign-in code expired before it was entered. Sign in again for a new code.'),
+          );
+        }
+      }
+      throw this.translate(err, 'token');
+    }
+  }
+
+  /**
+   * OIDC Core §5.3: asks the userinfo endpoint who an access token belongs to; undefined when the
+   * issuer lists none. A token the endpoint refuses is an error: it cannot be used.
+   */
+  async userInfo(accessToken: string, signal?: AbortSignal): Promise<UserInfo | undefined> {
+    const as = await this.metadata(signal);
+    if (!as.userinfo_endpoint) return undefined;
+    let claims: oauth.UserInfoResponse;
+    try {
+      const response = await oauth.userInfoRequest(as, this.client, accessToken, this.requestOptions(signal));
+      claims = await oauth.processUserInfoResponse(as, this.client, oauth.skipSubjectCheck, response);
+    } catch (err) {
+      if (err instanceof oauth.WWWAuthenticateChallengeError || (err instanceof oauth.ResponseBodyError && err.status === 401)) {
+        throw new SessionKeeperError(
+          ErrorCode.GrantRevoked,
+          l10n.t('{0} does not accept this token (its userinfo endpoint refused it). Nothing was saved.', this.issuer),
+        );
+      }
+      throw this.translate(err, 'userinfo');
+    }
+    if (
+      typeof claims.sub !== 'string' ||
+      !claims.sub.trim() ||
+      claims.sub.length > 255 ||
+      /[\u0000-\u001f\u007f-\u009f]/.test(claims.sub)
+    ) {
+      throw new SessionKeeperError(
+        ErrorCode.InvalidResponse,
+        l10n.t('The userinfo answer of {0} names no valid subject ("sub"). Nothing was saved.', this.issuer),
+      );
+    }
+    return {
+      sub: claims.sub,
+      preferred_username: stringClaim(claims.preferred_username),
+      email: stringClaim(claims.email),
+      name: stringClaim(claims.name),
+    };
   }
 
   /** RFC 7009. Resolves false when the issuer has no revocation endpoint. */
@@ -341,7 +462,7 @@ export class OAuthClient {
           '{0} sent a response that is not valid OAuth JSON (during {1}). Check that the issuer URL points at an OpenID Connect provider.',
         args: [issuer, step],
         comment: [
-          '{0} is the issuer URL; {1} is the protocol step, one of: discovery, authorization, token, refresh, revocation (not translated)',
+          '{0} is the issuer URL; {1} is the protocol step, one of: discovery, authorization, token, refresh, revocation, device authorization, userinfo (not translated)',
         ],
       }),
     );

@@ -1,6 +1,7 @@
 // The cast of the in-editor tests: Session Keeper, the test consumer (any other extension) and the IdP.
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
+import type { TestApi } from '../../../src/extension';
 import { issuer } from './ui';
 
 export const sessionKeeperId = 'session-keeper.session-keeper';
@@ -35,6 +36,28 @@ export function configuredProvider(): { id: string; label: string } {
   const [provider] = vscode.workspace.getConfiguration('sessionKeeper').get<{ id: string; label: string }[]>('providers') ?? [];
   assert.ok(provider, 'sessionKeeper.providers is empty in the test settings');
   return provider;
+}
+
+/** Another provider of the launcher's settings, by id. */
+export function providerById(id: string): { id: string; label: string } {
+  const providers = vscode.workspace.getConfiguration('sessionKeeper').get<{ id: string; label: string }[]>('providers') ?? [];
+  const provider = providers.find((p) => p.id === id);
+  assert.ok(provider, `sessionKeeper.providers has no "${id}" in the test settings`);
+  return provider;
+}
+
+/** Session Keeper's test API: answers for the input boxes the test workbench refuses, and its URI handler. */
+export async function sessionKeeperTestApi(): Promise<TestApi> {
+  const api = (await sessionKeeper()).exports as TestApi | undefined;
+  assert.ok(api, 'Session Keeper returned no test API (it does so outside production mode only)');
+  return api;
+}
+
+/** An opaque access token the test IdP hands out for `sub`, as an API-key console would. */
+export async function mintAccessToken(sub: string): Promise<string> {
+  const response = await fetch(`${issuer}/__test/mint-token?sub=${encodeURIComponent(sub)}`, { method: 'POST' });
+  assert.equal(response.status, 200, 'POST /__test/mint-token');
+  return ((await response.json()) as { access_token: string }).access_token;
 }
 
 /** The test IdP's counters (GET <issuer>/__test/stats). */

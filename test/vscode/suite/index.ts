@@ -20,6 +20,12 @@ const phases: (() => void)[] = [
     require('./terminal.test');
     require('./signOut.test');
   },
+  () => {
+    require('./flows.test');
+  },
+  () => {
+    require('./flowsAfterReload.test');
+  },
 ];
 
 interface Stats {

@@ -62,6 +62,20 @@ export async function logInAtIdp(login: string): Promise<void> {
   if (withBrowser) return ui('idpLogin', { login });
 }
 
+/** Enters the user code shown in VS Code on the issuer's device page, then logs in and consents there. */
+export async function enterDeviceCodeAtIdp(login: string): Promise<void> {
+  if (withBrowser) return ui('deviceLogin', { login });
+  throw new Error('the device code needs the browser driver');
+}
+
+/** Opens a URL in a new browser tab, as a link in a mail or chat would. */
+export async function openInBrowser(url: string): Promise<void> {
+  if (withBrowser) return ui('openUrl', { url });
+  await vscode.env.openExternal(vscode.Uri.parse(url));
+}
+
+export const hasBrowserDriver = withBrowser;
+
 /** Opens a second window on the same workspace; it runs its own Session Keeper. */
 export async function openSecondWindow(): Promise<void> {
   if (withBrowser) return ui('openWindow');

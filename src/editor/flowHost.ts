@@ -1,0 +1,126 @@
+// The editor parts of the sign-in flows: browser, URI handler, notifications, input boxes and
+// clipboard, behind the small FlowHost interface the engine's flows are written against.
+import * as vscode from 'vscode';
+import type { FlowHost, HostKind } from '../session/flows/index';
+import { hostKind } from '../session/flows/index';
+import { tokenProblem } from '../session/flows/pasteToken';
+import { EXTENSION_ID } from '../contributions';
+
+/** The `vscode://session-keeper.session-keeper/callback` redirect (RFC 8252 §7.1) and its URI handler. */
+export class AppUriHandler implements vscode.UriHandler {
+  private readonly listeners = new Set<(uri: URL) => void>();
+  /** Responses that reached the handler with no sign-in waiting; tests read it. */
+  refused = 0;
+
+  handleUri(uri: vscode.Uri): void {
+    let url: URL;
+    try {
+      // Unencoded: toString() would percent-encode the query's own "=" and "&".
+      url = new URL(uri.toString(true));
+    } catch {
+      return;
+    }
+    if (!this.listeners.size) {
+      this.refused += 1;
+      void vscode.window.showWarningMessage(
+        vscode.l10n.t('A sign-in response reached VS Code, but no sign-in is in progress. It was ignored and nothing was saved.'),
+      );
+      return;
+    }
+    for (const listener of [...this.listeners]) listener(url);
+  }
+
+  listen(listener: (uri: URL) => void): { dispose(): void } {
+    this.listeners.add(listener);
+    return { dispose: () => this.listeners.delete(listener) };
+  }
+}
+
+/**
+ * Answers the flows' input boxes in test mode, where the workbench refuses input (a string for a
+ * secret, a number of ms or null for a lifetime, undefined for a dismissed box).
+ */
+export class ScriptedInputs {
+  private readonly answers: unknown[] = [];
+  push(...answers: unknown[]): void {
+    this.answers.push(...answers);
+  }
+  get pending(): boolean {
+    return this.answers.length > 0;
+  }
+  take(): unknown {
+    return this.answers.shift();
+  }
+}
+
+export function currentHostKind(): HostKind {
+  return hostKind({ web: vscode.env.uiKind === vscode.UIKind.Web, remoteName: vscode.env.remoteName });
+}
+
+export function createFlowHost(deps: {
+  uriHandler: AppUriHandler;
+  scripted?: ScriptedInputs;
+  /** The progress notification of the flow in progress, if any. */
+  report?: (message: string) => void;
+}): FlowHost {
+  const openBrowser = (url: string) => Promise.resolve(vscode.env.openExternal(url as unknown as vscode.Uri));
+  return {
+    // A string keeps a nested redirect_uri intact; Uri.parse would re-encode its query.
+    openBrowser,
+    externalUri: async (url) => (await vscode.env.asExternalUri(vscode.Uri.parse(url))).toString(true),
+    appRedirectUri: `${vscode.env.uriScheme}://${EXTENSION_ID}/callback`,
+    onAppUri: (listener) => deps.uriHandler.listen(listener),
+    warn: (message) => void vscode.window.showWarningMessage(message),
+
+    showUserCode({ userCode, verificationUri, providerLabel }) {
+      let open = true;
+      const copyAndOpen = vscode.l10n.t('Copy & Open');
+      deps.report?.(vscode.l10n.t('Enter the code {0} at {1}', userCode, verificationUri));
+      void vscode.window
+        .showInformationMessage(
+          vscode.l10n.t({
+            message: 'To sign in to {0}, enter the code {1} at {2}',
+            args: [providerLabel, userCode, verificationUri],
+            comment: ['{0} is the identity provider, {1} the user code, {2} the verification page'],
+          }),
+          copyAndOpen,
+        )
+        .then(async (choice) => {
+          if (choice !== copyAndOpen || !open) return;
+          // The code is on screen too; a browser may refuse the clipboard, which must not keep the page closed.
+          vscode.env.clipboard.writeText(userCode).then(undefined, () => undefined);
+          await openBrowser(verificationUri);
+        });
+      return { dispose: () => void (open = false) };
+    },
+
+    async askSecret({ title, prompt, optional }) {
+      if (deps.scripted?.pending) return deps.scripted.take() as string | undefined;
+      return vscode.window.showInputBox({
+        title,
+        prompt,
+        password: true,
+        ignoreFocusOut: true,
+        validateInput: (value) => (optional && !value.trim() ? undefined : tokenProblem(value.trim())),
+      });
+    },
+
+    async askLifetime() {
+      if (deps.scripted?.pending) return deps.scripted.take() as number | null | undefined;
+      const hour = 3_600_000;
+      const items: (vscode.QuickPickItem & { ms: number | null })[] = [
+        { label: vscode.l10n.t('1 hour'), ms: hour },
+        { label: vscode.l10n.t('8 hours'), ms: 8 * hour },
+        { label: vscode.l10n.t('1 day'), ms: 24 * hour },
+        { label: vscode.l10n.t('30 days'), ms: 30 * 24 * hour },
+        { label: vscode.l10n.t('Until the identity provider refuses it'), ms: null },
+      ];
+      const picked = await vscode.window.showQuickPick(items, {
+        title: vscode.l10n.t('How long is this token valid?'),
+        placeHolder: vscode.l10n.t('The token does not say when it expires.'),
+        ignoreFocusOut: true,
+      });
+      return picked?.ms;
+    },
+  };
+}
