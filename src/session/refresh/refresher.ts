@@ -413,7 +413,7 @@ export class Refresher implements Disposable {
     const found = store.find(sessionId);
     if (!coordinator || !found || found.session.expiresAt === undefined) return;
     const { key } = found;
-    const record = (await coordinator.generations().catch(() => [])).find((g) => g.key === key);
+    const record = await coordinator.generation(key).catch(() => undefined);
     if (!record?.writer || record.writer === coordinator.id) return;
     const lifetime = found.session.expiresAt - (found.session.refresh.lastRefreshAt ?? found.session.createdAt);
     const lead = refreshLead(lifetime, policy.leadMs);
