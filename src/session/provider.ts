@@ -9,7 +9,7 @@ import { describeError } from './base/errors';
 import { type Logger } from './base/log';
 import type { OAuthClient, TokenSet } from './protocol/oauth';
 import { isServable } from './refresh/refresher';
-import { requestScopes, scopesSatisfy } from './protocol/scopes';
+import { normalizeScopes, requestScopes } from './protocol/scopes';
 import { issuedSession } from './storage/sessionRecord';
 import { isBoundTo, type SessionStore, type StoredAccount, type StoredSession } from './storage/store';
 
@@ -58,8 +58,15 @@ export function accountLabel(claims: NonNullable<TokenSet['claims']>): string {
 export class SessionKeeperProvider implements Disposable {
   private readonly changes = new Emitter<SessionsChange>();
   readonly onDidChangeSessions: Event<SessionsChange> = this.changes.event;
-  /** What callers were last told, to derive added/removed/changed from any store change. */
+  /**
+   * What callers were last told, in sign-in order, to derive added/removed/changed from a store
+   * change; also what getSessions serves from while the stored tokens are still these.
+   */
   private known = new Map<string, AuthSession>();
+  /** The session ids in `known` of each account (secret key). */
+  private knownKeys = new Map<string, string[]>();
+  /** `known` as a list, made again after it changes. */
+  private knownList?: AuthSession[];
   /** Refresh tokens of removed sessions, revoked when their account's last session goes. */
   private readonly heldRefreshTokens = new Map<string, string[]>();
   private readonly subscription: Disposable;
@@ -68,9 +75,9 @@ export class SessionKeeperProvider implements Disposable {
     readonly config: ProviderConfig,
     private readonly deps: ProviderDeps,
   ) {
-    this.known = new Map(this.current().map((s) => [s.id, s]));
+    this.publish();
     this.subscription = deps.store.onDidChange((e) => {
-      if (e.providerIds.has(config.id)) this.publish();
+      if (e.providerIds.has(config.id)) this.publish(e.keys);
     });
   }
 
@@ -84,18 +91,48 @@ export class SessionKeeperProvider implements Disposable {
    * If none is usable because renewing failed for now, this throws an Offline error naming the
    * provider, so the caller can tell "offline" from "signed out" (an empty answer).
    */
-  async getSessions(scopes?: readonly string[], options?: { account?: AccountInfo }): Promise<AuthSession[]> {
-    const candidates = this.current().filter(
-      (s) => (!options?.account || s.account.id === options.account.id) && scopesSatisfy(s.scopes, scopes ?? []),
+  getSessions(scopes?: readonly string[], options?: { account?: AccountInfo }): Promise<AuthSession[]> {
+    // Cached and valid: served as they are, with no renewal to wait for.
+    let cached: AuthSession[] | undefined;
+    try {
+      cached = this.cached(scopes ?? [], options?.account);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return cached ? Promise.resolve(cached) : this.renewAndServe(scopes, options);
+  }
+
+  /**
+   * The matching sessions, if every one's stored token is the one callers were told of and may be
+   * handed out now; else undefined. Plain loops and no closures: this runs on every call of every
+   * extension that asks for a token.
+   */
+  private cached(scopes: readonly string[], account: AccountInfo | undefined): AuthSession[] | undefined {
+    const wanted = simpleScopes(scopes) ? scopes : normalizeScopes(scopes);
+    const now = this.deps.now();
+    const candidates: AuthSession[] = [];
+    for (const s of (this.knownList ??= [...this.known.values()])) {
+      if (account && s.account.id !== account.id) continue;
+      if (!includesAll(s.scopes, wanted)) continue;
+      const stored = this.deps.store.session(s.id);
+      if (!stored || stored.accessToken !== s.accessToken || !isServable(stored, now)) return undefined;
+      candidates.push(s);
+    }
+    return candidates.length > 1 ? this.activeFirst(candidates) : candidates;
+  }
+
+  private async renewAndServe(scopes: readonly string[] | undefined, options?: { account?: AccountInfo }): Promise<AuthSession[]> {
+    const now = this.deps.now();
+    const wanted = normalizeScopes(scopes ?? []);
+    const candidates = [...this.known.values()].filter(
+      (s) => (!options?.account || s.account.id === options.account.id) && includesAll(s.scopes, wanted),
     );
-    const active = this.deps.activeAccountId?.();
-    // Stable sort: the active account's sessions first, the rest in sign-in order.
-    const ordered = (list: AuthSession[]) => list.sort((a, b) => Number(b.account.id === active) - Number(a.account.id === active));
+    const ordered = (list: AuthSession[]) => (list.length > 1 ? this.activeFirst(list) : list);
     if (scopes === undefined) {
       return ordered(
         candidates.map((s) => {
           const stored = this.deps.store.find(s.id)?.session;
-          return stored && isServable(stored, this.deps.now()) ? s : { ...s, accessToken: '' };
+          return stored && isServable(stored, now) ? s : { ...s, accessToken: '' };
         }),
       );
     }
@@ -199,20 +236,86 @@ export class SessionKeeperProvider implements Disposable {
       .flatMap((a) => a.sessions.filter((s) => !s.refresh.needsSignIn).map((s) => toAuthSession(a.account, s)));
   }
 
-  private publish(): void {
-    const next = new Map(this.current().map((s) => [s.id, s]));
+  /** The sessions callers may use of one account (see current()). */
+  private sessionsOf(key: string): AuthSession[] {
+    const a = this.deps.store.account(key);
+    if (!a || a.providerId !== this.config.id || !isBoundTo(a, this.config)) return [];
+    return a.sessions.filter((s) => !s.refresh.needsSignIn).map((s) => toAuthSession(a.account, s));
+  }
+
+  /**
+   * Tells callers what changed: for the accounts named, only those; for any change (a reload),
+   * every session, compared with what they were told.
+   */
+  private publish(keys?: ReadonlySet<string>): void {
     const added: AuthSession[] = [];
     const changed: AuthSession[] = [];
     const removed: AuthSession[] = [];
-    for (const [id, s] of next) {
-      const before = this.known.get(id);
-      if (!before) added.push(s);
-      else if (before.accessToken !== s.accessToken || before.account.label !== s.account.label) changed.push(s);
+    const before = this.known;
+    const compare = (s: AuthSession) => {
+      const was = before.get(s.id);
+      if (!was) added.push(s);
+      else if (was.accessToken !== s.accessToken || was.account.label !== s.account.label) changed.push(s);
+    };
+    if (keys) {
+      for (const key of keys) {
+        const next = this.sessionsOf(key);
+        const ids = new Set(next.map((s) => s.id));
+        for (const id of this.knownKeys.get(key) ?? []) {
+          const was = before.get(id);
+          if (was && !ids.has(id)) {
+            removed.push(was);
+            before.delete(id);
+          }
+        }
+        for (const s of next) {
+          compare(s);
+          before.set(s.id, s);
+        }
+        if (next.length) this.knownKeys.set(key, [...ids]);
+        else this.knownKeys.delete(key);
+      }
+    } else {
+      const known = new Map<string, AuthSession>();
+      const knownKeys = new Map<string, string[]>();
+      for (const [key] of this.deps.store.entries()) {
+        const next = this.sessionsOf(key);
+        if (!next.length) continue;
+        knownKeys.set(
+          key,
+          next.map((s) => s.id),
+        );
+        for (const s of next) {
+          compare(s);
+          known.set(s.id, s);
+        }
+      }
+      for (const [id, s] of before) if (!known.has(id)) removed.push(s);
+      this.known = known;
+      this.knownKeys = knownKeys;
     }
-    for (const [id, s] of this.known) if (!next.has(id)) removed.push(s);
-    this.known = next;
-    if (added.length || removed.length || changed.length) this.changes.fire({ added, removed, changed });
+    if (added.length || removed.length || changed.length) {
+      this.knownList = undefined;
+      this.changes.fire({ added, removed, changed });
+    }
   }
+
+  /** Stable sort: the active account's sessions first, the rest in sign-in order. */
+  private activeFirst(list: AuthSession[]): AuthSession[] {
+    const active = this.deps.activeAccountId?.();
+    return list.sort((a, b) => Number(b.account.id === active) - Number(a.account.id === active));
+  }
+}
+
+/** Scopes that normalizing would not change the meaning of: no empty ones, none with spaces. */
+function simpleScopes(scopes: readonly string[]): boolean {
+  for (const x of scopes) if (!x || /\s/.test(x)) return false;
+  return true;
+}
+
+function includesAll(granted: readonly string[], wanted: readonly string[]): boolean {
+  for (const x of wanted) if (!granted.includes(x)) return false;
+  return true;
 }
 
 function toAuthSession(account: AccountInfo, s: StoredSession): AuthSession {

@@ -300,6 +300,14 @@ export class SessionStore {
     return session && { key: key!, account: account!, session };
   }
 
+  /** A session by id (find without the account). */
+  session(sessionId: string): StoredSession | undefined {
+    const key = this.sessionKeys.get(sessionId);
+    const sessions = key === undefined ? undefined : this.records.get(key)?.sessions;
+    if (sessions) for (const s of sessions) if (s.id === sessionId) return s;
+    return undefined;
+  }
+
   /** Every account with its secret key. */
   entries(): IterableIterator<[string, StoredAccount]> {
     return this.records.entries();
