@@ -91,15 +91,9 @@ export class SessionKeeperProvider implements Disposable {
    * If none is usable because renewing failed for now, this throws an Offline error naming the
    * provider, so the caller can tell "offline" from "signed out" (an empty answer).
    */
-  getSessions(scopes?: readonly string[], options?: { account?: AccountInfo }): Promise<AuthSession[]> {
+  async getSessions(scopes?: readonly string[], options?: { account?: AccountInfo }): Promise<AuthSession[]> {
     // Cached and valid: served as they are, with no renewal to wait for.
-    let cached: AuthSession[] | undefined;
-    try {
-      cached = this.cached(scopes ?? [], options?.account);
-    } catch (err) {
-      return Promise.reject(err);
-    }
-    return cached ? Promise.resolve(cached) : this.renewAndServe(scopes, options);
+    return this.cached(scopes ?? [], options?.account) ?? this.renewAndServe(scopes, options);
   }
 
   /**
@@ -309,7 +303,14 @@ export class SessionKeeperProvider implements Disposable {
 
 /** Scopes that normalizing would not change the meaning of: no empty ones, none with spaces. */
 function simpleScopes(scopes: readonly string[]): boolean {
-  for (const x of scopes) if (!x || /\s/.test(x)) return false;
+  for (const x of scopes) {
+    if (!x) return false;
+    for (let i = 0; i < x.length; i++) {
+      const c = x.charCodeAt(i);
+      // Control characters and space; beyond ASCII, the same test as normalizeScopes.
+      if (c <= 32 || (c > 126 && /\s/.test(x))) return false;
+    }
+  }
   return true;
 }
 
