@@ -66,7 +66,9 @@ export class SessionKeeperProvider implements Disposable {
   /** The session ids in `known` of each account (secret key). */
   private knownKeys = new Map<string, string[]>();
   /** `known` as a list, made again after it changes. */
-  private knownList?: AuthSession[];
+  private knownList?: Array<{ auth: AuthSession; stored: StoredSession }>;
+  /** The stored session each entry of `known` was made from. */
+  private knownStored = new Map<string, StoredSession>();
   /** Refresh tokens of removed sessions, revoked when their account's last session goes. */
   private readonly heldRefreshTokens = new Map<string, string[]>();
   private readonly subscription: Disposable;
@@ -105,12 +107,13 @@ export class SessionKeeperProvider implements Disposable {
     const wanted = simpleScopes(scopes) ? scopes : normalizeScopes(scopes);
     const now = this.deps.now();
     const candidates: AuthSession[] = [];
-    for (const s of (this.knownList ??= [...this.known.values()])) {
-      if (account && s.account.id !== account.id) continue;
-      if (!includesAll(s.scopes, wanted)) continue;
-      const stored = this.deps.store.session(s.id);
-      if (!stored || stored.accessToken !== s.accessToken || !isServable(stored, now)) return undefined;
-      candidates.push(s);
+    this.knownList ??= [...this.known.values()].map((auth) => ({ auth, stored: this.knownStored.get(auth.id)! }));
+    for (const { auth, stored } of this.knownList) {
+      if (account && auth.account.id !== account.id) continue;
+      if (!includesAll(auth.scopes, wanted)) continue;
+      // The stored session this one was made from: its token is the one handed out, so its expiry counts.
+      if (!isServable(stored, now)) return undefined;
+      candidates.push(auth);
     }
     return candidates.length > 1 ? this.activeFirst(candidates) : candidates;
   }
@@ -231,10 +234,10 @@ export class SessionKeeperProvider implements Disposable {
   }
 
   /** The sessions callers may use of one account (see current()). */
-  private sessionsOf(key: string): AuthSession[] {
+  private sessionsOf(key: string): StoredSession[] {
     const a = this.deps.store.account(key);
     if (!a || a.providerId !== this.config.id || !isBoundTo(a, this.config)) return [];
-    return a.sessions.filter((s) => !s.refresh.needsSignIn).map((s) => toAuthSession(a.account, s));
+    return a.sessions.filter((s) => !s.refresh.needsSignIn);
   }
 
   /**
@@ -246,11 +249,14 @@ export class SessionKeeperProvider implements Disposable {
     const changed: AuthSession[] = [];
     const removed: AuthSession[] = [];
     const before = this.known;
-    const compare = (s: AuthSession) => {
+    const compare = (stored: StoredSession, key: string) => {
+      const s = toAuthSession(this.deps.store.account(key)!.account, stored);
       const was = before.get(s.id);
       if (!was) added.push(s);
       else if (was.accessToken !== s.accessToken || was.account.label !== s.account.label) changed.push(s);
+      return s;
     };
+    this.knownList = undefined;
     if (keys) {
       for (const key of keys) {
         const next = this.sessionsOf(key);
@@ -260,11 +266,12 @@ export class SessionKeeperProvider implements Disposable {
           if (was && !ids.has(id)) {
             removed.push(was);
             before.delete(id);
+            this.knownStored.delete(id);
           }
         }
-        for (const s of next) {
-          compare(s);
-          before.set(s.id, s);
+        for (const stored of next) {
+          before.set(stored.id, compare(stored, key));
+          this.knownStored.set(stored.id, stored);
         }
         if (next.length) this.knownKeys.set(key, [...ids]);
         else this.knownKeys.delete(key);
@@ -272,6 +279,7 @@ export class SessionKeeperProvider implements Disposable {
     } else {
       const known = new Map<string, AuthSession>();
       const knownKeys = new Map<string, string[]>();
+      const knownStored = new Map<string, StoredSession>();
       for (const [key] of this.deps.store.entries()) {
         const next = this.sessionsOf(key);
         if (!next.length) continue;
@@ -279,19 +287,17 @@ export class SessionKeeperProvider implements Disposable {
           key,
           next.map((s) => s.id),
         );
-        for (const s of next) {
-          compare(s);
-          known.set(s.id, s);
+        for (const stored of next) {
+          known.set(stored.id, compare(stored, key));
+          knownStored.set(stored.id, stored);
         }
       }
       for (const [id, s] of before) if (!known.has(id)) removed.push(s);
       this.known = known;
       this.knownKeys = knownKeys;
+      this.knownStored = knownStored;
     }
-    if (added.length || removed.length || changed.length) {
-      this.knownList = undefined;
-      this.changes.fire({ added, removed, changed });
-    }
+    if (added.length || removed.length || changed.length) this.changes.fire({ added, removed, changed });
   }
 
   /** Stable sort: the active account's sessions first, the rest in sign-in order. */
