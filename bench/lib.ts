@@ -1,7 +1,7 @@
 // Timing, statistics and the results table shared by the benchmarks.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { totalmem } from 'node:os';
+import { loadavg, totalmem } from 'node:os';
 import { performance } from 'node:perf_hooks';
 
 /** One line of the results table. Ratios are measured ÷ baseline from the same run. */
@@ -55,7 +55,11 @@ export function markdownTable(rows: readonly Row[]): string {
 export function machine(): string {
   const cpu = /^model name\s*:\s*(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? 'unknown CPU';
   const cores = execFileSync('nproc', { encoding: 'utf8' }).trim();
-  return `nproc ${cores}, CPU ${cpu}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB memory, Node ${process.version}`;
+  // The machine is shared: its load says how much the absolute times (not the ratios) can be trusted.
+  const load = loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' / ');
+  return `nproc ${cores}, CPU ${cpu}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB memory, Node ${process.version}, load average ${load} (1 / 5 / 15 min) at the end of the run`;
 }
 
 /**

@@ -69,10 +69,11 @@ nothing can reach the network. The baseline is the same store without a refreshe
   (and 0 after dispose).
 - *Heap*: \`heapUsed\` after forced collections, before and after filling the store, then after starting
   a refresher over it; median of 5 rounds after one discarded round. The store's share includes the
-  JSON copy MemorySecrets keeps as the keychain stand-in. The refresher keeps no state per session, so
-  what it adds is a constant (a few KB, within GC noise) spread over 1,000 sessions.
+  JSON copy MemorySecrets keeps as the keychain stand-in. The refresher keeps one plan entry per
+  session (its due time and account, and its place in a min-heap of due times).
 - *Write*: one \`updateSession\` on a store watched by a refresher vs an identical store without one,
-  alternated, 300 each: what re-planning over all sessions adds to every store change.
+  alternated, 300 each: what re-planning adds to every store change. The store's change event names
+  the account it changed, and the refresher re-plans that account's sessions only.
 
 **4. Storm, 1,000 due** (bench/storm.ts). 1,000 users (user0001…) each signed in once through the
 IdP with \`SessionKeeperProvider.createSession\`, two at a time; access tokens live 10 minutes, so a
@@ -96,7 +97,8 @@ and 30 after the storms (each batch after 20 warm-up calls).
 refresh in the extension as \`activate()\` wires it: \`syncWithOtherWindows\` then \`updateSession\`,
 with the FileCoordinator, at 1,000 accounts, against the same store without a coordinator and
 against the coordinated store at 10 accounts. The generation records are written directly, one per
-account, to keep the setup short. The cross-window check reads every account's generation record on
-both calls, so its cost grows with the number of accounts.
+account, to keep the setup short. The cross-window check reads the change marker (written with every
+generation record) on both calls, and the write reads the generation record of the account it writes;
+every record is read only when the marker changed or the last full check is a minute old.
 `;
 }

@@ -9,7 +9,7 @@ import { describeError } from './base/errors';
 import { type Logger } from './base/log';
 import type { OAuthClient, TokenSet } from './protocol/oauth';
 import { isServable } from './refresh/refresher';
-import { requestScopes, scopesSatisfy } from './protocol/scopes';
+import { normalizeScopes, requestScopes } from './protocol/scopes';
 import { issuedSession } from './storage/sessionRecord';
 import { isBoundTo, type SessionStore, type StoredAccount, type StoredSession } from './storage/store';
 
@@ -67,8 +67,17 @@ export function accountLabel(claims: NonNullable<TokenSet['claims']>): string {
 export class SessionKeeperProvider implements Disposable {
   private readonly changes = new Emitter<SessionsChange>();
   readonly onDidChangeSessions: Event<SessionsChange> = this.changes.event;
-  /** What callers were last told, to derive added/removed/changed from any store change. */
+  /**
+   * What callers were last told, in sign-in order, to derive added/removed/changed from a store
+   * change; also what getSessions serves from while the stored tokens are still these.
+   */
   private known = new Map<string, AuthSession>();
+  /** The session ids in `known` of each account (secret key). */
+  private knownKeys = new Map<string, string[]>();
+  /** `known` as a list, made again after it changes. */
+  private knownList?: Array<{ auth: AuthSession; stored: StoredSession }>;
+  /** The stored session each entry of `known` was made from. */
+  private knownStored = new Map<string, StoredSession>();
   /** Refresh tokens of removed sessions, revoked when their account's last session goes. */
   private readonly heldRefreshTokens = new Map<string, string[]>();
   private readonly subscription: Disposable;
@@ -77,9 +86,9 @@ export class SessionKeeperProvider implements Disposable {
     readonly config: ProviderConfig,
     private readonly deps: ProviderDeps,
   ) {
-    this.known = new Map(this.current().map((s) => [s.id, s]));
+    this.publish();
     this.subscription = deps.store.onDidChange((e) => {
-      if (e.providerIds.has(config.id)) this.publish();
+      if (e.providerIds.has(config.id)) this.publish(e.keys);
     });
   }
 
@@ -94,17 +103,42 @@ export class SessionKeeperProvider implements Disposable {
    * provider, so the caller can tell "offline" from "signed out" (an empty answer).
    */
   async getSessions(scopes?: readonly string[], options?: { account?: AccountInfo }): Promise<AuthSession[]> {
-    const candidates = this.current().filter(
-      (s) => (!options?.account || s.account.id === options.account.id) && scopesSatisfy(s.scopes, scopes ?? []),
+    // Cached and valid: served as they are, with no renewal to wait for.
+    return this.cached(scopes ?? [], options?.account) ?? this.renewAndServe(scopes, options);
+  }
+
+  /**
+   * The matching sessions, if every one's stored token is the one callers were told of and may be
+   * handed out now; else undefined. Plain loops and no closures: this runs on every call of every
+   * extension that asks for a token.
+   */
+  private cached(scopes: readonly string[], account: AccountInfo | undefined): AuthSession[] | undefined {
+    const wanted = simpleScopes(scopes) ? scopes : normalizeScopes(scopes);
+    const now = this.deps.now();
+    const candidates: AuthSession[] = [];
+    this.knownList ??= [...this.known.values()].map((auth) => ({ auth, stored: this.knownStored.get(auth.id)! }));
+    for (const { auth, stored } of this.knownList) {
+      if (account && auth.account.id !== account.id) continue;
+      if (!includesAll(auth.scopes, wanted)) continue;
+      // The stored session this one was made from: its token is the one handed out, so its expiry counts.
+      if (!isServable(stored, now)) return undefined;
+      candidates.push(auth);
+    }
+    return candidates.length > 1 ? this.activeFirst(candidates) : candidates;
+  }
+
+  private async renewAndServe(scopes: readonly string[] | undefined, options?: { account?: AccountInfo }): Promise<AuthSession[]> {
+    const now = this.deps.now();
+    const wanted = normalizeScopes(scopes ?? []);
+    const candidates = [...this.known.values()].filter(
+      (s) => (!options?.account || s.account.id === options.account.id) && includesAll(s.scopes, wanted),
     );
-    const active = this.deps.activeAccountId?.();
-    // Stable sort: the active account's sessions first, the rest in sign-in order.
-    const ordered = (list: AuthSession[]) => list.sort((a, b) => Number(b.account.id === active) - Number(a.account.id === active));
+    const ordered = (list: AuthSession[]) => (list.length > 1 ? this.activeFirst(list) : list);
     if (scopes === undefined) {
       return ordered(
         candidates.map((s) => {
           const stored = this.deps.store.find(s.id)?.session;
-          return stored && isServable(stored, this.deps.now()) ? s : { ...s, accessToken: '' };
+          return stored && isServable(stored, now) ? s : { ...s, accessToken: '' };
         }),
       );
     }
@@ -212,20 +246,96 @@ export class SessionKeeperProvider implements Disposable {
       .flatMap((a) => a.sessions.filter((s) => !s.refresh.needsSignIn).map((s) => toAuthSession(a.account, s)));
   }
 
-  private publish(): void {
-    const next = new Map(this.current().map((s) => [s.id, s]));
+  /** The sessions callers may use of one account (see current()). */
+  private sessionsOf(key: string): StoredSession[] {
+    const a = this.deps.store.account(key);
+    if (!a || a.providerId !== this.config.id || !isBoundTo(a, this.config)) return [];
+    return a.sessions.filter((s) => !s.refresh.needsSignIn);
+  }
+
+  /**
+   * Tells callers what changed: for the accounts named, only those; for any change (a reload),
+   * every session, compared with what they were told.
+   */
+  private publish(keys?: ReadonlySet<string>): void {
     const added: AuthSession[] = [];
     const changed: AuthSession[] = [];
     const removed: AuthSession[] = [];
-    for (const [id, s] of next) {
-      const before = this.known.get(id);
-      if (!before) added.push(s);
-      else if (before.accessToken !== s.accessToken || before.account.label !== s.account.label) changed.push(s);
+    const before = this.known;
+    const compare = (stored: StoredSession, key: string) => {
+      const s = toAuthSession(this.deps.store.account(key)!.account, stored);
+      const was = before.get(s.id);
+      if (!was) added.push(s);
+      else if (was.accessToken !== s.accessToken || was.account.label !== s.account.label) changed.push(s);
+      return s;
+    };
+    this.knownList = undefined;
+    if (keys) {
+      for (const key of keys) {
+        const next = this.sessionsOf(key);
+        const ids = new Set(next.map((s) => s.id));
+        for (const id of this.knownKeys.get(key) ?? []) {
+          const was = before.get(id);
+          if (was && !ids.has(id)) {
+            removed.push(was);
+            before.delete(id);
+            this.knownStored.delete(id);
+          }
+        }
+        for (const stored of next) {
+          before.set(stored.id, compare(stored, key));
+          this.knownStored.set(stored.id, stored);
+        }
+        if (next.length) this.knownKeys.set(key, [...ids]);
+        else this.knownKeys.delete(key);
+      }
+    } else {
+      const known = new Map<string, AuthSession>();
+      const knownKeys = new Map<string, string[]>();
+      const knownStored = new Map<string, StoredSession>();
+      for (const [key] of this.deps.store.entries()) {
+        const next = this.sessionsOf(key);
+        if (!next.length) continue;
+        knownKeys.set(
+          key,
+          next.map((s) => s.id),
+        );
+        for (const stored of next) {
+          known.set(stored.id, compare(stored, key));
+          knownStored.set(stored.id, stored);
+        }
+      }
+      for (const [id, s] of before) if (!known.has(id)) removed.push(s);
+      this.known = known;
+      this.knownKeys = knownKeys;
+      this.knownStored = knownStored;
     }
-    for (const [id, s] of this.known) if (!next.has(id)) removed.push(s);
-    this.known = next;
     if (added.length || removed.length || changed.length) this.changes.fire({ added, removed, changed });
   }
+
+  /** Stable sort: the active account's sessions first, the rest in sign-in order. */
+  private activeFirst(list: AuthSession[]): AuthSession[] {
+    const active = this.deps.activeAccountId?.();
+    return list.sort((a, b) => Number(b.account.id === active) - Number(a.account.id === active));
+  }
+}
+
+/** Scopes that normalizing would not change the meaning of: no empty ones, none with spaces. */
+function simpleScopes(scopes: readonly string[]): boolean {
+  for (const x of scopes) {
+    if (!x) return false;
+    for (let i = 0; i < x.length; i++) {
+      const c = x.charCodeAt(i);
+      // Control characters and space; beyond ASCII, the same test as normalizeScopes.
+      if (c <= 32 || (c > 126 && /\s/.test(x))) return false;
+    }
+  }
+  return true;
+}
+
+function includesAll(granted: readonly string[], wanted: readonly string[]): boolean {
+  for (const x of wanted) if (!granted.includes(x)) return false;
+  return true;
 }
 
 function toAuthSession(account: AccountInfo, s: StoredSession): AuthSession {

@@ -8,7 +8,7 @@ import { ErrorCode, SessionKeeperError } from '../../src/session/base/errors';
 import { silentLogger } from '../../src/session/base/log';
 import type { OAuthClient } from '../../src/session/protocol/oauth';
 import { Refresher, defaultPolicy } from '../../src/session/refresh/refresher';
-import { SessionStore, freshRefreshState, type StoredSession } from '../../src/session/storage/store';
+import { FULL_CHECK_MS, SessionStore, freshRefreshState, type StoredSession } from '../../src/session/storage/store';
 import { FakeClock } from '../support/fakeClock';
 import { MemoryMemento, MemorySecrets } from '../support/fakes';
 import { makeTempDir, removeTempDir } from '../support/tempDirs.mjs';
@@ -225,10 +225,10 @@ describe('coordination between windows', () => {
       await a.updateSession('s1', (s) => ({ ...s, refreshToken: 'rt-rotated-in-a' }));
       const coordinator = new FileCoordinator(dir);
       let checks = 0;
-      const generations = coordinator.generations.bind(coordinator);
-      coordinator.generations = () => {
+      const generation = coordinator.generation.bind(coordinator);
+      coordinator.generation = (key) => {
         checks++;
-        return generations();
+        return generation(key);
       };
       const refresher = new Refresher({
         store: b,
@@ -252,6 +252,18 @@ describe('coordination between windows', () => {
       refresher.dispose();
     });
 
+    it('notices a write to another account through the change marker, and refuses its own write', async () => {
+      const { a, b, secretsB } = await twoWindows();
+      await a.putSession('corp', 'https://idp', { id: 'bob', label: 'bob' }, session('s2', Date.now() + 3_600_000));
+      // B has checked once since A wrote alice; now A writes bob, an account B's write does not touch.
+      await b.syncWithOtherWindows().catch(() => undefined);
+      await a.updateSession('s2', (s) => ({ ...s, accessToken: 'renewed-in-a' }));
+      const writes = secretsB.writes;
+      const err = await b.updateSession('s1', (s) => ({ ...s, accessToken: 'written-in-b' })).catch((e: unknown) => e);
+      assert.ok(err instanceof SessionKeeperError && err.code === ErrorCode.StaleWindow, String(err));
+      assert.equal(secretsB.writes, writes, 'nothing written');
+    });
+
     it('lets a window whose storage is shared pick up the newer tokens instead', async () => {
       const shared = new MemorySecrets();
       const clock = new FakeClock(Date.now());
@@ -267,6 +279,94 @@ describe('coordination between windows', () => {
       await b.putSession('corp', 'https://idp', { id: 'bob', label: 'bob' }, session('s2', clock.now() + 3_600_000));
       assert.equal(b.accounts().length, 2);
     });
+  });
+});
+
+describe('generation records at scale', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = makeTempDir('sk-coord-scale-');
+  });
+  afterEach(() => removeTempDir(dir));
+
+  /** A coordinator that counts the generation records it reads. */
+  function counting(): { coordinator: FileCoordinator; reads: { all: number; one: string[] } } {
+    const coordinator = new FileCoordinator(dir);
+    const reads = { all: 0, one: [] as string[] };
+    const generations = coordinator.generations.bind(coordinator);
+    const generation = coordinator.generation.bind(coordinator);
+    coordinator.generations = async () => {
+      const records = await generations();
+      reads.all += records.length;
+      return records;
+    };
+    coordinator.generation = (key) => {
+      reads.one.push(key);
+      return generation(key);
+    };
+    return { coordinator, reads };
+  }
+
+  async function filled(n: number) {
+    const { coordinator, reads } = counting();
+    const secrets = new MemorySecrets();
+    const store = new SessionStore(secrets, new MemoryMemento(), silentLogger, { coordinator });
+    await store.load();
+    for (let i = 0; i < n; i++) {
+      await store.putSession('corp', 'https://idp', { id: `u${i}`, label: `u${i}` }, session(`s${i}`, Date.now() + 3_600_000));
+    }
+    return { store, reads, secrets };
+  }
+
+  it("a refresh write to one account reads that account's record only, while no other window wrote", async () => {
+    const { store, reads } = await filled(20);
+    await store.syncWithOtherWindows();
+    reads.all = 0;
+    reads.one = [];
+    await store.syncWithOtherWindows();
+    await store.updateSession('s7', (s) => ({ ...s, accessToken: 'renewed' }));
+    await store.updateSession('s8', (s) => ({ ...s, accessToken: 'renewed' }));
+    assert.equal(reads.all, 0, 'no full scan');
+    assert.deepEqual(reads.one, [store.find('s7')!.key, store.find('s8')!.key]);
+  });
+
+  it('reads every record again once another window wrote any of them', async () => {
+    const { store, reads, secrets } = await filled(5);
+    await store.syncWithOtherWindows();
+    // A window sharing the keychain, as desktop windows do.
+    const other = new SessionStore(secrets, new MemoryMemento(), silentLogger, { coordinator: new FileCoordinator(dir) });
+    await other.load();
+    await other.putSession('corp', 'https://idp', { id: 'zed', label: 'zed' }, session('z1', Date.now() + 3_600_000));
+    reads.all = 0;
+    await store.syncWithOtherWindows();
+    // Six records, read again after the reload that brings in zed.
+    assert.equal(reads.all, 12);
+    assert.ok(store.find('z1'));
+  });
+
+  it('does not trust a marker whose write has not landed (a window that died between the two)', async () => {
+    const { store, reads } = await filled(3);
+    const key = store.find('s1')!.key;
+    // The marker of a write whose record never came.
+    writeFileSync(join(dir, 'generations.marker.json'), JSON.stringify({ id: 'dead', key, generation: 99 }));
+    reads.all = 0;
+    await store.syncWithOtherWindows();
+    await store.syncWithOtherWindows();
+    assert.equal(reads.all, 6, 'a full check each time');
+  });
+
+  it('checks every record at least once per FULL_CHECK_MS, even with an unchanged marker', async () => {
+    let now = Date.now();
+    const { coordinator, reads } = counting();
+    const store = new SessionStore(new MemorySecrets(), new MemoryMemento(), silentLogger, { coordinator, now: () => now });
+    await store.putSession('corp', 'https://idp', { id: 'u', label: 'u' }, session('s', now + 3_600_000));
+    await store.syncWithOtherWindows();
+    reads.all = 0;
+    await store.syncWithOtherWindows();
+    assert.equal(reads.all, 0);
+    now += FULL_CHECK_MS;
+    await store.syncWithOtherWindows();
+    assert.equal(reads.all, 1);
   });
 });
 

@@ -59,6 +59,25 @@ function setup() {
 }
 
 describe('authentication provider', () => {
+  it('on a write to one account, looks at that account only, and tells callers what changed', async () => {
+    const { store, provider, events, users } = setup();
+    users.push('bob', 'carol');
+    const a = await provider.createSession([]);
+    await provider.createSession([]);
+    await provider.createSession([]);
+    events.length = 0;
+    const looked: string[] = [];
+    const account = store.account.bind(store);
+    store.account = (key) => (looked.push(key), account(key));
+    await store.updateSession(a.id, (s) => ({ ...s, accessToken: 'renewed' }));
+    assert.deepEqual([...new Set(looked)], [store.find(a.id)!.key]);
+    assert.deepEqual(
+      events.map((e) => e.changed.map((s) => s.accessToken)),
+      [['renewed']],
+    );
+    assert.equal((await provider.getSessions([])).find((s) => s.id === a.id)?.accessToken, 'renewed');
+  });
+
   it('signs in with the configured scopes plus the requested ones and reports the account', async () => {
     const { provider, signIns, events } = setup();
     const s = await provider.createSession(['api:read']);

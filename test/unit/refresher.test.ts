@@ -122,6 +122,31 @@ describe('background refresher', () => {
     assert.equal(clock.pendingTimers, 0);
   });
 
+  it('re-plans only the session a write touched, with 1,000 sessions, and keeps the one timer', async () => {
+    const { clock, refresher, add, store } = setup({ policy: { heartbeatMs: 24 * HOUR } });
+    for (let i = 0; i < 1000; i++) await add(`s${i}`, HOUR + i * 1000, {}, `user${i}`);
+    refresher.start();
+    assert.equal(refresher.state().planned, 1000);
+    const before = refresher.state().replanned;
+    // Moves the earliest session's plan past all others: the timer follows the new earliest.
+    await store.updateSession('s0', (s) => ({ ...s, refresh: { ...s.refresh, nextRefreshAt: clock.now() + 2 * HOUR } }));
+    assert.equal(refresher.state().replanned - before, 1);
+    assert.equal(refresher.state().nextRefreshAt, store.find('s1')!.session.expiresAt! - Math.round(0.2 * (HOUR + 1000)));
+    assert.equal(clock.pendingTimers, 1);
+    refresher.dispose();
+  });
+
+  it('uses no timer but the heartbeat between due times, and re-plans nothing on it', async () => {
+    const { clock, refresher, add } = setup();
+    for (let i = 0; i < 100; i++) await add(`s${i}`, 10 * HOUR + i * 1000, {}, `user${i}`);
+    refresher.start();
+    const before = refresher.state().replanned;
+    for (let i = 0; i < 30; i++) await clock.advance(60_000);
+    assert.equal(refresher.state().replanned, before);
+    assert.equal(clock.pendingTimers, 1);
+    refresher.dispose();
+  });
+
   it('renews sessions on its own across many lifetimes', async () => {
     const { clock, refresher, add, store, calls } = setup();
     await add('s1', HOUR);

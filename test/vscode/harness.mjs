@@ -447,6 +447,30 @@ export function createUiDriver({ context, workbench, plainWorkbenchUrl }) {
         await screenshot(workbench, name);
       },
 
+      /**
+       * "Developer: Show Running Extensions": prints each row (extension and activation time, as the
+       * workbench reports them) as an `@@measure running-extensions` line. The list is virtualized,
+       * so the page is made tall while it is read.
+       */
+      async runningExtensions() {
+        const viewport = workbench.viewportSize();
+        await workbench.setViewportSize({ width: viewport?.width ?? 1400, height: 4000 });
+        try {
+          await workbench.keyboard.press('F1');
+          await workbench.keyboard.type('Developer: Show Running Extensions');
+          await workbench.keyboard.press('Enter');
+          const rows = workbench.locator('.runtime-extensions-editor .monaco-list-row');
+          await rows.first().waitFor({ state: 'visible', timeout: 30_000 });
+          // Activation times are filled in once the extension host answers.
+          await waitFor(async () => /\d+\s*ms/.test((await rows.allInnerTexts()).join(' ')), 'activation times in the list', 30_000, 500);
+          await screenshot(workbench, 'running-extensions');
+          const texts = (await rows.allInnerTexts()).map((t) => t.replace(/\s+/g, ' ').trim());
+          console.log(`@@measure running-extensions ${JSON.stringify(texts)}`);
+        } finally {
+          if (viewport) await workbench.setViewportSize(viewport);
+        }
+      },
+
       /** Opens another window of the same workspace (a tab sharing the browser's storage), not under test. */
       async openWindow() {
         const page = await context.newPage();

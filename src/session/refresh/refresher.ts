@@ -109,6 +109,64 @@ export interface SchedulerState {
   readonly inFlight: number;
   readonly maxInFlight: number;
   readonly timers: number;
+  /** Sessions in the plan (refreshable, not in flight, not yet due). */
+  readonly planned: number;
+  /** How many times a session's due time has been worked out, since the refresher was made. */
+  readonly replanned: number;
+}
+
+/** A min-heap of due times; entries the plan no longer holds are skipped when they reach the top. */
+class DueQueue {
+  private heap: Array<{ due: number; id: string }> = [];
+
+  get size(): number {
+    return this.heap.length;
+  }
+
+  clear(): void {
+    this.heap = [];
+  }
+
+  peek(): { due: number; id: string } | undefined {
+    return this.heap[0];
+  }
+
+  push(due: number, id: string): void {
+    const h = this.heap;
+    h.push({ due, id });
+    for (let i = h.length - 1; i > 0;) {
+      const parent = (i - 1) >> 1;
+      if (h[parent].due <= h[i].due) break;
+      [h[parent], h[i]] = [h[i], h[parent]];
+      i = parent;
+    }
+  }
+
+  pop(): { due: number; id: string } | undefined {
+    const h = this.heap;
+    const top = h[0];
+    const last = h.pop();
+    if (h.length && last) {
+      h[0] = last;
+      for (let i = 0; ;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < h.length && h[l].due < h[m].due) m = l;
+        if (r < h.length && h[r].due < h[m].due) m = r;
+        if (m === i) break;
+        [h[m], h[i]] = [h[i], h[m]];
+        i = m;
+      }
+    }
+    return top;
+  }
+
+  /** Drops the entries the plan no longer holds. */
+  rebuild(plan: ReadonlyMap<string, { due: number }>): void {
+    this.heap = [];
+    for (const [id, { due }] of plan) this.push(due, id);
+  }
 }
 
 export class Refresher implements Disposable {
@@ -136,13 +194,19 @@ export class Refresher implements Disposable {
   private readonly stateChanged = new Emitter<void>();
   readonly onDidChangeState: Event<void> = this.stateChanged.event;
   private readonly subscription: Disposable;
+  /** When each session is next due, for those that may be refreshed, are not in flight, and are not due yet. */
+  private readonly plan = new Map<string, { due: number; key: string }>();
+  /** The sessions of each account (by secret key) in the plan. */
+  private readonly planned = new Map<string, Set<string>>();
+  private readonly queue = new DueQueue();
+  private replanned = 0;
 
   constructor(private readonly deps: RefresherDeps) {
-    this.subscription = deps.store.onDidChange(() => this.schedule());
+    this.subscription = deps.store.onDidChange((e) => (e.keys ? this.replan(e.keys) : this.replanAll()));
   }
 
   start(): void {
-    this.schedule();
+    this.replanAll();
   }
 
   isRefreshing(sessionId: string): boolean {
@@ -156,6 +220,8 @@ export class Refresher implements Disposable {
       inFlight: this.running,
       maxInFlight: this.maxRunning,
       timers: this.timer === undefined ? 0 : 1,
+      planned: this.plan.size,
+      replanned: this.replanned,
     };
   }
 
@@ -217,8 +283,11 @@ export class Refresher implements Disposable {
         const after = this.deps.store.find(sessionId)?.session;
         if (after && this.isDue(after)) this.holdUntil.set(sessionId, this.deps.clock.now() + this.deps.policy.heartbeatMs);
         this.stateChanged.fire();
-        this.schedule();
+        const key = this.deps.store.find(sessionId)?.key;
+        if (key !== undefined) this.replan([key]);
+        else this.arm();
       });
+      this.unplan(sessionId);
       this.inFlight.set(sessionId, p);
       this.stateChanged.fire();
     }
@@ -233,28 +302,86 @@ export class Refresher implements Disposable {
     this.stateChanged.dispose();
   }
 
-  /** Starts every due refresh and sets the one timer for the next. */
-  private schedule(woke = false): void {
+  /** Re-plans every session: at start, after a configuration change, a reload, or sleep. */
+  private replanAll(woke = false): void {
+    if (this.disposed) return;
+    this.plan.clear();
+    this.planned.clear();
+    this.queue.clear();
+    for (const [key] of [...this.deps.store.entries()]) this.planAccount(key, woke);
+    this.arm();
+  }
+
+  /** Re-plans the sessions of the accounts that changed, and nothing else. */
+  private replan(keys: Iterable<string>): void {
+    if (this.disposed) return;
+    for (const key of keys) this.planAccount(key, false);
+    this.arm();
+  }
+
+  /** Starts the account's due refreshes and puts its other sessions in the plan. */
+  private planAccount(key: string, woke: boolean): void {
+    for (const id of this.planned.get(key) ?? []) this.plan.delete(id);
+    this.planned.delete(key);
+    const account = this.deps.store.account(key);
+    if (!account) return;
+    // An account signed in again may end again later, and then deserves a new notice.
+    if (!account.sessions.some((s) => s.refresh.needsSignIn)) this.notifiedAccounts.delete(`${account.providerId}/${account.account.id}`);
+    // Only with the client of the issuer and client the tokens came from; the others wait.
+    if (!this.deps.client(account)) return;
+    const now = this.deps.clock.now();
+    const ids = new Set<string>();
+    for (const s of account.sessions) {
+      if (this.inFlight.has(s.id) || !canRefresh(s)) continue;
+      const due = this.dueAt(s, woke);
+      if (due === undefined) continue;
+      this.replanned++;
+      if (due <= now) {
+        void this.refresh(s.id, { planned: true }).catch(() => undefined);
+        continue;
+      }
+      this.plan.set(s.id, { due, key });
+      this.queue.push(due, s.id);
+      ids.add(s.id);
+    }
+    if (ids.size) this.planned.set(key, ids);
+  }
+
+  /** Takes a session out of the plan (its refresh starts). */
+  private unplan(sessionId: string): void {
+    const entry = this.plan.get(sessionId);
+    if (!entry) return;
+    this.plan.delete(sessionId);
+    this.planned.get(entry.key)?.delete(sessionId);
+  }
+
+  /** The earliest planned refresh; entries the plan no longer holds are dropped on the way. */
+  private earliestDue(): number | undefined {
+    for (;;) {
+      const top = this.queue.peek();
+      if (!top) return undefined;
+      if (this.plan.get(top.id)?.due === top.due) return top.due;
+      this.queue.pop();
+    }
+  }
+
+  /**
+   * Sets the one timer for the earliest planned refresh or probe, at most a heartbeat away. A timer
+   * already set to fire no later stays: firing early only re-plans, and its drift check still holds.
+   */
+  private arm(): void {
     if (this.disposed) return;
     const now = this.deps.clock.now();
-    // An account signed in again may end again later, and then deserves a new notice.
-    for (const account of this.deps.store.accounts()) {
-      if (!account.sessions.some((s) => s.refresh.needsSignIn)) this.notifiedAccounts.delete(`${account.providerId}/${account.account.id}`);
-    }
-    // One pass: start what is due, and find the earliest of the rest for the timer.
-    let next: number | undefined;
-    const probing = new Set<OAuthClient>();
-    for (const { account, client } of this.refreshable()) {
-      for (const s of account.sessions) {
-        if (this.inFlight.has(s.id) || !canRefresh(s)) continue;
-        const due = this.dueAt(s, woke);
-        if (due === undefined) continue;
-        if (due <= now) void this.refresh(s.id, { planned: true }).catch(() => undefined);
-        else if (next === undefined || due < next) next = due;
-        if (due > now && this.unreachable.has(s.id)) probing.add(client);
-      }
-    }
+    if (this.queue.size > 2 * this.plan.size + 64) this.queue.rebuild(this.plan);
+    let next = this.earliestDue();
     // One reachability check per unreachable issuer, on the same timer.
+    const probing = new Set<OAuthClient>();
+    for (const id of this.unreachable) {
+      const entry = this.plan.get(id);
+      const account = entry && this.deps.store.account(entry.key);
+      const client = account && this.deps.client(account);
+      if (client) probing.add(client);
+    }
     for (const client of [...this.probes.keys()]) if (!probing.has(client)) this.probes.delete(client);
     for (const client of probing) {
       const probe = this.probes.get(client) ?? { at: now + this.deps.policy.probeIntervalMs, running: false };
@@ -263,9 +390,10 @@ export class Refresher implements Disposable {
       if (probe.at <= now) void this.probe(client);
       else if (next === undefined || probe.at < next) next = probe.at;
     }
-    if (this.timer !== undefined) this.deps.clock.clearTimeout(this.timer);
     const wait = next === undefined || !Number.isFinite(next) ? Infinity : next - now;
     const delay = Math.max(0, Math.min(this.deps.policy.heartbeatMs, wait));
+    if (this.timer !== undefined && this.timerDueAt !== undefined && this.timerDueAt <= now + delay) return;
+    if (this.timer !== undefined) this.deps.clock.clearTimeout(this.timer);
     this.timerDueAt = now + delay;
     this.lastTick = { at: now, delay };
     this.timer = this.deps.clock.setTimeout(() => this.onTimer(), delay);
@@ -273,16 +401,24 @@ export class Refresher implements Disposable {
 
   private onTimer(): void {
     this.timer = undefined;
+    this.timerDueAt = undefined;
     const now = this.deps.clock.now();
     const planned = this.lastTick ? this.lastTick.at + this.lastTick.delay : now;
     // Timers stop while the machine sleeps; the wall clock does not. Either direction is a jump.
     const drift = now - planned;
-    const woke = Math.abs(drift) > this.deps.policy.wakeThresholdMs;
-    if (woke)
+    if (Math.abs(drift) > this.deps.policy.wakeThresholdMs) {
       this.deps.logger.info(
         `The clock moved ${Math.round(drift / 1000)} s past the plan (sleep or clock change); re-evaluating every session`,
       );
-    this.schedule(woke);
+      this.replanAll(true);
+      return;
+    }
+    for (let due = this.earliestDue(); due !== undefined && due <= now; due = this.earliestDue()) {
+      const { id } = this.queue.pop()!;
+      this.unplan(id);
+      void this.refresh(id, { planned: true }).catch(() => undefined);
+    }
+    this.arm();
   }
 
   /** Checks, without any token, whether an issuer answers again; if so its waiting sessions renew at once. */
@@ -296,44 +432,17 @@ export class Refresher implements Disposable {
     if (this.disposed) return;
     if (back) {
       this.probes.delete(client);
-      for (const { account, client: c } of this.refreshable()) {
-        if (c !== client) continue;
-        for (const s of account.sessions) {
-          if (!this.unreachable.has(s.id)) continue;
-          this.unreachable.delete(s.id);
-          this.holdUntil.delete(s.id);
-          const label = this.deps.describe?.(account) ?? account.account.label;
-          this.deps.logger.info(`${client.issuer} answers again; renewing the session of ${label} now`);
-          void this.refresh(s.id).catch(() => undefined);
-        }
+      for (const id of [...this.unreachable]) {
+        const found = this.deps.store.find(id);
+        if (!found || this.deps.client(found.account) !== client) continue;
+        this.unreachable.delete(id);
+        this.holdUntil.delete(id);
+        const label = this.deps.describe?.(found.account) ?? found.account.account.label;
+        this.deps.logger.info(`${client.issuer} answers again; renewing the session of ${label} now`);
+        void this.refresh(id).catch(() => undefined);
       }
     }
-    this.schedule();
-  }
-
-  private earliestDue(): number | undefined {
-    let min: number | undefined;
-    for (const { account } of this.refreshable()) {
-      for (const s of account.sessions) {
-        if (this.inFlight.has(s.id) || !canRefresh(s)) continue;
-        const due = this.dueAt(s, false);
-        if (due !== undefined && (min === undefined || due < min)) min = due;
-      }
-    }
-    return min;
-  }
-
-  /**
-   * Accounts whose provider is configured with the issuer and client they came from; the others
-   * wait (a session is never sent anywhere else).
-   */
-  private refreshable(): Array<{ account: StoredAccount; client: OAuthClient }> {
-    const out: Array<{ account: StoredAccount; client: OAuthClient }> = [];
-    for (const account of this.deps.store.accounts()) {
-      const client = this.deps.client(account);
-      if (client) out.push({ account, client });
-    }
-    return out;
+    this.arm();
   }
 
   private dueAt(s: StoredSession, woke: boolean): number | undefined {
@@ -413,7 +522,7 @@ export class Refresher implements Disposable {
     const found = store.find(sessionId);
     if (!coordinator || !found || found.session.expiresAt === undefined) return;
     const { key } = found;
-    const record = (await coordinator.generations().catch(() => [])).find((g) => g.key === key);
+    const record = await coordinator.generation(key).catch(() => undefined);
     if (!record?.writer || record.writer === coordinator.id) return;
     const lifetime = found.session.expiresAt - (found.session.refresh.lastRefreshAt ?? found.session.createdAt);
     const lead = refreshLead(lifetime, policy.leadMs);

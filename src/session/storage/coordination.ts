@@ -36,7 +36,49 @@ export interface Coordinator {
   withLock<T>(name: string, fn: () => Promise<T>, waitMs?: number): Promise<T>;
   /** Every account's generation record. */
   generations(): Promise<GenerationRecord[]>;
-  record(key: string, generation: number, removed: boolean): Promise<void>;
+  /** One account's generation record, if it has one. */
+  generation(key: string): Promise<GenerationRecord | undefined>;
+  /**
+   * The change marker: written with every record, so a window that saw the same marker at its last
+   * full check knows no record changed since, without reading them all. Undefined when there is none.
+   */
+  changeMarker(): Promise<ChangeMarker | undefined>;
+  /** Writes an account's record and the change marker that announces it; returns that marker. */
+  record(key: string, generation: number, removed: boolean): Promise<ChangeMarker>;
+}
+
+/** Names the last record write: a unique id, and the account and generation it wrote. */
+export interface ChangeMarker {
+  readonly id: string;
+  readonly key: string;
+  readonly generation: number;
+}
+
+/** The change marker's file, beside the generation records (not among them, which are read as a set). */
+const MARKER_FILE = 'generations.marker.json';
+
+function isRecord(r: unknown): r is GenerationRecord {
+  const g = r as Partial<GenerationRecord> | null;
+  return typeof g === 'object' && g !== null && typeof g.key === 'string' && typeof g.generation === 'number';
+}
+
+function toRecord(r: GenerationRecord): GenerationRecord {
+  return { key: r.key, generation: r.generation, removed: r.removed === true, writer: typeof r.writer === 'string' ? r.writer : undefined };
+}
+
+/** A small JSON file, or undefined when it is missing or half-written. */
+function readJsonSync(path: string): unknown {
+  try {
+    return JSON.parse(fs.readFileSync(path, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+async function replaceFile(file: string, content: string): Promise<void> {
+  const tmp = `${file}.${randomUUID()}.tmp`;
+  await writeFile(tmp, content);
+  await rename(tmp, file);
 }
 
 export function lockNameForAccount(key: string): string {
@@ -175,15 +217,8 @@ export class FileCoordinator implements Coordinator {
     for (const name of await readdir(dir)) {
       if (!name.endsWith('.json')) continue;
       try {
-        const r = JSON.parse(await readFile(join(dir, name), 'utf8')) as GenerationRecord;
-        if (typeof r.key === 'string' && typeof r.generation === 'number') {
-          out.push({
-            key: r.key,
-            generation: r.generation,
-            removed: r.removed === true,
-            writer: typeof r.writer === 'string' ? r.writer : undefined,
-          });
-        }
+        const r: unknown = JSON.parse(await readFile(join(dir, name), 'utf8'));
+        if (isRecord(r)) out.push(toRecord(r));
       } catch {
         // Half-written by a window that died mid-write: the next write replaces it.
       }
@@ -191,13 +226,30 @@ export class FileCoordinator implements Coordinator {
     return out;
   }
 
-  async record(key: string, generation: number, removed: boolean): Promise<void> {
+  async generation(key: string): Promise<GenerationRecord | undefined> {
+    // A few hundred bytes on the local disk: read at once rather than in four thread-pool trips.
+    const r = readJsonSync(join(this.dir, 'generations', `${hash(key)}.json`));
+    return isRecord(r) && r.key === key ? toRecord(r) : undefined;
+  }
+
+  async changeMarker(): Promise<ChangeMarker | undefined> {
+    const m = readJsonSync(join(this.dir, MARKER_FILE)) as Partial<ChangeMarker> | undefined;
+    return m && typeof m.id === 'string' && typeof m.key === 'string' && typeof m.generation === 'number'
+      ? { id: m.id, key: m.key, generation: m.generation }
+      : undefined;
+  }
+
+  async record(key: string, generation: number, removed: boolean): Promise<ChangeMarker> {
     await this.ensureDirs();
     const file = join(this.dir, 'generations', `${hash(key)}.json`);
-    // Write then rename, so a reader never sees half a record.
-    const tmp = `${file}.${randomUUID()}.tmp`;
-    await writeFile(tmp, JSON.stringify({ key, generation, removed, writer: this.id }));
-    await rename(tmp, file);
+    const marker: ChangeMarker = { id: randomUUID(), key, generation };
+    // Both written then renamed, so a reader never sees half of either. They go side by side: a
+    // reader that sees the marker before the record counts that write as under way (SessionStore.ensureCurrent).
+    await Promise.all([
+      replaceFile(file, JSON.stringify({ key, generation, removed, writer: this.id })),
+      replaceFile(join(this.dir, MARKER_FILE), JSON.stringify(marker)),
+    ]);
+    return marker;
   }
 
   /**

@@ -4,7 +4,7 @@
 // every change goes through one queue so concurrent sign-ins lose nothing.
 import { createHash } from 'node:crypto';
 import { STORAGE_PREFIX } from '../../contributions';
-import type { Coordinator, GenerationRecord } from './coordination';
+import type { ChangeMarker, Coordinator, GenerationRecord } from './coordination';
 import { ErrorCode, SessionKeeperError } from '../base/errors';
 import { Emitter, type Event } from '../base/events';
 import * as l10n from '@vscode/l10n';
@@ -80,7 +80,12 @@ export const defaultMigrations: Migrations = {};
 
 export interface StoreChange {
   readonly providerIds: ReadonlySet<string>;
+  /** The accounts (secret keys) that changed; undefined when any may have (a reload). */
+  readonly keys?: ReadonlySet<string>;
 }
+
+/** A window checks every generation record at least this often, even when the change marker says nothing changed. */
+export const FULL_CHECK_MS = 60_000;
 
 /** Where a session may be used: the issuer and client that issued it. */
 export interface Binding {
@@ -108,6 +113,11 @@ function bindingTag(binding: Binding): string {
 
 export class SessionStore {
   private records = new Map<string, StoredAccount>();
+  /** Which account holds each session, so a lookup by session id does not scan every account. */
+  private sessionKeys = new Map<string, string>();
+  /** The change marker at this window's last full check that found it current, while nothing changed since. */
+  private seenMarker?: ChangeMarker;
+  private lastFullCheck = -Infinity;
   /** Keys whose secret could not be read this time; they stay in the index. */
   private unreadable = new Set<string>();
   /** What this window last wrote or read under each key, to tell its own changes from others'. */
@@ -158,6 +168,8 @@ export class SessionStore {
     for (const [key, record] of records) if (this.records.get(key) !== record) providers.add(record.providerId);
     for (const [key, record] of this.records) if (!records.has(key)) providers.add(record.providerId);
     this.records = records;
+    this.sessionKeys = new Map();
+    for (const [key, record] of records) for (const s of record.sessions) this.sessionKeys.set(s.id, key);
     this.unreadable = unreadable;
     if (providers.size) this.changed.fire({ providerIds: providers });
   }
@@ -191,25 +203,70 @@ export class SessionStore {
     });
   }
 
-  private async ensureCurrent(): Promise<GenerationRecord[]> {
+  /**
+   * Cheap when nothing changed: one read of the change marker. When it changed (or the last full
+   * check is FULL_CHECK_MS old), every generation record is read and compared.
+   */
+  private async ensureCurrent(force = false): Promise<void> {
     const coordinator = this.options.coordinator;
-    if (!coordinator) return [];
+    if (!coordinator) return;
+    const marker = await coordinator.changeMarker();
+    const now = this.now();
+    if (!force && marker && marker.id === this.seenMarker?.id && now - this.lastFullCheck < FULL_CHECK_MS) return;
+    this.seenMarker = undefined;
     let records = await coordinator.generations();
-    if (!this.behind(records)) return records;
-    await this.loadNow();
-    records = await coordinator.generations();
-    if (!this.behind(records)) {
+    if (this.behind(records)) {
+      await this.loadNow();
+      records = await coordinator.generations();
+      if (this.behind(records)) {
+        if (!this.stale) {
+          this.stale = true;
+          this.logger.warn(
+            'Another window changed sessions that this window cannot read; this window stops refreshing and writing until it is reloaded',
+          );
+          this.changed.fire({ providerIds: new Set([...this.records.values()].map((r) => r.providerId)) });
+        }
+        throw staleWindowError();
+      }
       this.stale = false;
-      return records;
     }
-    if (!this.stale) {
-      this.stale = true;
-      this.logger.warn(
-        'Another window changed sessions that this window cannot read; this window stops refreshing and writing until it is reloaded',
-      );
-      this.changed.fire({ providerIds: new Set([...this.records.values()].map((r) => r.providerId)) });
+    // The marker read before the scan stands for it only if the write it announces had landed by
+    // then; otherwise that write was under way (or its window died), and the next call looks again.
+    const announced = marker && records.find((r) => r.key === marker.key);
+    if (marker && announced && announced.generation >= marker.generation) {
+      this.seenMarker = marker;
+      this.lastFullCheck = now;
     }
-    throw staleWindowError();
+  }
+
+  /**
+   * Before writing one account: its own generation record, read alone. Newer than what this
+   * window holds means another window wrote it: a full check, which reloads or refuses. Returns
+   * the generation the record has reached (a removed account's too), the floor for the next one.
+   */
+  private async generationFloor(key: string): Promise<number> {
+    const coordinator = this.options.coordinator;
+    if (!coordinator) return 0;
+    const record = await coordinator.generation(key);
+    if (record && this.behind([record])) {
+      await this.ensureCurrent(true);
+      return Math.max(record.generation, (await coordinator.generation(key))?.generation ?? 0);
+    }
+    return record?.generation ?? 0;
+  }
+
+  /** Writes a generation record; a window that was current before it still is after it (the write lock is held). */
+  private async recordGeneration(key: string, generation: number, removed: boolean): Promise<void> {
+    const coordinator = this.options.coordinator;
+    if (!coordinator) return;
+    const current = this.seenMarker !== undefined;
+    this.seenMarker = undefined;
+    const marker = await coordinator.record(key, generation, removed);
+    if (current) this.seenMarker = marker;
+  }
+
+  private now(): number {
+    return (this.options.now ?? Date.now)();
   }
 
   private behind(records: readonly GenerationRecord[]): boolean {
@@ -221,11 +278,11 @@ export class SessionStore {
   }
 
   /** Runs a write with the cross-window write lock held and this window known to be current. */
-  private write<T>(fn: (generationFloor: (key: string) => number) => Promise<T>): Promise<T> {
+  private write<T>(fn: () => Promise<T>): Promise<T> {
     return this.exclusive(async () => {
       const run = async () => {
-        const records = await this.ensureCurrent();
-        return fn((key) => records.find((r) => r.key === key)?.generation ?? 0);
+        await this.ensureCurrent();
+        return fn();
       };
       return this.options.coordinator ? this.options.coordinator.withLock('store', run) : run();
     });
@@ -237,11 +294,28 @@ export class SessionStore {
 
   /** Finds a session by id, with its account and the account's secret key. */
   find(sessionId: string): { key: string; account: StoredAccount; session: StoredSession } | undefined {
-    for (const [key, account] of this.records) {
-      const session = account.sessions.find((s) => s.id === sessionId);
-      if (session) return { key, account, session };
-    }
+    const key = this.sessionKeys.get(sessionId);
+    const account = key === undefined ? undefined : this.records.get(key);
+    const session = account?.sessions.find((s) => s.id === sessionId);
+    return session && { key: key!, account: account!, session };
+  }
+
+  /** A session by id (find without the account). */
+  session(sessionId: string): StoredSession | undefined {
+    const key = this.sessionKeys.get(sessionId);
+    const sessions = key === undefined ? undefined : this.records.get(key)?.sessions;
+    if (sessions) for (const s of sessions) if (s.id === sessionId) return s;
     return undefined;
+  }
+
+  /** Every account with its secret key. */
+  entries(): IterableIterator<[string, StoredAccount]> {
+    return this.records.entries();
+  }
+
+  /** An account by its secret key. */
+  account(key: string): StoredAccount | undefined {
+    return this.records.get(key);
   }
 
   /**
@@ -256,7 +330,7 @@ export class SessionStore {
     session: StoredSession,
   ): Promise<StoredSession | undefined> {
     const binding = typeof where === 'string' ? { issuer: where, clientId: undefined } : where;
-    return this.write(async (floor) => {
+    const heldKey = () => {
       const held = [...this.records].find(
         ([, r]) =>
           r.providerId === providerId &&
@@ -264,10 +338,20 @@ export class SessionStore {
           r.issuer === binding.issuer &&
           (r.clientId === undefined || r.clientId === binding.clientId),
       );
-      const key =
+      return (
         held?.[0] ??
-        accountKey(providerId, account.id, binding.clientId === undefined ? undefined : { ...binding, clientId: binding.clientId });
-      const existing = held?.[1];
+        accountKey(providerId, account.id, binding.clientId === undefined ? undefined : { ...binding, clientId: binding.clientId })
+      );
+    };
+    return this.write(async () => {
+      let key = heldKey();
+      let floor = await this.generationFloor(key);
+      // A reload may have brought in the account under another key.
+      if (heldKey() !== key) {
+        key = heldKey();
+        floor = await this.generationFloor(key);
+      }
+      const existing = this.records.get(key);
       const scopes = normalizeScopes(session.scopes).join(' ');
       const replaced = existing?.sessions.find((s) => normalizeScopes(s.scopes).join(' ') === scopes);
       const sessions = [...(existing?.sessions ?? []).filter((s) => s !== replaced), session];
@@ -280,11 +364,11 @@ export class SessionStore {
         account: { ...existing?.account, id: account.id, label: account.label },
         sessions,
         // Generations only grow, also across a sign-out and a new sign-in of the same account.
-        generation: Math.max(existing?.generation ?? 0, floor(key)) + 1,
+        generation: Math.max(existing?.generation ?? 0, floor) + 1,
       };
       await this.writeAccount(key, record);
       if (!existing) await this.writeIndex({ add: key });
-      this.changed.fire({ providerIds: new Set([providerId]) });
+      this.changed.fire({ providerIds: new Set([providerId]), keys: new Set([key]) });
       return replaced;
     });
   }
@@ -292,6 +376,9 @@ export class SessionStore {
   /** Rewrites one session (after a refresh, or to record refresh state). */
   updateSession(sessionId: string, update: (s: StoredSession) => StoredSession): Promise<StoredSession | undefined> {
     return this.write(async () => {
+      const before = this.find(sessionId);
+      if (!before) return undefined;
+      await this.generationFloor(before.key);
       const found = this.find(sessionId);
       if (!found) return undefined;
       const next = update(found.session);
@@ -302,7 +389,7 @@ export class SessionStore {
         generation: found.account.generation + 1,
       };
       await this.writeAccount(key, record);
-      this.changed.fire({ providerIds: new Set([found.account.providerId]) });
+      this.changed.fire({ providerIds: new Set([found.account.providerId]), keys: new Set([key]) });
       return next;
     });
   }
@@ -310,6 +397,9 @@ export class SessionStore {
   /** Removes a session; the account's secret goes when its last session does. */
   removeSession(sessionId: string): Promise<StoredSession | undefined> {
     return this.write(async () => {
+      const before = this.find(sessionId);
+      if (!before) return undefined;
+      await this.generationFloor(before.key);
       const found = this.find(sessionId);
       if (!found) return undefined;
       const { key } = found;
@@ -320,10 +410,11 @@ export class SessionStore {
         await this.secrets.delete(key);
         this.written.delete(key);
         this.records.delete(key);
-        await this.options.coordinator?.record(key, found.account.generation + 1, true);
+        this.sessionKeys.delete(sessionId);
+        await this.recordGeneration(key, found.account.generation + 1, true);
         await this.writeIndex({ remove: key });
       }
-      this.changed.fire({ providerIds: new Set([found.account.providerId]) });
+      this.changed.fire({ providerIds: new Set([found.account.providerId]), keys: new Set([key]) });
       return found.session;
     });
   }
@@ -421,8 +512,10 @@ export class SessionStore {
     const raw = JSON.stringify(record);
     this.written.set(key, raw);
     await this.secrets.store(key, raw);
+    for (const s of this.records.get(key)?.sessions ?? []) this.sessionKeys.delete(s.id);
     this.records.set(key, record);
-    await this.options.coordinator?.record(key, record.generation, false);
+    for (const s of record.sessions) this.sessionKeys.set(s.id, key);
+    await this.recordGeneration(key, record.generation, false);
   }
 
   /** Applies one change to the stored index, so keys another window added are kept. */

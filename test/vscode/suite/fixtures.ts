@@ -16,6 +16,8 @@ export interface ConsumerApi {
   ): Promise<vscode.AuthenticationSession | undefined>;
   getAccounts(providerId: string): Promise<readonly vscode.AuthenticationSessionAccountInformation[]>;
   sessionChangeCount(providerId: string): number;
+  /** Registers a provider that serves one fixed session; returns its id and label. */
+  registerTrivialProvider(): { id: string; label: string };
 }
 
 export async function sessionKeeper(): Promise<vscode.Extension<unknown>> {

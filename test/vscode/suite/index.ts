@@ -13,6 +13,7 @@ const phases: (() => void)[] = [
   },
   () => {
     require('./afterReload.test');
+    require('./latency.test');
     require('./renewal.test');
     // Both need alice signed in; a failure here still lets sign-out run in this window.
     require('./outage.test');

@@ -95,6 +95,13 @@ export function readPhase(): number {
   return Number(fs.readFileSync(path.join(testDir, 'phase'), 'utf8'));
 }
 
+/** Has the driver print the workbench's "Show Running Extensions" rows (activation times); browser runs only. */
+export async function printRunningExtensions(): Promise<boolean> {
+  if (!withBrowser) return false;
+  await ui('runningExtensions');
+  return true;
+}
+
 /** Asks for the window to be reloaded into `phase` once this window's tests have finished. */
 export async function requestReload(phase: number): Promise<void> {
   fs.writeFileSync(path.join(testDir, 'phase'), `${phase}\n`);
