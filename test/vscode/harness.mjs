@@ -417,11 +417,23 @@ export function createUiDriver({ context, workbench, plainWorkbenchUrl }) {
         await screenshot(tab, 'deviceLogin-code');
         await tab.locator('button[type="submit"]').click();
         // The confirmation page shows the code again; its first button continues, the other aborts.
-        await tab.locator('button[autofocus]').click({ timeout: 30_000 });
-        await tab.locator('input[name="login"]').fill(login, { timeout: 30_000 });
-        await tab.locator('input[name="password"]').fill(password);
-        await tab.locator('button[type="submit"]').click();
+        // Continue, and wait for the page it leads to, so the checks below never read the old page.
+        await Promise.all([tab.waitForNavigation({ timeout: 30_000 }), tab.locator('button[autofocus]').click({ timeout: 30_000 })]);
         const success = tab.locator('h1', { hasText: 'Sign-in Success' });
+        // The IdP asks for a login only when this browser has no session with it yet (an earlier
+        // phase may have signed in); otherwise it goes on to consent, or straight to success.
+        const loginInput = tab.locator('input[name="login"]');
+        await waitFor(
+          async () =>
+            (await loginInput.count()) > 0 || (await success.count()) > 0 || (await tab.locator('button[type="submit"]').count()) > 0,
+          'the IdP login, consent or success page',
+          30_000,
+        );
+        if ((await loginInput.count()) > 0) {
+          await loginInput.fill(login, { timeout: 30_000 });
+          await tab.locator('input[name="password"]').fill(password);
+          await tab.locator('button[type="submit"]').click();
+        }
         await waitFor(
           async () =>
             (await success.count()) > 0 ||
