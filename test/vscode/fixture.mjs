@@ -19,7 +19,8 @@ export const quietSettings = {
   'extensions.autoUpdate': false,
 };
 
-export function providerSettings(issuer) {
+/** `otherFlows` adds the same issuer through the device code and a pasted token (the in-editor suite's flows tests). */
+export function providerSettings(issuer, { otherFlows = false } = {}) {
   return {
     'sessionKeeper.providers': [
       {
@@ -32,8 +33,12 @@ export function providerSettings(issuer) {
         flows: ['loopback'],
       },
       // The same issuer through the device code and through a pasted token (suite/flows.test.ts).
-      { id: 'acme-device', label: 'Acme Device', issuer, clientId: 'session-keeper', flows: ['device'] },
-      { id: 'acme-token', label: 'Acme Token', issuer, clientId: 'session-keeper', flows: ['paste'] },
+      ...(otherFlows
+        ? [
+            { id: 'acme-device', label: 'Acme Device', issuer, clientId: 'session-keeper', flows: ['device'] },
+            { id: 'acme-token', label: 'Acme Token', issuer, clientId: 'session-keeper', flows: ['paste'] },
+          ]
+        : []),
     ],
   };
 }
@@ -50,14 +55,14 @@ export function installExtension(extensionDir, extensionsDir) {
 }
 
 /** Lays out `dir` for one run; the suite starts in phase 1 (see suite/index.ts). */
-export function prepareProfile({ dir, issuer }) {
+export function prepareProfile({ dir, issuer, otherFlows = false }) {
   const profile = {
     userDataDir: join(dir, 'user-data'),
     extensionsDir: join(dir, 'extensions'),
     workspaceDir: join(dir, 'workspace'),
   };
   for (const d of Object.values(profile)) mkdirSync(d, { recursive: true });
-  writeUserSettings(profile.userDataDir, providerSettings(issuer));
+  writeUserSettings(profile.userDataDir, providerSettings(issuer, { otherFlows }));
   installExtension(consumerDir, profile.extensionsDir);
   writePhase(dir, 1);
   return profile;

@@ -23,6 +23,7 @@ export const artifactsDir = join(root, '.test-artifacts', 'vscode');
  * an interrupted or crashed process still stops everything and removes the temp dir (see
  * test/support/tempDirs.mjs; SK_TEST_KEEP=1 keeps it).
  */
+/** @param {{ idpOptions?: import('../idp/idp.d.mts').IdpOptions }} [options] */
 export async function startEnvironment({ idpOptions = {} } = {}) {
   const entry = ensureCodeServer();
   const dir = makeTempDir('sk-vscode-');
@@ -57,7 +58,8 @@ export async function startEnvironment({ idpOptions = {} } = {}) {
     console.info = console.warn = (...args) => appendFileSync(env.logs.idp, `${format(...args)}\n`);
     env.idp = await startIdp(idpOptions);
     stack.push(() => env.idp.close());
-    env.profile = prepareProfile({ dir, issuer: env.idp.issuer });
+    // Only an IdP with the device grant gets the providers of the other sign-in flows.
+    env.profile = prepareProfile({ dir, issuer: env.idp.issuer, otherFlows: idpOptions.deviceFlow === true });
     env.server = await startCodeServer({ entry, dir, ...env.profile, env: suiteEnv({ dir, issuer: env.idp.issuer, ui: 'browser' }) });
     onExit(() => env.server.kill()); // even if close() never runs, and before the temp dir goes
     stack.push(() => env.server.stop());
