@@ -293,12 +293,7 @@ export class OAuthClient {
       }
       throw this.translate(err, 'userinfo');
     }
-    if (
-      typeof claims.sub !== 'string' ||
-      !claims.sub.trim() ||
-      claims.sub.length > 255 ||
-      /[\u0000-\u001f\u007f-\u009f]/.test(claims.sub)
-    ) {
+    if (!isSubject(claims.sub)) {
       throw new SessionKeeperError(
         ErrorCode.InvalidResponse,
         l10n.t('The userinfo answer of {0} names no valid subject ("sub"). Nothing was saved.', this.issuer),
@@ -345,11 +340,7 @@ export class OAuthClient {
 
   private tokenSet(result: oauth.TokenEndpointResponse): TokenSet {
     const claims = oauth.getValidatedIdTokenClaims(result);
-    // OIDC Core §2: sub is a non-empty identifier of at most 255 ASCII characters.
-    if (
-      claims &&
-      (typeof claims.sub !== 'string' || !claims.sub.trim() || claims.sub.length > 255 || /[\u0000-\u001f\u007f-\u009f]/.test(claims.sub))
-    ) {
+    if (claims && !isSubject(claims.sub)) {
       throw new MissingSubject();
     }
     const expiresAt = expiryOf(result.expires_in, result.access_token, this.now());
@@ -582,6 +573,11 @@ export function expiryOf(expiresIn: unknown, accessToken: string, now: number): 
   const exp = jwtExpiry(accessToken);
   if (exp === undefined || !Number.isFinite(exp) || exp <= now) return undefined;
   return Math.min(exp, now + MAX_LIFETIME_MS);
+}
+
+/** OIDC Core §2: `sub` is a non-empty identifier of at most 255 characters (and no control characters here). */
+function isSubject(sub: unknown): sub is string {
+  return typeof sub === 'string' && sub.trim() !== '' && sub.length <= 255 && !/[\u0000-\u001f\u007f-\u009f]/.test(sub);
 }
 
 function stringClaim(v: unknown): string | undefined {
