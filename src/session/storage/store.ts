@@ -373,13 +373,18 @@ export class SessionStore {
     });
   }
 
+  /** A session as it stands once this window has caught up with its account's generation record. */
+  private async findCurrent(sessionId: string): Promise<ReturnType<SessionStore['find']>> {
+    const before = this.find(sessionId);
+    if (!before) return undefined;
+    await this.generationFloor(before.key);
+    return this.find(sessionId);
+  }
+
   /** Rewrites one session (after a refresh, or to record refresh state). */
   updateSession(sessionId: string, update: (s: StoredSession) => StoredSession): Promise<StoredSession | undefined> {
     return this.write(async () => {
-      const before = this.find(sessionId);
-      if (!before) return undefined;
-      await this.generationFloor(before.key);
-      const found = this.find(sessionId);
+      const found = await this.findCurrent(sessionId);
       if (!found) return undefined;
       const next = update(found.session);
       const { key } = found;
@@ -397,10 +402,7 @@ export class SessionStore {
   /** Removes a session; the account's secret goes when its last session does. */
   removeSession(sessionId: string): Promise<StoredSession | undefined> {
     return this.write(async () => {
-      const before = this.find(sessionId);
-      if (!before) return undefined;
-      await this.generationFloor(before.key);
-      const found = this.find(sessionId);
+      const found = await this.findCurrent(sessionId);
       if (!found) return undefined;
       const { key } = found;
       const sessions = found.account.sessions.filter((s) => s.id !== sessionId);
