@@ -1,0 +1,35 @@
+// The seam between the refresher and the protocols: a source renews a session (and may revoke
+// its tokens). The refresher, the cross-window lock, the tracking, the views and the status bar
+// never learn which kind of session they serve: OAuth (protocol/oauthSource.ts) or an endpoint
+// session (protocol/endpoint.ts).
+import type { EndpointValues } from '../protocol/endpointDeclaration';
+import type { StoredAccount, StoredSession } from '../storage/store';
+
+/** New credentials from a sign-in or a renewal, in one shape for every kind of session. */
+export interface Credentials {
+  /** What callers get as `accessToken`. */
+  readonly accessToken: string;
+  readonly tokenType: string;
+  readonly refreshToken?: string;
+  readonly idToken?: string;
+  /** Epoch ms; undefined when unknown. */
+  readonly expiresAt?: number;
+  /** Granted scopes, when the source says. */
+  readonly scopes?: string[];
+  /** Endpoint sessions: every value and cookie as they stand after this renewal. */
+  readonly endpoint?: EndpointValues;
+}
+
+export interface SessionSource {
+  /** Where this source sends credentials (an issuer, or a service's origin), for the log. */
+  readonly origin: string;
+  /**
+   * Renews a session with its own credentials, sent to this source's origin only. Throws a
+   * SessionKeeperError: a transient one keeps the session and is retried, a terminal one ends it.
+   */
+  renew(session: StoredSession, account: StoredAccount): Promise<Credentials>;
+  /** Whether the origin answers at all, asked without any credential. Never throws. */
+  reachable(): Promise<boolean>;
+  /** RFC 7009 revocation; false when the origin has nowhere to revoke. Absent: sign-out is local. */
+  revoke?(token: string, hint: 'access_token' | 'refresh_token'): Promise<boolean>;
+}
