@@ -8,6 +8,7 @@ import { Refresher, defaultPolicy } from '../src/session/refresh/refresher';
 import { SessionStore } from '../src/session/storage/store';
 import { idpShapedSession } from './fixture';
 import { heapUsed, main, median, ratio, timed, type Row } from './lib';
+import { OAuthSource } from '../src/session/protocol/oauthSource';
 
 const SESSIONS = 1_000;
 const HEAP_ROUNDS = 5;
@@ -55,7 +56,8 @@ function newRefresher(store: SessionStore, clock: Clock): Refresher {
   const client = {
     refreshTokenGrant: () => Promise.reject(new Error('no session may be due in this benchmark')),
   } as unknown as OAuthClient;
-  return new Refresher({ store, client: () => client, clock, logger: silentLogger, policy: defaultPolicy });
+  const source = new OAuthSource(client);
+  return new Refresher({ store, source: () => source, clock, logger: silentLogger, policy: defaultPolicy });
 }
 
 /**

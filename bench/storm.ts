@@ -12,6 +12,7 @@ import { SessionStore } from '../src/session/storage/store';
 import { createEngine, providerConfig, signInAt, startBenchIdp, users, type BenchIdp } from './fixture';
 import { withAccount } from '../src/session/flows/contract';
 import { main, median, ms, now, ratio, timed, type Row } from './lib';
+import { OAuthSource } from '../src/session/protocol/oauthSource';
 
 const SESSIONS = 1_000;
 /** Access tokens live 10 minutes: a session is due 5 minutes after sign-in (the 5-minute lead). */
@@ -32,7 +33,7 @@ async function signInAll(idp: BenchIdp, secrets: MemorySecrets, memento: MemoryM
   // No refresher here: this only fills the keychain the storm's engine starts from.
   const provider = new SessionKeeperProvider(config, {
     store,
-    client,
+    source: new OAuthSource(client),
     logger: silentLogger,
     now: Date.now,
     ensureFresh: async () => undefined,

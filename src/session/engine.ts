@@ -9,8 +9,10 @@ import type { Fetch } from './protocol/http';
 import type { Logger } from './base/log';
 import { userMessage } from './base/errors';
 import { ActiveAccounts } from './activeAccounts';
-import { summarizeProvider, type ProviderSummary, type SessionKeeperModel } from './model';
+import { accountLine, summarizeProvider, type ProviderSummary, type SessionKeeperModel } from './model';
 import { OAuthClient } from './protocol/oauth';
+import { OAuthSource } from './protocol/oauthSource';
+import type { SessionSource } from './refresh/source';
 import { SessionKeeperProvider, type SignInRequest, type SignInResult } from './provider';
 import { Refresher, type RefreshPolicy } from './refresh/refresher';
 import { isBoundTo, type MementoLike, type SessionStore, type StoredAccount } from './storage/store';
@@ -33,7 +35,9 @@ export interface EngineDeps {
 
 interface Entry {
   readonly config: ProviderConfig;
-  readonly client: OAuthClient;
+  /** OAuth providers only. */
+  readonly client?: OAuthClient;
+  readonly source: SessionSource;
   readonly provider: SessionKeeperProvider;
 }
 
@@ -49,7 +53,7 @@ export class SessionKeeperEngine implements SessionKeeperModel, Disposable {
     this.active = new ActiveAccounts(deps.memento);
     this.refresher = new Refresher({
       store: deps.store,
-      client: (account) => this.boundEntry(account)?.client,
+      source: (account) => this.boundEntry(account)?.source,
       describe: (account) => `${account.account.label} at ${this.entries.get(account.providerId)?.config.label ?? account.providerId}`,
       clock: deps.clock,
       logger: deps.logger,
@@ -58,7 +62,11 @@ export class SessionKeeperEngine implements SessionKeeperModel, Disposable {
       onSignInNeeded: deps.onSignInNeeded,
       onStaleWindow: deps.onStaleWindow,
     });
-    this.subscriptions = [deps.store.onDidChange(() => this.changed.fire()), this.refresher.onDidChangeState(() => this.changed.fire())];
+    this.subscriptions = [
+      deps.store.onDidChange(() => this.changed.fire()),
+      this.refresher.onDidChangeState(() => this.changed.fire()),
+      this.refresher.onDidFinishRefresh((id) => this.logAccountLine(id)),
+    ];
   }
 
   /** Applies a configuration; returns the providers that were added and the ids that went away. */
@@ -83,16 +91,17 @@ export class SessionKeeperEngine implements SessionKeeperModel, Disposable {
         timeoutMs: this.deps.requestTimeoutMs,
         now: this.deps.clock.now,
       });
+      const source = new OAuthSource(client);
       const provider = new SessionKeeperProvider(config, {
         store: this.deps.store,
-        client,
+        source,
         logger: this.deps.logger,
         now: this.deps.clock.now,
         ensureFresh: (id) => this.refresher.ensureFresh(id),
         signIn: (request) => this.deps.signIn(config, client, request),
         activeAccountId: () => this.activeAccountId(config.id),
       });
-      this.entries.set(config.id, { config, client, provider });
+      this.entries.set(config.id, { config, client, source, provider });
       added.push(provider);
     }
     // Keep the configured order: the first provider is the primary one.
@@ -177,6 +186,16 @@ export class SessionKeeperEngine implements SessionKeeperModel, Disposable {
     await Promise.all(accounts.flatMap((a) => a.sessions.map((s) => this.refresher.refresh(s.id))));
   }
 
+  async setAutoRefresh(providerId: string, accountId: string, on: boolean): Promise<void> {
+    for (const account of this.boundAccounts(providerId).filter((a) => a.account.id === accountId)) {
+      for (const s of account.sessions) {
+        await this.deps.store.updateSession(s.id, (x) => ({ ...x, refresh: { ...x.refresh, autoRefresh: on } }));
+      }
+      const label = `${account.account.label} at ${this.entries.get(providerId)?.config.label ?? providerId}`;
+      this.deps.logger.info(`Auto-refresh ${on ? 'on' : 'off'} for ${label}`);
+    }
+  }
+
   /** The account the user chose, else the first one signed in. */
   activeAccountId(providerId: string): string | undefined {
     return this.active.get(
@@ -191,6 +210,19 @@ export class SessionKeeperEngine implements SessionKeeperModel, Disposable {
     this.entries.clear();
     this.refresher.dispose();
     this.changed.dispose();
+  }
+
+  /** The account's one-line summary, after each refresh attempt. */
+  private logAccountLine(sessionId: string): void {
+    const found = this.deps.store.find(sessionId);
+    const config = found && this.entries.get(found.account.providerId)?.config;
+    if (!found || !config) return;
+    const summary = summarizeProvider(config, [found.account], {
+      now: this.now(),
+      isRefreshing: (id) => this.refresher.isRefreshing(id),
+      leadMs: this.deps.policy.leadMs,
+    }).accounts[0];
+    this.deps.logger.info(`${config.label}: ${accountLine(summary, this.now())}`);
   }
 
   /** The provider entry an account's tokens may go to: its own, while it names their issuer and client. */

@@ -2,7 +2,7 @@
 // actions a user can take. Views never read tokens or SecretStorage.
 import type { Event } from './base/events';
 import type { ProviderConfig } from './config';
-import { sessionHealth, type Health, type HealthState } from './refresh/health';
+import { canRefresh, sessionHealth, type Health, type HealthState } from './refresh/health';
 import { refreshLead } from './refresh/refresher';
 import { isBoundTo, type RefreshState, type StoredAccount } from './storage/store';
 
@@ -11,7 +11,10 @@ export interface SessionInfo {
   readonly scopes: readonly string[];
   readonly createdAt: number;
   readonly expiresAt?: number;
-  readonly hasRefreshToken: boolean;
+  /** Holds what renews it (a refresh token, or an endpoint session's values). */
+  readonly renewable: boolean;
+  /** When it renews next in the background, if it does. */
+  readonly renewsAt?: number;
   readonly refresh: Readonly<RefreshState>;
   readonly health: Health;
 }
@@ -25,6 +28,8 @@ export interface AccountSummary {
   /** Signed in at another issuer or client than the settings now name: kept, but not used. */
   readonly dormant: boolean;
   readonly sessions: readonly SessionInfo[];
+  /** Whether its renewable sessions renew in the background (true when it has none). */
+  readonly autoRefresh: boolean;
   /** The worst health among its sessions. */
   readonly health: Health;
 }
@@ -50,6 +55,8 @@ export interface SessionKeeperModel {
   switchAccount(providerId: string, accountId: string): Promise<void>;
   /** Refreshes the account's sessions now (all accounts of the provider when accountId is omitted). */
   refreshNow(providerId: string, accountId?: string): Promise<void>;
+  /** Turns background renewal of the account's sessions on or off (off: only Refresh Now renews). */
+  setAutoRefresh(providerId: string, accountId: string, on: boolean): Promise<void>;
 }
 
 const severity: Record<HealthState, number> = { dormant: -1, healthy: 0, refreshing: 1, expiring: 2, offline: 3, signInNeeded: 4 };
@@ -75,7 +82,9 @@ export function summarizeProvider(
         scopes: s.scopes,
         createdAt: s.createdAt,
         expiresAt: s.expiresAt,
-        hasRefreshToken: s.refreshToken !== undefined,
+        renewable: s.refreshToken !== undefined || s.endpoint !== undefined,
+        renewsAt:
+          dormant || !canRefresh(s) ? undefined : (s.refresh.nextRefreshAt ?? (s.expiresAt === undefined ? undefined : s.expiresAt - lead)),
         refresh: { ...s.refresh },
         health: sessionHealth(s, at.isRefreshing(s.id), at.now, lead, dormant),
       };
@@ -87,8 +96,42 @@ export function summarizeProvider(
       active: !dormant && a.account.id === at.activeAccountId,
       dormant,
       sessions,
+      autoRefresh: sessions.every((s) => !s.renewable || s.refresh.autoRefresh),
       health: worstHealth(sessions.map((s) => s.health)),
     };
   });
   return { id: config.id, label: config.label, issuer: config.issuer, accounts };
+}
+
+const stateWords: Record<HealthState, string> = {
+  healthy: 'valid',
+  expiring: 'expiring',
+  refreshing: 'renewing',
+  offline: 'offline',
+  signInNeeded: 'sign-in needed',
+  dormant: 'not in use',
+};
+
+/** One line per account for the log, e.g. `alice · valid · renews in 4m · refreshed 12× · last error none`. */
+export function accountLine(a: AccountSummary, now: number): string {
+  const h = a.health;
+  const state = h.state === 'healthy' && h.expiresAt !== undefined && h.expiresAt <= now ? 'expired' : stateWords[h.state];
+  const next = a.sessions.flatMap((s) => (s.renewsAt === undefined ? [] : [s.renewsAt]));
+  const renews = !a.sessions.some((s) => s.renewable)
+    ? 'not renewable'
+    : !a.autoRefresh
+      ? 'auto-refresh off'
+      : next.length
+        ? `renews in ${shortDuration(Math.min(...next) - now)}`
+        : 'no renewal planned';
+  const count = a.sessions.reduce((n, s) => n + s.refresh.refreshCount, 0);
+  const error = a.sessions.find((s) => s.refresh.lastError)?.refresh.lastError;
+  return `${a.label} · ${state} · ${renews} · refreshed ${count}× · last error ${error ?? 'none'}`;
+}
+
+function shortDuration(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 120) return `${s}s`;
+  const m = Math.round(s / 60);
+  return m < 120 ? `${m}m` : `${Math.round(m / 60)}h`;
 }

@@ -7,7 +7,8 @@ import { ErrorCode, SessionKeeperError } from './base/errors';
 import * as l10n from '@vscode/l10n';
 import { describeError } from './base/errors';
 import { type Logger } from './base/log';
-import type { OAuthClient, TokenSet } from './protocol/oauth';
+import type { TokenSet } from './protocol/oauth';
+import type { Credentials, SessionSource } from './refresh/source';
 import { isServable } from './refresh/refresher';
 import { normalizeScopes, requestScopes } from './protocol/scopes';
 import { issuedSession } from './storage/sessionRecord';
@@ -38,15 +39,16 @@ export interface SignInRequest {
   readonly prompt?: readonly string[];
 }
 
-/** What a sign-in hands over: validated tokens and the account; the flow that ran stays unknown here. */
+/** What a sign-in hands over: validated credentials and the account; the flow that ran stays unknown here. */
 export interface SignInResult {
-  readonly tokens: TokenSet;
+  readonly tokens: Credentials;
   readonly account: AccountInfo;
 }
 
 export interface ProviderDeps {
   readonly store: SessionStore;
-  readonly client: OAuthClient;
+  /** Where the provider's sessions renew, and revoke when the source can. */
+  readonly source: SessionSource;
   /**
    * Runs the interactive sign-in (whichever flow: browser, device code, pasted token) and returns
    * validated tokens and the account they belong to.
@@ -220,9 +222,14 @@ export class SessionKeeperProvider implements Disposable {
     } else {
       this.heldRefreshTokens.set(account.account.id, held);
     }
+    const { source } = this.deps;
+    if (!source.revoke) {
+      this.deps.logger.info(`${this.config.label} has nowhere to revoke a session; the sign-out is local`);
+      return;
+    }
     for (const [token, hint] of tokens) {
       try {
-        const done = await this.deps.client.revoke(token, hint);
+        const done = await source.revoke(token, hint);
         this.deps.logger.info(
           done
             ? `Revoked the ${hint.replace('_', ' ')} of ${account.account.label} at ${this.config.label}`

@@ -1,5 +1,6 @@
 // The words for a session's health, for rows, the status bar and quick picks. No vscode import.
 import type { Health } from '../session/refresh/health';
+import type { AccountSummary } from '../session/model';
 import * as l10n from '@vscode/l10n';
 
 /** Whole seconds, rounded as every duration text rounds them. */
@@ -50,7 +51,30 @@ export function describeHealth(h: Health, now: number): string {
         ? l10n.t('offline, retry in {0}', formatDuration(h.nextRefreshAt - now))
         : l10n.t('offline, retrying');
     case 'expiring':
+      if (h.expiresAt !== undefined && h.expiresAt <= now) return l10n.t('expired');
+      return l10n.t('expires in {0}', formatDuration(h.expiresAt === undefined ? 0 : h.expiresAt - now));
     case 'healthy':
       return h.expiresAt === undefined ? l10n.t('no expiry') : l10n.t('expires in {0}', formatDuration(h.expiresAt - now));
   }
+}
+
+/** One line for an account's tooltip: `alice · valid · renews in 4 min · refreshed 12× · last error: none`. */
+export function accountSummaryLine(a: AccountSummary, now: number): string {
+  const next = a.sessions.flatMap((s) => (s.renewsAt === undefined ? [] : [s.renewsAt]));
+  const renews = !a.sessions.some((s) => s.renewable)
+    ? l10n.t('not renewable')
+    : !a.autoRefresh
+      ? l10n.t('auto-refresh off')
+      : next.length
+        ? l10n.t('renews in {0}', formatDuration(Math.min(...next) - now))
+        : l10n.t('no renewal planned');
+  const count = a.sessions.reduce((n, s) => n + s.refresh.refreshCount, 0);
+  const error = a.sessions.find((s) => s.refresh.lastError)?.refresh.lastError;
+  return [
+    a.label,
+    describeHealth(a.health, now),
+    renews,
+    l10n.t('refreshed {0}×', count),
+    l10n.t('last error: {0}', error ?? l10n.t('none')),
+  ].join(' · ');
 }

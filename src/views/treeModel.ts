@@ -1,7 +1,7 @@
 // The Accounts tree as plain data: provider → account → session → details, built from the
 // engine's model and the clock. No vscode import, so every row can be checked in plain Node.
 import type { Health, HealthState } from '../session/refresh/health';
-import { describeHealth } from './healthText';
+import { accountSummaryLine, describeHealth } from './healthText';
 import * as l10n from '@vscode/l10n';
 import { worstHealth, type AccountSummary, type ProviderSummary, type SessionInfo } from '../session/model';
 import { earliest, nextHealthTextChange } from './countdown';
@@ -146,7 +146,7 @@ const details: readonly Detail[] = [
 ];
 
 function autoRefreshText(s: SessionInfo): string {
-  return s.hasRefreshToken ? onOff(s.refresh.autoRefresh) : l10n.t('off (no refresh token)');
+  return s.renewable ? onOff(s.refresh.autoRefresh) : l10n.t('off (nothing to renew it with)');
 }
 
 // Every session has these; the label shows what tells sessions apart (the tooltip lists all).
@@ -279,6 +279,7 @@ export function buildTree(providers: readonly ProviderSummary[], now: number, op
       tooltip: {
         title: a.label,
         fields: [
+          { label: l10n.t('Summary'), value: accountSummaryLine(a, now) },
           { label: l10n.t('Status'), value: status },
           { label: l10n.t('Provider'), value: p.label },
           { label: l10n.t('Issuer'), value: p.issuer },

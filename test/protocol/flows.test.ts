@@ -13,6 +13,7 @@ import { OAuthClient } from '../../src/session/protocol/oauth';
 import { SessionKeeperProvider } from '../../src/session/provider';
 import { SessionStore } from '../../src/session/storage/store';
 import { CapturingSink, MemoryMemento, MemorySecrets } from '../support/fakes';
+import { OAuthSource } from '../../src/session/protocol/oauthSource';
 
 interface FakeHost extends FlowHost {
   shown: Array<{ userCode: string; verificationUri: string }>;
@@ -110,7 +111,7 @@ function setup(idp: Idp, flowId: FlowId, host: FakeHost, timing?: Partial<Device
     },
     {
       store,
-      client,
+      source: new OAuthSource(client),
       logger,
       now: Date.now,
       ensureFresh: async (id) => store.find(id)?.session,

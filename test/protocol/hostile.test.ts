@@ -29,6 +29,7 @@ import { Refresher, defaultPolicy, type RefreshPolicy } from '../../src/session/
 import { SessionStore, freshRefreshState, type StoredSession } from '../../src/session/storage/store';
 import { FakeClock } from '../support/fakeClock';
 import { MemoryMemento, MemorySecrets } from '../support/fakes';
+import { OAuthSource } from '../../src/session/protocol/oauthSource';
 import {
   CLIENT_ID,
   HTML_PAGE,
@@ -231,7 +232,7 @@ async function signIn(opts: {
   };
   const provider = new SessionKeeperProvider(providerConfig(), {
     store,
-    client,
+    source: new OAuthSource(client),
     logger: silentLogger,
     now: Date.now,
     ensureFresh: async (id) => store.find(id)?.session,
@@ -297,10 +298,11 @@ async function refresherRun(arrange: (ctx: { rt: string; at: string }) => void):
     },
   );
   const { client } = newClient(clock.now);
+  const source = new OAuthSource(client);
   let signInNeeded = 0;
   const refresher = new Refresher({
     store,
-    client: () => client,
+    source: () => source,
     clock,
     logger: silentLogger,
     policy: POLICY,

@@ -21,6 +21,7 @@ import { SessionStore } from '../../src/session/storage/store';
 import { CapturingSink, MemoryMemento, MemorySecrets } from '../support/fakes';
 import { startForwardProxy, type ForwardProxy } from '../support/forwardProxy';
 import { createTestCa, type TestCa } from '../support/testCa';
+import { OAuthSource } from '../../src/session/protocol/oauthSource';
 
 const TIMEOUT_MS = 3_000;
 
@@ -53,7 +54,7 @@ function setup(idp: Idp, network: () => NetworkSettings, env: Environment) {
     },
     {
       store,
-      client,
+      source: new OAuthSource(client),
       logger,
       now: Date.now,
       ensureFresh: async (id) => store.find(id)?.session,

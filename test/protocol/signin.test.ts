@@ -13,6 +13,7 @@ import { OAuthClient } from '../../src/session/protocol/oauth';
 import { SessionKeeperProvider } from '../../src/session/provider';
 import { SessionStore } from '../../src/session/storage/store';
 import { CapturingSink, MemoryMemento, MemorySecrets } from '../support/fakes';
+import { OAuthSource } from '../../src/session/protocol/oauthSource';
 
 interface Browser extends BrowserHost {
   /** The page the loopback redirect showed, once the flow finished. */
@@ -63,7 +64,7 @@ function setup(idp: Idp, o: { issuer?: string; timeoutMs?: number; browser?: Bro
     },
     {
       store,
-      client,
+      source: new OAuthSource(client),
       logger,
       now: Date.now,
       ensureFresh: async (id) => store.find(id)?.session,

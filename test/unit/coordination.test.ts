@@ -12,6 +12,7 @@ import { FULL_CHECK_MS, SessionStore, freshRefreshState, type StoredSession } fr
 import { FakeClock } from '../support/fakeClock';
 import { MemoryMemento, MemorySecrets } from '../support/fakes';
 import { makeTempDir, removeTempDir } from '../support/tempDirs.mjs';
+import { OAuthSource } from '../../src/session/protocol/oauthSource';
 
 function session(id: string, expiresAt: number): StoredSession {
   return {
@@ -196,10 +197,12 @@ describe('coordination between windows', () => {
       await a.updateSession('s1', (s) => ({ ...s, refreshToken: 'rt-rotated-in-a' }));
       const calls: string[] = [];
       const notices: string[] = [];
+      const source = new OAuthSource({
+        refreshTokenGrant: async (rt: string) => (calls.push(rt), assert.fail('must not refresh')),
+      } as unknown as OAuthClient);
       const refresher = new Refresher({
         store: b,
-        client: () =>
-          ({ refreshTokenGrant: async (rt: string) => (calls.push(rt), assert.fail('must not refresh')) }) as unknown as OAuthClient,
+        source: () => source,
         clock,
         logger: silentLogger,
         policy: defaultPolicy,
@@ -230,9 +233,10 @@ describe('coordination between windows', () => {
         checks++;
         return generation(key);
       };
+      const source = new OAuthSource({ refreshTokenGrant: async () => assert.fail('must not refresh') } as unknown as OAuthClient);
       const refresher = new Refresher({
         store: b,
-        client: () => ({ refreshTokenGrant: async () => assert.fail('must not refresh') }) as unknown as OAuthClient,
+        source: () => source,
         clock,
         logger: silentLogger,
         // No head start for the other window: nothing else slows the attempts down.

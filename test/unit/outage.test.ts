@@ -10,6 +10,7 @@ import { Refresher, defaultPolicy } from '../../src/session/refresh/refresher';
 import { SessionStore, freshRefreshState } from '../../src/session/storage/store';
 import { FakeClock, flush } from '../support/fakeClock';
 import { CapturingSink, MemoryMemento, MemorySecrets } from '../support/fakes';
+import { OAuthSource } from '../../src/session/protocol/oauthSource';
 
 const MIN = 60_000;
 const config = {
@@ -42,10 +43,11 @@ function setup() {
     },
     revoke: async () => true,
   } as unknown as OAuthClient;
-  const refresher = new Refresher({ store, client: () => client, clock, logger, policy: defaultPolicy });
+  const source = new OAuthSource(client);
+  const refresher = new Refresher({ store, source: () => source, clock, logger, policy: defaultPolicy });
   const provider = new SessionKeeperProvider(config, {
     store,
-    client,
+    source,
     logger,
     now: clock.now,
     ensureFresh: (id) => refresher.ensureFresh(id),

@@ -6,6 +6,7 @@ import { withAccount } from '../../src/session/flows/contract';
 import { SessionKeeperProvider, type SessionsChange, type SignInRequest } from '../../src/session/provider';
 import { SessionStore } from '../../src/session/storage/store';
 import { MemoryMemento, MemorySecrets } from '../support/fakes';
+import { OAuthSource } from '../../src/session/protocol/oauthSource';
 
 const config: ProviderConfig = {
   id: 'corp',
@@ -31,7 +32,7 @@ function setup() {
   } as unknown as OAuthClient;
   const provider = new SessionKeeperProvider(config, {
     store,
-    client,
+    source: new OAuthSource(client),
     logger: silentLogger,
     now: () => now,
     ensureFresh: async (id) => {
@@ -148,7 +149,7 @@ describe('authentication provider', () => {
 
   it('keeps the local sign-out when revocation fails', async () => {
     const { provider, store } = setup();
-    (provider as unknown as { deps: { client: OAuthClient } }).deps.client.revoke = async () => {
+    (provider as unknown as { deps: { source: OAuthSource } }).deps.source.revoke = async () => {
       throw new Error('issuer down');
     };
     const s = await provider.createSession([]);

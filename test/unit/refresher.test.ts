@@ -6,6 +6,8 @@ import { Refresher, backoffDelay, defaultPolicy, planRefresh, refreshLead, type 
 import { SessionStore, freshRefreshState, type StoredAccount, type StoredSession } from '../../src/session/storage/store';
 import { MemoryMemento, MemorySecrets } from '../support/fakes';
 import { FakeClock, flush } from '../support/fakeClock';
+import { OAuthSource } from '../../src/session/protocol/oauthSource';
+import type { SessionSource } from '../../src/session/refresh/source';
 
 const HOUR = 3_600_000;
 const MIN = 60_000;
@@ -30,9 +32,10 @@ function setup(opts: { policy?: Partial<RefreshPolicy>; behaviour?: Behaviour } 
     },
   } as unknown as OAuthClient;
   const signInNeeded: StoredAccount[] = [];
+  const source = new OAuthSource(client);
   const refresher = new Refresher({
     store,
-    client: () => client,
+    source: () => source,
     clock,
     logger: silentLogger,
     policy: { ...defaultPolicy, ...opts.policy },
@@ -349,6 +352,84 @@ describe('background refresher', () => {
   });
 });
 
+describe('auto-refresh off, and sessions of another kind', () => {
+  it('with auto-refresh off, renews only on an explicit refresh, and tells callers why an expired token is not renewed', async () => {
+    const { clock, refresher, add, calls, store } = setup();
+    await add('s1', HOUR, { refresh: { ...freshRefreshState(true), autoRefresh: false } });
+    refresher.start();
+    await clock.advance(2 * HOUR);
+    assert.equal(calls.length, 0, 'no background renewal');
+    await assert.rejects(
+      refresher.ensureFresh('s1'),
+      (e: unknown) => e instanceof SessionKeeperError && e.code === ErrorCode.Offline && /Auto-refresh is off for alice/.test(e.message),
+    );
+    assert.equal(calls.length, 0, 'no renewal for a caller either');
+    const renewed = await refresher.refresh('s1');
+    assert.deepEqual(calls, ['initial-rt-s1']);
+    assert.equal(renewed?.accessToken, 'at-1');
+    assert.equal(store.find('s1')?.session.refresh.refreshCount, 1);
+    await clock.advance(3 * HOUR);
+    assert.equal(calls.length, 1, 'still no background renewal after the explicit one');
+  });
+
+  it('renews an endpoint session through its source, keeping its values, with the same planning and tracking', async () => {
+    const clock = new FakeClock();
+    const store = new SessionStore(new MemorySecrets(), new MemoryMemento(), silentLogger, { now: clock.now });
+    const seen: string[] = [];
+    let n = 0;
+    const source: SessionSource = {
+      origin: 'http://127.0.0.1:9',
+      renew: async (session) => {
+        seen.push(session.endpoint!.values.token);
+        n++;
+        if (n === 2) throw new SessionKeeperError(ErrorCode.InvalidResponse, 'the answer has no "token"');
+        return {
+          accessToken: `tok-${n}`,
+          tokenType: 'Bearer',
+          expiresAt: clock.now() + HOUR,
+          endpoint: { values: { token: `tok-${n}`, fingerprint: 'fp' }, cookies: {} },
+        };
+      },
+      reachable: async () => true,
+    };
+    // A backoff long enough to see the failed attempt before its retry.
+    const policy = { ...defaultPolicy, baseBackoffMs: 4 * MIN };
+    const refresher = new Refresher({ store, source: () => source, clock, logger: silentLogger, policy });
+    await store.putSession(
+      'dash',
+      'http://127.0.0.1:9',
+      { id: 'alice', label: 'alice' },
+      {
+        id: 'e1',
+        scopes: [],
+        accessToken: 'tok-0',
+        tokenType: 'Bearer',
+        expiresAt: clock.now() + HOUR,
+        createdAt: clock.now(),
+        endpoint: { values: { token: 'tok-0', fingerprint: 'fp' }, cookies: {} },
+        refresh: freshRefreshState(true),
+      },
+    );
+    refresher.start();
+    await clock.advance(HOUR - 11 * MIN);
+    assert.deepEqual(seen, ['tok-0']);
+    let s = store.find('e1')!.session;
+    assert.equal(s.accessToken, 'tok-1');
+    assert.deepEqual(s.endpoint?.values, { token: 'tok-1', fingerprint: 'fp' });
+    await clock.advance(HOUR - 12 * MIN);
+    s = store.find('e1')!.session;
+    assert.equal(s.refresh.consecutiveFailures, 1, 'a missing value is a transient failure');
+    assert.match(s.refresh.lastError ?? '', /no "token"/);
+    assert.equal(s.accessToken, 'tok-1', 'the session is kept');
+    await clock.advance(10 * MIN);
+    s = store.find('e1')!.session;
+    assert.equal(s.accessToken, 'tok-3');
+    assert.equal(s.refresh.refreshCount, 2);
+    assert.equal(s.refresh.consecutiveFailures, 0);
+    refresher.dispose();
+  });
+});
+
 describe('background refresher, edge cases', () => {
   it('leaves alone the sessions of a provider that is no longer configured', async () => {
     const clock = new FakeClock();
@@ -369,7 +450,7 @@ describe('background refresher, edge cases', () => {
       },
     );
     let lookups = 0;
-    const refresher = new Refresher({ store, client: () => (lookups++, undefined), clock, logger: silentLogger, policy: defaultPolicy });
+    const refresher = new Refresher({ store, source: () => (lookups++, undefined), clock, logger: silentLogger, policy: defaultPolicy });
     refresher.start();
     await clock.advance(60_000);
     assert.ok(lookups < 20, `${lookups} client lookups in one minute`);

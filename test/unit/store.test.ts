@@ -1,5 +1,12 @@
 import assert from 'node:assert/strict';
-import { INDEX_KEY, SessionStore, accountKey, freshRefreshState, type StoredSession } from '../../src/session/storage/store';
+import {
+  INDEX_KEY,
+  SessionStore,
+  accountKey,
+  defaultMigrations,
+  freshRefreshState,
+  type StoredSession,
+} from '../../src/session/storage/store';
 import { silentLogger } from '../../src/session/base/log';
 import { MemoryMemento, MemorySecrets } from '../support/fakes';
 
@@ -34,7 +41,8 @@ describe('session store', () => {
     await a.putSession('corp', 'https://idp', { id: 'bob-sub', label: 'bob' }, session('s2'));
     assert.deepEqual([...secrets.data.keys()].sort(), [INDEX_KEY, accountKey('corp', 'alice-sub'), accountKey('corp', 'bob-sub')].sort());
     const record = JSON.parse(secrets.data.get(accountKey('corp', 'alice-sub'))!);
-    assert.equal(record.v, 1);
+    assert.equal(record.v, 2);
+    assert.equal(record.kind, 'oauth');
     assert.equal(record.sessions[0].accessToken, 'access-token-of-s1');
 
     const b = make();
@@ -95,7 +103,8 @@ describe('session store', () => {
     const { secrets, make } = setup();
     const key = accountKey('corp', 'a');
     const future = {
-      v: 2,
+      v: 3,
+      kind: 'oauth',
       providerId: 'corp',
       issuer: 'https://idp',
       account: { id: 'a', label: 'alice', avatar: 'x.png' },
@@ -104,12 +113,12 @@ describe('session store', () => {
       sessions: [{ ...session('s1'), dpopKey: 'jwk' }],
     };
     secrets.data.set(key, JSON.stringify(future));
-    secrets.data.set(INDEX_KEY, JSON.stringify({ v: 2, accounts: [key] }));
+    secrets.data.set(INDEX_KEY, JSON.stringify({ v: 3, accounts: [key] }));
     const store = make();
     await store.load();
     await store.updateSession('s1', (s) => ({ ...s, accessToken: 'rotated-access-token' }));
     const written = JSON.parse(secrets.data.get(key)!);
-    assert.equal(written.v, 2);
+    assert.equal(written.v, 3);
     assert.deepEqual(written.deviceBinding, { kid: 'k1' });
     assert.equal(written.account.avatar, 'x.png');
     assert.equal(written.sessions[0].dpopKey, 'jwk');
@@ -117,10 +126,59 @@ describe('session store', () => {
     assert.equal(written.generation, 4);
   });
 
+  it('migrates a version 1 record to version 2: an OAuth account, every field kept, written back as version 2', async () => {
+    const { secrets, make } = setup();
+    const key = accountKey('corp', 'a');
+    const v1 = {
+      v: 1,
+      providerId: 'corp',
+      issuer: 'https://idp',
+      clientId: 'vscode',
+      account: { id: 'a', label: 'alice' },
+      generation: 5,
+      sessions: [{ ...session('s1'), refreshToken: 'rt-1' }],
+    };
+    secrets.data.set(key, JSON.stringify(v1));
+    secrets.data.set(INDEX_KEY, JSON.stringify({ v: 1, accounts: [key] }));
+    const store = make();
+    await store.load();
+    const read = store.accounts()[0];
+    assert.equal(read.v, 2);
+    assert.equal(read.kind, 'oauth');
+    assert.equal(store.find('s1')?.session.refreshToken, 'rt-1');
+    await store.updateSession('s1', (s) => ({ ...s, accessToken: 'renewed-access-token' }));
+    const written = JSON.parse(secrets.data.get(key)!);
+    assert.deepEqual({ ...written, sessions: undefined }, { ...v1, v: 2, kind: 'oauth', generation: 6, sessions: undefined });
+    assert.deepEqual(written.sessions, [{ ...v1.sessions[0], accessToken: 'renewed-access-token' }]);
+  });
+
+  it('keeps an endpoint session and its values through a rewrite, and refuses malformed values', async () => {
+    const { secrets, warnings, make } = setup();
+    const store = make();
+    await store.load();
+    const endpoint = { values: { token: 'tok-1', fingerprint: 'fp-1' }, cookies: { sid: { value: 'sid-1', expiresAt: 2_000_000 } } };
+    await store.putSession('dash', 'http://127.0.0.1:1', { id: 'a', label: 'alice' }, { ...session('s1'), endpoint });
+    const again = make();
+    await again.load();
+    assert.equal(again.accounts()[0].kind, 'endpoint');
+    assert.deepEqual(again.find('s1')?.session.endpoint, endpoint);
+    const key = accountKey('dash', 'a');
+    const damaged = JSON.parse(secrets.data.get(key)!);
+    damaged.sessions[0].endpoint.cookies.sid = 'not-a-cookie';
+    secrets.data.set(key, JSON.stringify(damaged));
+    const third = make();
+    await third.load();
+    assert.equal(third.find('s1'), undefined);
+    assert.equal(warnings.length, 1);
+  });
+
   it('runs migrations in order when reading an older record', async () => {
     const { secrets, make } = setup({
-      schemaVersion: 2,
-      migrations: { 1: (r) => ({ ...r, sessions: (r.sessions as StoredSession[]).map((s) => ({ ...s, migrated: true })) }) },
+      schemaVersion: 3,
+      migrations: {
+        ...defaultMigrations,
+        2: (r) => ({ ...r, sessions: (r.sessions as StoredSession[]).map((s) => ({ ...s, migrated: true })) }),
+      },
     });
     const key = accountKey('corp', 'a');
     secrets.data.set(
@@ -137,7 +195,8 @@ describe('session store', () => {
     secrets.data.set(INDEX_KEY, JSON.stringify({ v: 1, accounts: [key] }));
     const store = make();
     await store.load();
-    assert.equal(store.accounts()[0].v, 2);
+    assert.equal(store.accounts()[0].v, 3);
+    assert.equal(store.accounts()[0].kind, 'oauth');
     assert.equal(store.find('s1')?.session.migrated, true);
   });
 

@@ -23,7 +23,7 @@ export function sessionHealth(session: StoredSession, refreshing: boolean, now: 
   const { expiresAt, refresh } = session;
   const base = { expiresAt, nextRefreshAt: refresh.nextRefreshAt, lastRefreshAt: refresh.lastRefreshAt, lastError: refresh.lastError };
   if (dormant) return { expiresAt, state: 'dormant' };
-  if (refresh.needsSignIn || (expiresAt !== undefined && expiresAt <= now && !canRefresh(session))) {
+  if (refresh.needsSignIn || (expiresAt !== undefined && expiresAt <= now && !isRenewable(session))) {
     return { ...base, state: 'signInNeeded' };
   }
   if (refreshing) return { ...base, state: 'refreshing' };
@@ -32,6 +32,12 @@ export function sessionHealth(session: StoredSession, refreshing: boolean, now: 
   return { ...base, state: 'healthy' };
 }
 
+/** Whether the session holds what renews it (a refresh token, or an endpoint session's values) and may still be renewed. */
+export function isRenewable(session: StoredSession): boolean {
+  return (session.refreshToken !== undefined || session.endpoint !== undefined) && !session.refresh.needsSignIn;
+}
+
+/** Whether the session renews by itself: renewable, with auto-refresh on (off: only an explicit Refresh Now renews). */
 export function canRefresh(session: StoredSession): boolean {
-  return session.refreshToken !== undefined && session.refresh.autoRefresh && !session.refresh.needsSignIn;
+  return isRenewable(session) && session.refresh.autoRefresh;
 }

@@ -6,13 +6,13 @@ import { sleep, type Clock } from '../base/clock';
 import { lockNameForAccount, type Coordinator } from '../storage/coordination';
 import { ErrorCode, SessionKeeperError, findSessionKeeperError } from '../base/errors';
 import { Emitter, type Disposable, type Event } from '../base/events';
-import { canRefresh } from './health';
+import { canRefresh, isRenewable } from './health';
 import * as l10n from '@vscode/l10n';
 import { describeError } from '../base/errors';
 import { type Logger } from '../base/log';
-import type { OAuthClient } from '../protocol/oauth';
 import { renewedSession } from '../storage/sessionRecord';
 import type { SessionStore, StoredAccount, StoredSession } from '../storage/store';
+import type { SessionSource } from './source';
 
 export interface RefreshPolicy {
   /** Refresh when less than max(leadMs, 20% of the lifetime) remains. */
@@ -85,10 +85,10 @@ export function backoffDelay(failures: number, policy: RefreshPolicy, random: ()
 export interface RefresherDeps {
   readonly store: SessionStore;
   /**
-   * The OAuth client for an account: that of its configured provider, and only while that
-   * provider names the issuer and client the account's tokens came from.
+   * What renews an account's sessions: its configured provider's source, and only while that
+   * provider names the issuer and client (or the service origin) the account's tokens came from.
    */
-  client(account: StoredAccount): OAuthClient | undefined;
+  source(account: StoredAccount): SessionSource | undefined;
   readonly clock: Clock;
   readonly logger: Logger;
   readonly policy: RefreshPolicy;
@@ -187,12 +187,15 @@ export class Refresher implements Disposable {
   private readonly unreachable = new Set<string>();
   /** Why the last attempt of each session failed, also when that could not be written down. */
   private readonly lastFailure = new Map<string, string>();
-  /** When each client's issuer is next checked for being back, and whether a check is under way. */
-  private readonly probes = new Map<OAuthClient, { at: number; running: boolean }>();
+  /** When each source's origin is next checked for being back, and whether a check is under way. */
+  private readonly probes = new Map<SessionSource, { at: number; running: boolean }>();
   private staleNotified = false;
   private disposed = false;
   private readonly stateChanged = new Emitter<void>();
   readonly onDidChangeState: Event<void> = this.stateChanged.event;
+  private readonly finished = new Emitter<string>();
+  /** Fires with the session id when a refresh attempt ends, whatever its outcome. */
+  readonly onDidFinishRefresh: Event<string> = this.finished.event;
   private readonly subscription: Disposable;
   /** When each session is next due, for those that may be refreshed, are not in flight, and are not due yet. */
   private readonly plan = new Map<string, { due: number; key: string }>();
@@ -237,7 +240,16 @@ export class Refresher implements Disposable {
     if (!found || found.session.refresh.needsSignIn) return undefined;
     const usable = (s: StoredSession | undefined) => (s && isServable(s, this.deps.clock.now()) ? s : undefined);
     if (usable(found.session)) return found.session;
-    if (!canRefresh(found.session)) return undefined;
+    if (!isRenewable(found.session)) return undefined;
+    if (!found.session.refresh.autoRefresh) {
+      throw new SessionKeeperError(
+        ErrorCode.Offline,
+        l10n.t(
+          'Auto-refresh is off for {0}, and its token has expired. Use Refresh Now, or turn auto-refresh on.',
+          found.account.account.label,
+        ),
+      );
+    }
     if (!this.inFlight.has(sessionId) && this.waitingOut(found.session)) throw this.offline(found.session);
     let timer: unknown;
     const timeout = new Promise<'timeout'>((resolve) => {
@@ -283,6 +295,7 @@ export class Refresher implements Disposable {
         const after = this.deps.store.find(sessionId)?.session;
         if (after && this.isDue(after)) this.holdUntil.set(sessionId, this.deps.clock.now() + this.deps.policy.heartbeatMs);
         this.stateChanged.fire();
+        this.finished.fire(sessionId);
         const key = this.deps.store.find(sessionId)?.key;
         if (key !== undefined) this.replan([key]);
         else this.arm();
@@ -300,6 +313,7 @@ export class Refresher implements Disposable {
     if (this.timer !== undefined) this.deps.clock.clearTimeout(this.timer);
     this.timer = undefined;
     this.stateChanged.dispose();
+    this.finished.dispose();
   }
 
   /** Re-plans every session: at start, after a configuration change, a reload, or sleep. */
@@ -327,8 +341,8 @@ export class Refresher implements Disposable {
     if (!account) return;
     // An account signed in again may end again later, and then deserves a new notice.
     if (!account.sessions.some((s) => s.refresh.needsSignIn)) this.notifiedAccounts.delete(`${account.providerId}/${account.account.id}`);
-    // Only with the client of the issuer and client the tokens came from; the others wait.
-    if (!this.deps.client(account)) return;
+    // Only with the source of the issuer and client the tokens came from; the others wait.
+    if (!this.deps.source(account)) return;
     const now = this.deps.clock.now();
     const ids = new Set<string>();
     for (const s of account.sessions) {
@@ -374,20 +388,20 @@ export class Refresher implements Disposable {
     const now = this.deps.clock.now();
     if (this.queue.size > 2 * this.plan.size + 64) this.queue.rebuild(this.plan);
     let next = this.earliestDue();
-    // One reachability check per unreachable issuer, on the same timer.
-    const probing = new Set<OAuthClient>();
+    // One reachability check per unreachable origin, on the same timer.
+    const probing = new Set<SessionSource>();
     for (const id of this.unreachable) {
       const entry = this.plan.get(id);
       const account = entry && this.deps.store.account(entry.key);
-      const client = account && this.deps.client(account);
-      if (client) probing.add(client);
+      const source = account && this.deps.source(account);
+      if (source) probing.add(source);
     }
-    for (const client of [...this.probes.keys()]) if (!probing.has(client)) this.probes.delete(client);
-    for (const client of probing) {
-      const probe = this.probes.get(client) ?? { at: now + this.deps.policy.probeIntervalMs, running: false };
-      this.probes.set(client, probe);
+    for (const source of [...this.probes.keys()]) if (!probing.has(source)) this.probes.delete(source);
+    for (const source of probing) {
+      const probe = this.probes.get(source) ?? { at: now + this.deps.policy.probeIntervalMs, running: false };
+      this.probes.set(source, probe);
       if (probe.running) continue;
-      if (probe.at <= now) void this.probe(client);
+      if (probe.at <= now) void this.probe(source);
       else if (next === undefined || probe.at < next) next = probe.at;
     }
     const wait = next === undefined || !Number.isFinite(next) ? Infinity : next - now;
@@ -421,24 +435,24 @@ export class Refresher implements Disposable {
     this.arm();
   }
 
-  /** Checks, without any token, whether an issuer answers again; if so its waiting sessions renew at once. */
-  private async probe(client: OAuthClient): Promise<void> {
-    const probe = this.probes.get(client);
+  /** Checks, without any token, whether an origin answers again; if so its waiting sessions renew at once. */
+  private async probe(source: SessionSource): Promise<void> {
+    const probe = this.probes.get(source);
     if (!probe) return;
     probe.running = true;
-    const back = await client.reachable();
+    const back = await source.reachable();
     probe.running = false;
     probe.at = this.deps.clock.now() + this.deps.policy.probeIntervalMs;
     if (this.disposed) return;
     if (back) {
-      this.probes.delete(client);
+      this.probes.delete(source);
       for (const id of [...this.unreachable]) {
         const found = this.deps.store.find(id);
-        if (!found || this.deps.client(found.account) !== client) continue;
+        if (!found || this.deps.source(found.account) !== source) continue;
         this.unreachable.delete(id);
         this.holdUntil.delete(id);
         const label = this.deps.describe?.(found.account) ?? found.account.account.label;
-        this.deps.logger.info(`${client.issuer} answers again; renewing the session of ${label} now`);
+        this.deps.logger.info(`${source.origin} answers again; renewing the session of ${label} now`);
         void this.refresh(id).catch(() => undefined);
       }
     }
@@ -465,40 +479,35 @@ export class Refresher implements Disposable {
     if (planned) await this.yieldToLastWriter(sessionId);
     await this.acquireSlot();
     try {
-      return await this.refreshLocked(sessionId);
+      return await this.refreshLocked(sessionId, planned);
     } finally {
       this.releaseSlot();
     }
   }
 
-  private async refreshLocked(sessionId: string): Promise<StoredSession | undefined> {
+  private async refreshLocked(sessionId: string, planned: boolean): Promise<StoredSession | undefined> {
     const { store, coordinator, logger, clock } = this.deps;
+    // A planned refresh needs auto-refresh on; an explicit one (Refresh Now, a caller) only a way to renew.
+    const may = planned ? canRefresh : isRenewable;
     const found = store.find(sessionId);
-    if (!found || !canRefresh(found.session)) return found?.session;
-    const client = this.deps.client(found.account);
-    if (!client) return found.session;
+    if (!found || !may(found.session)) return found?.session;
+    const source = this.deps.source(found.account);
+    if (!source) return found.session;
     const { key } = found;
     const label = this.deps.describe?.(found.account) ?? `${found.account.account.label} (${found.account.providerId})`;
     const work = async (): Promise<StoredSession | undefined> => {
       // Another window may have renewed this session since this window last looked.
       await store.syncWithOtherWindows();
       const current = store.find(sessionId);
-      if (!current || !canRefresh(current.session)) return current?.session;
+      if (!current || !may(current.session)) return current?.session;
       // The configuration may have changed while this refresh waited: the binding is checked again.
-      if (this.deps.client(current.account) !== client) return current.session;
-      if (current.session.refreshToken !== found.session.refreshToken && !this.isDue(current.session)) {
+      if (this.deps.source(current.account) !== source) return current.session;
+      if (renewedElsewhere(found.session, current.session) && !this.isDue(current.session)) {
         logger.debug(`Adopted the tokens another window renewed for ${label}`);
         return current.session;
       }
       const started = clock.now();
-      const tokens = await client.refreshTokenGrant(current.session.refreshToken!);
-      // OIDC Core §12.2: a refreshed ID token must name the same subject.
-      if (tokens.claims && tokens.claims.sub !== current.account.account.id) {
-        throw new SessionKeeperError(
-          ErrorCode.AccountMismatch,
-          l10n.t('{0} returned an ID token for another account on refresh. Sign in again.', client.issuer),
-        );
-      }
+      const tokens = await source.renew(current.session, current.account);
       const failuresBefore = current.session.refresh.consecutiveFailures;
       const nextRefreshAt = planRefresh(started, tokens.expiresAt, this.deps.policy.leadMs, clock.random);
       const next = await store.updateSession(sessionId, (s) => renewedSession(s, tokens, started, nextRefreshAt));
@@ -614,4 +623,10 @@ export class Refresher implements Disposable {
     this.running--;
     this.waiting.shift()?.();
   }
+}
+
+/** Whether another window renewed the session since `before` was read: its renewal credential changed. */
+function renewedElsewhere(before: StoredSession, now: StoredSession): boolean {
+  if (now.refreshToken !== before.refreshToken) return true;
+  return now.endpoint !== undefined && (now.refresh.lastRefreshAt ?? 0) > (before.refresh.lastRefreshAt ?? 0);
 }

@@ -1,34 +1,42 @@
-// The one mapping from a token response to a stored session: for a new sign-in and for a refresh.
+// The one mapping from new credentials to a stored session: for a new sign-in and for a renewal,
+// of either kind of session.
 import { randomUUID } from 'node:crypto';
-import type { TokenSet } from '../protocol/oauth';
+import type { Credentials } from '../refresh/source';
 import { freshRefreshState, type StoredSession } from './store';
 
-/** A session just issued by a sign-in; `requestedScopes` stand in when the issuer does not say which it granted. */
-export function issuedSession(tokens: TokenSet, requestedScopes: readonly string[], now: number): StoredSession {
+/** A session just issued by a sign-in; `requestedScopes` stand in when the source does not say which it granted. */
+export function issuedSession(credentials: Credentials, requestedScopes: readonly string[], now: number): StoredSession {
   return {
     id: randomUUID(),
-    scopes: tokens.scopes ?? [...requestedScopes],
-    accessToken: tokens.accessToken,
-    tokenType: tokens.tokenType,
-    refreshToken: tokens.refreshToken,
-    idToken: tokens.idToken,
-    expiresAt: tokens.expiresAt,
+    scopes: credentials.scopes ?? [...requestedScopes],
+    accessToken: credentials.accessToken,
+    tokenType: credentials.tokenType,
+    refreshToken: credentials.refreshToken,
+    idToken: credentials.idToken,
+    expiresAt: credentials.expiresAt,
     createdAt: now,
-    refresh: freshRefreshState(tokens.refreshToken !== undefined),
+    ...(credentials.endpoint && { endpoint: credentials.endpoint }),
+    refresh: freshRefreshState(credentials.refreshToken !== undefined || credentials.endpoint !== undefined),
   };
 }
 
-/** The same session after a successful refresh at `renewedAt`, next renewed at `nextRefreshAt`. */
-export function renewedSession(s: StoredSession, tokens: TokenSet, renewedAt: number, nextRefreshAt: number | undefined): StoredSession {
+/** The same session after a successful renewal at `renewedAt`, next renewed at `nextRefreshAt`. */
+export function renewedSession(
+  s: StoredSession,
+  credentials: Credentials,
+  renewedAt: number,
+  nextRefreshAt: number | undefined,
+): StoredSession {
   return {
     ...s,
-    accessToken: tokens.accessToken,
-    tokenType: tokens.tokenType,
+    accessToken: credentials.accessToken,
+    tokenType: credentials.tokenType,
     // RFC 6749 §6: without a new refresh token, the old one stays valid.
-    refreshToken: tokens.refreshToken ?? s.refreshToken,
-    idToken: tokens.idToken ?? s.idToken,
-    expiresAt: tokens.expiresAt,
-    scopes: tokens.scopes ?? s.scopes,
+    refreshToken: credentials.refreshToken ?? s.refreshToken,
+    idToken: credentials.idToken ?? s.idToken,
+    expiresAt: credentials.expiresAt,
+    scopes: credentials.scopes ?? s.scopes,
+    ...(credentials.endpoint && { endpoint: credentials.endpoint }),
     refresh: {
       ...s.refresh,
       lastRefreshAt: renewedAt,

@@ -12,6 +12,7 @@ import { describeError } from '../base/errors';
 import { redactor } from '../base/redact';
 import { type Logger } from '../base/log';
 import { normalizeScopes } from '../protocol/scopes';
+import type { EndpointValues } from '../protocol/endpointDeclaration';
 
 /** The subset of vscode.SecretStorage the store uses. */
 export interface SecretStorageLike {
@@ -26,7 +27,7 @@ export interface MementoLike {
   update(key: string, value: unknown): PromiseLike<void>;
 }
 
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 const PREFIX = STORAGE_PREFIX;
 export const INDEX_KEY = `${PREFIX}.index`;
 const MIRROR_KEY = `${PREFIX}.accountKeys`;
@@ -56,11 +57,17 @@ export interface StoredSession {
   readonly expiresAt?: number;
   readonly createdAt: number;
   readonly refresh: RefreshState;
+  /** An endpoint session's values and cookies (all secret); absent for OAuth sessions. */
+  readonly endpoint?: EndpointValues;
   readonly [unknown: string]: unknown;
 }
 
+/** The kinds of session a record holds (schema 2); version 1 records were all OAuth. */
+export type SessionKind = 'oauth' | 'endpoint';
+
 export interface StoredAccount {
   readonly v: number;
+  readonly kind: SessionKind;
   readonly providerId: string;
   /** The issuer and client the tokens came from: the only place they are ever sent back to. */
   readonly issuer: string;
@@ -76,7 +83,10 @@ export interface StoredAccount {
 /** Migrations from version N to N+1, applied in order on read. */
 export type Migrations = Record<number, (record: Record<string, unknown>) => Record<string, unknown>>;
 
-export const defaultMigrations: Migrations = {};
+export const defaultMigrations: Migrations = {
+  // 1 → 2: records say which kind of session they hold; every version 1 record was OAuth.
+  1: (record) => ({ ...record, kind: 'oauth' }),
+};
 
 export interface StoreChange {
   readonly providerIds: ReadonlySet<string>;
@@ -358,6 +368,7 @@ export class SessionStore {
       const record: StoredAccount = {
         ...existing,
         v: Math.max(existing?.v ?? 0, this.version),
+        kind: session.endpoint ? 'endpoint' : 'oauth',
         providerId,
         issuer: binding.issuer,
         ...(binding.clientId === undefined ? {} : { clientId: binding.clientId }),
@@ -467,6 +478,7 @@ export class SessionStore {
         redactor.add(s.accessToken);
         redactor.add(s.refreshToken);
         redactor.add(s.idToken);
+        for (const value of endpointSecrets(s)) redactor.add(value);
       }
       return record;
     } catch (err) {
@@ -583,6 +595,8 @@ function validateAccount(r: StoredAccount): void {
     throw new Error(`invalid ${what}`);
   };
   if (!isString(r.providerId) || !r.providerId) fail('providerId');
+  // A kind a newer version added is kept as it is; this version neither serves nor renews it.
+  if (!isString(r.kind)) fail('kind');
   if (!isString(r.issuer)) fail('issuer');
   if (!isOptional(r.clientId, isString)) fail('clientId');
   if (typeof r.account !== 'object' || r.account === null || !isString(r.account.id) || !isString(r.account.label)) fail('account');
@@ -595,7 +609,29 @@ function validateAccount(r: StoredAccount): void {
     if (!isOptional(s.refreshToken, isString) || !isOptional(s.idToken, isString)) fail('session tokens');
     if (!isOptional(s.expiresAt, isTime) || !isTime(s.createdAt)) fail('session times');
     if (typeof s.refresh !== 'object' || s.refresh === null) fail('session refresh state');
+    if (s.endpoint !== undefined && !isEndpointValues(s.endpoint)) fail('endpoint session values');
   }
+}
+
+function isEndpointValues(v: unknown): v is EndpointValues {
+  if (typeof v !== 'object' || v === null) return false;
+  const { values, cookies } = v as Record<string, unknown>;
+  const isMap = (m: unknown): m is Record<string, unknown> => typeof m === 'object' && m !== null && !Array.isArray(m);
+  if (!isMap(values) || !Object.values(values).every(isString)) return false;
+  if (!isMap(cookies)) return false;
+  return Object.values(cookies).every(
+    (c) =>
+      typeof c === 'object' &&
+      c !== null &&
+      isString((c as { value?: unknown }).value) &&
+      isOptional((c as { expiresAt?: unknown }).expiresAt, isTime),
+  );
+}
+
+/** Every secret an endpoint session holds: its values and cookie values. */
+export function endpointSecrets(s: StoredSession): string[] {
+  if (!s.endpoint) return [];
+  return [...Object.values(s.endpoint.values), ...Object.values(s.endpoint.cookies).map((c) => c.value)];
 }
 
 /** The refresh state of a session that was just issued. */

@@ -10,6 +10,7 @@ import { OAuthClient } from '../../../src/session/protocol/oauth';
 import { Refresher, defaultPolicy } from '../../../src/session/refresh/refresher';
 import { SessionStore } from '../../../src/session/storage/store';
 import { FileMemento, FileSecrets } from '../../support/fileSecrets';
+import { OAuthSource } from '../../../src/session/protocol/oauthSource';
 
 const { SK_ISSUER, SK_DIR, SK_LOCKING, SK_DURATION_MS, SK_WINDOW, SK_MODE } = process.env;
 
@@ -24,9 +25,10 @@ async function main() {
   );
   await store.load();
   const client = new OAuthClient({ issuer: SK_ISSUER!, clientId: 'session-keeper', fetch: createFetch(10_000), timeoutMs: 10_000 });
+  const source = new OAuthSource(client);
   const refresher = new Refresher({
     store,
-    client: () => client,
+    source: () => source,
     clock: systemClock,
     logger: silentLogger,
     policy: { ...defaultPolicy, leadMs: 200, heartbeatMs: 250, baseBackoffMs: 100, maxBackoffMs: 1_000 },
@@ -75,9 +77,10 @@ async function crashWindow() {
   });
   await store.load();
   const client = new OAuthClient({ issuer: SK_ISSUER!, clientId: 'session-keeper', fetch: createFetch(10_000), timeoutMs: 10_000 });
+  const source = new OAuthSource(client);
   const refresher = new Refresher({
     store,
-    client: () => client,
+    source: () => source,
     clock: systemClock,
     logger: silentLogger,
     // Nothing comes due by itself: every refresh here is asked for.

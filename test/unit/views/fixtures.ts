@@ -29,7 +29,7 @@ export function session(over: Partial<SessionInfo> = {}): SessionInfo {
     scopes: ['openid', 'profile'],
     createdAt: NOW - 18 * MIN,
     expiresAt,
-    hasRefreshToken: true,
+    renewable: true,
     refresh: refreshState(),
     health: { state: 'healthy', expiresAt },
     ...over,
@@ -45,6 +45,7 @@ export function account(over: Partial<AccountSummary> = {}): AccountSummary {
     active: true,
     dormant: false,
     sessions,
+    autoRefresh: true,
     health: worstHealth(sessions.map((s) => s.health)),
     ...over,
   };
@@ -87,4 +88,5 @@ export class FakeModel implements SessionKeeperModel {
   async signOut(): Promise<void> {}
   async switchAccount(): Promise<void> {}
   async refreshNow(): Promise<void> {}
+  async setAutoRefresh(): Promise<void> {}
 }

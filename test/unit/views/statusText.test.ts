@@ -53,7 +53,7 @@ describe('status bar', () => {
   });
 
   it('a session that will expire without a refresh token warns with the minutes left', () => {
-    assert.deepEqual(seen(view(withHealth({ state: 'expiring', expiresAt: NOW + 3 * MIN + 10 * S }, { hasRefreshToken: false }))), {
+    assert.deepEqual(seen(view(withHealth({ state: 'expiring', expiresAt: NOW + 3 * MIN + 10 * S }, { renewable: false }))), {
       text: '$(warning) alice · 3m',
       background: 'warning',
       label: 'Session Keeper: signed in to Acme SSO as alice, session expires in 3 minutes and cannot be renewed',

@@ -160,9 +160,9 @@ describe('accounts tree', () => {
     ]);
   });
 
-  it('says why a session without a refresh token will not renew itself', () => {
-    const tree = build([provider({ accounts: [account({ sessions: [session({ hasRefreshToken: false })] })] })]);
-    assert.equal(node(tree, `${aliceSession}/autoRefresh`).description, 'off (no refresh token)');
+  it('says why a session with nothing to renew it with will not renew itself', () => {
+    const tree = build([provider({ accounts: [account({ sessions: [session({ renewable: false })] })] })]);
+    assert.equal(node(tree, `${aliceSession}/autoRefresh`).description, 'off (nothing to renew it with)');
   });
 
   it("a session's tooltip lists issuer, subject, scopes, expiry, refresh history and auto-refresh, and nothing else", () => {
