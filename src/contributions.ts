@@ -20,6 +20,9 @@ export const Command = {
   /** The tree's "Switch to This Account"; needs an account row, so it is not in the palette. */
   switchToAccount: 'sessionKeeper.switchToAccount',
   refreshNow: 'sessionKeeper.refreshNow',
+  /** Background renewal of an account off (only Refresh Now renews it) or on again. */
+  turnOffAutoRefresh: 'sessionKeeper.turnOffAutoRefresh',
+  turnOnAutoRefresh: 'sessionKeeper.turnOnAutoRefresh',
   showLog: 'sessionKeeper.showLog',
   addProvider: 'sessionKeeper.addProvider',
   statusBarMenu: 'sessionKeeper.statusBarMenu',

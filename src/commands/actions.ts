@@ -112,6 +112,30 @@ export async function refreshNow({ model, logger }: ActionDeps, target?: Target)
   );
 }
 
+/** Background renewal on or off for one account (off: only Refresh Now renews it). */
+export async function setAutoRefresh(deps: ActionDeps, on: boolean, target?: Target): Promise<void> {
+  const { model } = deps;
+  const eligible = model
+    .providers()
+    .map((p) => ({ ...p, accounts: p.accounts.filter((a) => !a.dormant && a.sessions.some((s) => s.renewable) && a.autoRefresh !== on) }));
+  const choice = await pickAccount(
+    eligible,
+    target,
+    model.now(),
+    on ? vscode.l10n.t('Select the account to renew in the background') : vscode.l10n.t('Select the account to renew only on Refresh Now'),
+  );
+  if (!choice) return;
+  const { provider, account } = choice;
+  await withFeedback(deps, {
+    title: on
+      ? vscode.l10n.t('Turning on auto-refresh for {0}…', account.label)
+      : vscode.l10n.t('Turning off auto-refresh for {0}…', account.label),
+    log: `Changing auto-refresh of "${account.id}" at "${provider.id}" failed`,
+    failed: (message) => vscode.l10n.t('Changing auto-refresh for {0} failed: {1}', account.label, message),
+    action: () => model.setAutoRefresh(provider.id, account.id, on),
+  });
+}
+
 interface Step {
   /** Shown while the action runs. */
   readonly title: string;

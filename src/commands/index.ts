@@ -2,7 +2,7 @@
 import * as vscode from 'vscode';
 import type { Logger } from '../session/base/log';
 import type { SessionKeeperModel } from '../session/model';
-import { refreshNow, signIn, signOut, switchAccount } from './actions';
+import { refreshNow, setAutoRefresh, signIn, signOut, switchAccount } from './actions';
 import { addProvider, type IssuerCheck } from './addProvider';
 import { Command, type CommandId } from '../contributions';
 import { targetOf } from './picks';
@@ -29,6 +29,8 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
     [Command.switchAccount]: (arg) => switchAccount(deps, targetOf(arg)),
     [Command.switchToAccount]: (arg) => switchAccount(deps, targetOf(arg)),
     [Command.refreshNow]: (arg) => refreshNow(deps, targetOf(arg)),
+    [Command.turnOffAutoRefresh]: (arg) => setAutoRefresh(deps, false, targetOf(arg)),
+    [Command.turnOnAutoRefresh]: (arg) => setAutoRefresh(deps, true, targetOf(arg)),
     [Command.showLog]: () => deps.showLog(),
     [Command.addProvider]: () => addProvider(deps),
     [Command.statusBarMenu]: () => showStatusBarMenu(deps),

@@ -274,7 +274,8 @@ export function buildTree(providers: readonly ProviderSummary[], now: number, op
       label: a.label,
       description: a.active ? l10n.t('active · {0}', status) : status,
       icon: a.active && a.health.state === 'healthy' ? activeIcon : healthIcons[a.health.state],
-      contextValue: a.active ? 'account.active' : 'account',
+      // `.manual`: auto-refresh is off; `.fixed`: nothing can renew it. Menus offer the toggle by these.
+      contextValue: `account${a.active ? '.active' : ''}${!a.sessions.some((s) => s.renewable) ? '.fixed' : a.autoRefresh ? '' : '.manual'}`,
       accessibilityLabel: a.active ? l10n.t('{0}, active account, {1}', a.label, status) : l10n.t('{0}, {1}', a.label, status),
       tooltip: {
         title: a.label,

@@ -160,6 +160,14 @@ describe('accounts tree', () => {
     ]);
   });
 
+  it("an account row's context says whether auto-refresh is on, off, or impossible, so menus offer the right toggle", () => {
+    const ctx = (over: Parameters<typeof account>[0]) => node(build([provider({ accounts: [account(over)] })]), alice).contextValue;
+    assert.equal(ctx({}), 'account.active');
+    assert.equal(ctx({ autoRefresh: false }), 'account.active.manual');
+    assert.equal(ctx({ active: false, autoRefresh: false }), 'account.manual');
+    assert.equal(ctx({ sessions: [session({ renewable: false })] }), 'account.active.fixed');
+  });
+
   it('says why a session with nothing to renew it with will not renew itself', () => {
     const tree = build([provider({ accounts: [account({ sessions: [session({ renewable: false })] })] })]);
     assert.equal(node(tree, `${aliceSession}/autoRefresh`).description, 'off (nothing to renew it with)');
