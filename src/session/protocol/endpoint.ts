@@ -212,7 +212,7 @@ export class EndpointSource implements SessionSource {
     const now = this.now();
     const declaration = this.options.declaration;
     let json: { value: unknown } | undefined;
-    const parsed = (field: string, pointer: string): unknown => {
+    const parsed = (name: string, field: string, pointer: string): unknown => {
       if (!json) {
         try {
           json = { value: JSON.parse(text) as unknown };
@@ -220,7 +220,7 @@ export class EndpointSource implements SessionSource {
           throw this.invalid(
             l10n.t({
               message: 'Renewing {0}: the answer is not JSON, so it has no {1} ({2}, JSON pointer {3}). Session Keeper will retry.',
-              args: [this.label, field, fieldName(field), pointer],
+              args: [this.label, name, field, pointer],
               comment: [
                 '{0} is a provider label, {1} a value name such as token, {2} a setting field such as read.token, {3} a JSON pointer',
               ],
@@ -234,9 +234,13 @@ export class EndpointSource implements SessionSource {
     const values = new Map(Object.entries(current.values));
     for (const rule of declaration.read) {
       const key = valueKey(rule.target);
-      const raw = 'json' in rule.from ? resolvePointer(parsed(key, rule.from.json), rule.from.json) : regexValue(rule.from.regex, text);
+      const raw =
+        'json' in rule.from
+          ? resolvePointer(parsed(key, fieldName(key), rule.from.json), rule.from.json)
+          : regexValue(rule.from.regex, text);
       const value = typeof raw === 'number' && Number.isFinite(raw) ? String(raw) : raw;
-      if (typeof value === 'string') redactor.add(value);
+      // A value too long to use is never kept anywhere, so it needs no place among the redactor's secrets.
+      if (typeof value === 'string' && value.length <= MAX_VALUE_CHARS) redactor.add(value);
       if (typeof value !== 'string' || value === '') throw this.missing(rule, key);
       if (value.length > MAX_VALUE_CHARS || CONTROL.test(value)) {
         throw this.invalid(
@@ -258,7 +262,7 @@ export class EndpointSource implements SessionSource {
           l10n.t('Renewing {0}: the answer sets a cookie with an invalid name; nothing was stored. Session Keeper will retry.', this.label),
         );
       }
-      redactor.add(cookie.value);
+      if (cookie.value.length <= MAX_VALUE_CHARS) redactor.add(cookie.value);
       if (cookie.value.length > MAX_VALUE_CHARS || CONTROL.test(cookie.value)) {
         throw this.invalid(
           l10n.t({
@@ -294,13 +298,18 @@ export class EndpointSource implements SessionSource {
     return { accessToken: cookieHeader(endpoint.cookies), tokenType: 'Cookie', expiresAt, endpoint };
   }
 
-  private expiry(rule: ExpiryRule, endpoint: EndpointValues, parsed: (field: string, pointer: string) => unknown, now: number): number {
+  private expiry(
+    rule: ExpiryRule,
+    endpoint: EndpointValues,
+    parsed: (name: string, field: string, pointer: string) => unknown,
+    now: number,
+  ): number {
     let at: number | undefined;
     let where: string;
     switch (rule.from) {
       case 'json': {
         where = `expiry, JSON pointer ${rule.pointer}`;
-        at = timeOf(resolvePointer(parsed('expiry', rule.pointer), rule.pointer), rule.as, now);
+        at = timeOf(resolvePointer(parsed('expiry', 'expiry', rule.pointer), rule.pointer), rule.as, now);
         break;
       }
       case 'jwt': {
@@ -510,9 +519,8 @@ function valueKey(ref: ValueRef): string {
   return ref.kind === 'token' ? 'token' : ref.name;
 }
 
-/** The setting field a value name comes from: read.token, read.value:<name>, or expiry. */
+/** The setting field a value is read by: read.token or read.value:<name>. */
 function fieldName(key: string): string {
-  if (key === 'expiry') return 'expiry';
   return key === 'token' ? 'read.token' : `read.value:${key}`;
 }
 
