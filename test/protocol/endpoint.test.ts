@@ -596,7 +596,16 @@ function storedSession(): StoredSession {
 }
 
 function account(origin: string): StoredAccount {
-  return { v: 1, providerId: 'svc', issuer: origin, clientId: 'endpoint', account: { id: 'a', label: 'A' }, sessions: [], generation: 1 };
+  return {
+    v: 2,
+    kind: 'endpoint',
+    providerId: 'svc',
+    issuer: origin,
+    clientId: 'endpoint',
+    account: { id: 'a', label: 'A' },
+    sessions: [],
+    generation: 1,
+  };
 }
 
 /** A TCP server that accepts connections and never says a word. */
