@@ -15,6 +15,7 @@ import { withAccount } from '../src/session/flows/contract';
 import type { SignInRequest } from '../src/session/provider';
 import { defaultPolicy, type RefreshPolicy } from '../src/session/refresh/refresher';
 import { freshRefreshState, type SessionStore, type StoredSession } from '../src/session/storage/store';
+import type { OAuthSource } from '../src/session/protocol/oauthSource';
 
 export interface BenchIdp {
   readonly issuer: string;
@@ -121,7 +122,7 @@ export function createEngine(
     requestTimeoutMs: REQUEST_TIMEOUT_MS,
     policy: { ...defaultPolicy, ...opts.policy },
     memento: new MemoryMemento(),
-    signIn: (_config, client, request) => signInAt(idp, client, opts.nextLogin(), request).then(withAccount),
+    signIn: (_config, source, request) => signInAt(idp, (source as OAuthSource).client, opts.nextLogin(), request).then(withAccount),
   });
   engine.configure([providerConfig(idp.issuer)]);
   return engine;

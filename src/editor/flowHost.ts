@@ -94,15 +94,20 @@ export function createFlowHost(deps: {
       return { dispose: () => void (open = false) };
     },
 
-    async askSecret({ title, prompt, optional }) {
+    async askSecret({ title, prompt, optional, validate }) {
       if (deps.scripted?.pending) return deps.scripted.take() as string | undefined;
       return vscode.window.showInputBox({
         title,
         prompt,
         password: true,
         ignoreFocusOut: true,
-        validateInput: (value) => (optional && !value.trim() ? undefined : tokenProblem(value.trim())),
+        validateInput: (value) => (optional && !value.trim() ? undefined : (validate ?? tokenProblem)(value.trim())),
       });
+    },
+
+    async askText({ title, prompt, value, validate }) {
+      if (deps.scripted?.pending) return deps.scripted.take() as string | undefined;
+      return vscode.window.showInputBox({ title, prompt, value, ignoreFocusOut: true, validateInput: validate });
     },
 
     async askLifetime() {

@@ -10,6 +10,9 @@ import { type Logger } from '../session/base/log';
 import type { ProviderConfig } from '../session/config';
 import { chooseFlows, issuerFeatures, runFlows, type FlowHost, type HostKind, type SignInFlow } from '../session/flows/index';
 import type { OAuthClient } from '../session/protocol/oauth';
+import type { OAuthSource } from '../session/protocol/oauthSource';
+import { EndpointSource } from '../session/protocol/endpoint';
+import { endpointSignIn } from '../session/flows/endpointPaste';
 import type { SignInRequest, SignInResult } from '../session/provider';
 
 export interface SignInDeps {
@@ -22,12 +25,14 @@ export interface SignInDeps {
 
 export async function signInInteractively(
   config: ProviderConfig,
-  client: OAuthClient,
+  source: OAuthSource | EndpointSource,
   request: SignInRequest,
   deps: SignInDeps,
 ): Promise<SignInResult> {
   const { logger } = deps;
   try {
+    if (source instanceof EndpointSource) return await pasteEndpointValues(config, source, deps);
+    const { client } = source;
     const metadata = await client.metadata();
     const order = chooseFlows({ host: deps.hostKind(), issuer: issuerFeatures(metadata), setting: config.flows });
     logger.info(`Sign-in to ${config.label} can use: ${order.map((f) => f.id).join(', ') || 'no flow'} (${deps.hostKind()} host)`);
@@ -58,6 +63,26 @@ export async function signInInteractively(
     }
     throw err;
   }
+}
+
+/** An endpoint session starts from values the user pastes, checked with the service under a progress notification. */
+function pasteEndpointValues(config: ProviderConfig, source: EndpointSource, deps: SignInDeps): Promise<SignInResult> {
+  deps.logger.info(`Signing in to ${config.label} with pasted session values`);
+  return Promise.resolve(
+    vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Signing in to {0}…', config.label), cancellable: true },
+      (progress, token) => {
+        const controller = new AbortController();
+        token.onCancellationRequested(() =>
+          controller.abort(new SessionKeeperError(ErrorCode.Cancelled, vscode.l10n.t('Sign-in was cancelled.'))),
+        );
+        return endpointSignIn(source, config.endpoint?.inputs ?? [], deps.host((message) => progress.report({ message })), deps.logger, {
+          providerLabel: config.label,
+          signal: controller.signal,
+        });
+      },
+    ),
+  );
 }
 
 function attempt(flow: SignInFlow, config: ProviderConfig, client: OAuthClient, request: SignInRequest, deps: SignInDeps) {

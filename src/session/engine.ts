@@ -12,6 +12,7 @@ import { ActiveAccounts } from './activeAccounts';
 import { accountLine, summarizeProvider, type ProviderSummary, type SessionKeeperModel } from './model';
 import { OAuthClient } from './protocol/oauth';
 import { OAuthSource } from './protocol/oauthSource';
+import { EndpointSource } from './protocol/endpoint';
 import type { SessionSource } from './refresh/source';
 import { SessionKeeperProvider, type SignInRequest, type SignInResult } from './provider';
 import { Refresher, type RefreshPolicy } from './refresh/refresher';
@@ -27,8 +28,8 @@ export interface EngineDeps {
   readonly coordinator?: Coordinator;
   /** Remembers the active account per provider (account ids only). */
   readonly memento: MementoLike;
-  /** The interactive sign-in: browser, progress, cancellation. */
-  signIn(config: ProviderConfig, client: OAuthClient, request: SignInRequest): Promise<SignInResult>;
+  /** The interactive sign-in: browser or pasted values, progress, cancellation. */
+  signIn(config: ProviderConfig, source: OAuthSource | EndpointSource, request: SignInRequest): Promise<SignInResult>;
   readonly onSignInNeeded?: (account: StoredAccount, message: string) => void;
   readonly onStaleWindow?: (message: string) => void;
 }
@@ -39,6 +40,14 @@ interface Entry {
   readonly client?: OAuthClient;
   readonly source: SessionSource;
   readonly provider: SessionKeeperProvider;
+}
+
+/** Each renewal of an endpoint session, request and answer together, finishes within this time. */
+export const ENDPOINT_RENEWAL_TIMEOUT_MS = 10_000;
+
+/** A configuration as text, to tell whether it changed; regular expressions compare by source and flags. */
+function configText(config: ProviderConfig): string {
+  return JSON.stringify(config, (_key, value: unknown) => (value instanceof RegExp ? `/${value.source}/${value.flags}` : value));
 }
 
 export class SessionKeeperEngine implements SessionKeeperModel, Disposable {
@@ -75,7 +84,7 @@ export class SessionKeeperEngine implements SessionKeeperModel, Disposable {
     const removed: string[] = [];
     for (const [id, entry] of this.entries) {
       const next = wanted.get(id);
-      if (!next || JSON.stringify(next) !== JSON.stringify(entry.config)) {
+      if (!next || configText(next) !== configText(entry.config)) {
         entry.provider.dispose();
         this.entries.delete(id);
         removed.push(id);
@@ -84,21 +93,14 @@ export class SessionKeeperEngine implements SessionKeeperModel, Disposable {
     const added: SessionKeeperProvider[] = [];
     for (const config of configs) {
       if (this.entries.has(config.id)) continue;
-      const client = new OAuthClient({
-        issuer: config.issuer,
-        clientId: config.clientId,
-        fetch: this.deps.fetch,
-        timeoutMs: this.deps.requestTimeoutMs,
-        now: this.deps.clock.now,
-      });
-      const source = new OAuthSource(client);
+      const { client, source } = this.sourceFor(config);
       const provider = new SessionKeeperProvider(config, {
         store: this.deps.store,
         source,
         logger: this.deps.logger,
         now: this.deps.clock.now,
         ensureFresh: (id) => this.refresher.ensureFresh(id),
-        signIn: (request) => this.deps.signIn(config, client, request),
+        signIn: (request) => this.deps.signIn(config, source, request),
         activeAccountId: () => this.activeAccountId(config.id),
       });
       this.entries.set(config.id, { config, client, source, provider });
@@ -112,6 +114,23 @@ export class SessionKeeperEngine implements SessionKeeperModel, Disposable {
     if (added.length || removed.length) this.changed.fire();
     this.refresher.start();
     return { added, removed };
+  }
+
+  /** What renews a provider's sessions: its OAuth client at the issuer, or its declared endpoint. */
+  private sourceFor(config: ProviderConfig): { client?: OAuthClient; source: OAuthSource | EndpointSource } {
+    if (config.kind === 'endpoint' && config.endpoint) {
+      const timeoutMs = Math.min(this.deps.requestTimeoutMs, ENDPOINT_RENEWAL_TIMEOUT_MS);
+      const source = new EndpointSource({ label: config.label, declaration: config.endpoint, fetch: this.deps.fetch, timeoutMs, now: this.deps.clock.now });
+      return { source };
+    }
+    const client = new OAuthClient({
+      issuer: config.issuer,
+      clientId: config.clientId,
+      fetch: this.deps.fetch,
+      timeoutMs: this.deps.requestTimeoutMs,
+      now: this.deps.clock.now,
+    });
+    return { client, source: new OAuthSource(client) };
   }
 
   provider(id: string): SessionKeeperProvider | undefined {

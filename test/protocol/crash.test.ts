@@ -18,6 +18,7 @@ import { SessionStore } from '../../src/session/storage/store';
 import { MemoryMemento } from '../support/fakes';
 import { makeTempDir, removeTempDir } from '../support/tempDirs.mjs';
 import { FileMemento, FileSecrets } from '../support/fileSecrets';
+import type { OAuthSource } from '../../src/session/protocol/oauthSource';
 
 const KILLS = 50;
 /** Every this many kills, the dead window's owner records claim another host: only the lease can free its locks. */
@@ -103,8 +104,8 @@ async function signIn(idp: Idp, dir: string, users: string[]): Promise<void> {
     policy: { ...defaultPolicy, leadMs: 500 },
     coordinator,
     memento: new MemoryMemento(),
-    signIn: (_config, client, request) =>
-      authorizationCodeFlow(client, host(queue.shift() ?? 'alice'), silentLogger, {
+    signIn: (_config, source, request) =>
+      authorizationCodeFlow((source as OAuthSource).client, host(queue.shift() ?? 'alice'), silentLogger, {
         ...request,
         signal: new AbortController().signal,
       }).then(withAccount),

@@ -55,6 +55,7 @@ function fakeHost(
       return { dispose: () => (appUri = undefined) };
     },
     warn: (message) => void host.warnings.push(message),
+    askText: async () => answers.shift() as string | undefined,
     showUserCode(info) {
       host.shown.push(info);
       opts.onUserCode?.(info.userCode, info.verificationUri);

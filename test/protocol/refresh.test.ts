@@ -18,6 +18,7 @@ import { SessionStore, type StoredAccount } from '../../src/session/storage/stor
 import { FileMemento, FileSecrets } from '../support/fileSecrets';
 import { makeTempDir, removeTempDir } from '../support/tempDirs.mjs';
 import { MemoryMemento, MemorySecrets } from '../support/fakes';
+import type { OAuthSource } from '../../src/session/protocol/oauthSource';
 
 const config = (idp: Idp): ProviderConfig => ({
   id: 'acme',
@@ -46,8 +47,8 @@ function engineFor(idp: Idp, store: SessionStore, users: string[], opts: { coord
     policy: { ...defaultPolicy, leadMs: 500, heartbeatMs: 250, baseBackoffMs: 200, maxBackoffMs: 1_000, inlineWaitMs: 5_000 },
     coordinator: opts.coordinator,
     memento: new MemoryMemento(),
-    signIn: (_config, client, request) =>
-      authorizationCodeFlow(client, host(users.shift() ?? 'alice'), silentLogger, {
+    signIn: (_config, source, request) =>
+      authorizationCodeFlow((source as OAuthSource).client, host(users.shift() ?? 'alice'), silentLogger, {
         ...request,
         signal: new AbortController().signal,
       }).then(withAccount),

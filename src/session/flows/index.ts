@@ -9,6 +9,7 @@ import type { OAuthClient } from '../protocol/oauth';
 import { authorizationCodeFlow, uriHandlerFlow, type AppRedirectHost, type BrowserHost } from './authorizationCode';
 import { deviceFlow, type DeviceHost } from './device';
 import { pasteTokenFlow, type PasteHost } from './pasteToken';
+import type { EndpointHost } from './endpointPaste';
 import { accountFromClaims, type FlowId, type FlowRequest, type FlowResult, type FlowSetting } from './contract';
 
 export {
@@ -40,7 +41,7 @@ export function hostKind(env: { readonly web: boolean; readonly remoteName?: str
 export type IssuerFeature = 'authorization_endpoint' | 'device_authorization_endpoint' | 'userinfo_endpoint';
 
 /** The editor parts every flow may use (browser, notifications, input boxes), passed in. */
-export interface FlowHost extends BrowserHost, AppRedirectHost, DeviceHost, PasteHost {}
+export interface FlowHost extends BrowserHost, AppRedirectHost, DeviceHost, PasteHost, EndpointHost {}
 
 export interface FlowContext {
   readonly client: OAuthClient;

@@ -13,8 +13,16 @@ import { accountFromClaims, type FlowAccount, type FlowRequest, type FlowResult 
 
 /** What pasting needs from the editor. */
 export interface PasteHost {
-  /** A password input box; undefined when the user dismissed it (an empty optional answer is ''). */
-  askSecret(options: { title: string; prompt: string; optional?: boolean }): Promise<string | undefined>;
+  /**
+   * A password input box; undefined when the user dismissed it (an empty optional answer is '').
+   * `validate` says what is wrong with a value; without it, the value must look like a token.
+   */
+  askSecret(options: {
+    title: string;
+    prompt: string;
+    optional?: boolean;
+    validate?: (value: string) => string | undefined;
+  }): Promise<string | undefined>;
   /**
    * How long a token without a stated expiry lives: milliseconds, null for "until the issuer
    * refuses it", undefined when the user dismissed the choice.

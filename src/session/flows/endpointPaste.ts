@@ -1,0 +1,115 @@
+// Starting an endpoint session: the user pastes what the service gave them (a token, cookies,
+// named values) into password boxes; one renewal checks them with the service, and the answer is
+// what is stored. Nothing is saved when the service refuses them. Never asks for a password.
+import { jwtDecode } from 'jwt-decode';
+import * as l10n from '@vscode/l10n';
+import { ErrorCode, SessionKeeperError, findSessionKeeperError } from '../base/errors';
+import type { Logger } from '../base/log';
+import { redactor } from '../base/redact';
+import type { CookieValue, EndpointValues, InputSpec } from '../protocol/endpointDeclaration';
+import { inputProblem, parseCookieHeader, type EndpointSource } from '../protocol/endpoint';
+import type { FlowAccount } from './contract';
+import type { PasteHost } from './pasteToken';
+import type { Credentials } from '../refresh/source';
+
+/** What starting an endpoint session needs from the editor. */
+export interface EndpointHost extends Pick<PasteHost, 'askSecret'> {
+  /** A plain text box with a suggested value; undefined when dismissed. */
+  askText(options: {
+    title: string;
+    prompt: string;
+    value?: string;
+    validate?: (value: string) => string | undefined;
+  }): Promise<string | undefined>;
+}
+
+const MAX_NAME = 64;
+
+/** What is wrong with an account name, if anything. */
+export function accountNameProblem(name: string): string | undefined {
+  const trimmed = name.trim();
+  if (!trimmed) return l10n.t('Give the account a name.');
+  if (trimmed.length > MAX_NAME) return l10n.t('The name is longer than {0} characters.', MAX_NAME);
+  if (/[\u0000-\u001f\u007f-\u009f]/.test(trimmed)) return l10n.t('The name contains control characters.');
+  return undefined;
+}
+
+export async function endpointSignIn(
+  source: EndpointSource,
+  inputs: readonly InputSpec[],
+  host: EndpointHost,
+  logger: Logger,
+  request: { readonly providerLabel: string; readonly signal: AbortSignal },
+): Promise<{ tokens: Credentials; account: FlowAccount }> {
+  const cancelled = () => new SessionKeeperError(ErrorCode.Cancelled, l10n.t('Sign-in was cancelled.'));
+  const title = l10n.t('Sign in to {0}', request.providerLabel);
+  const values: Record<string, string> = {};
+  const cookies: Record<string, CookieValue> = {};
+  for (const spec of inputs) {
+    const answer = await host.askSecret({ title, prompt: promptFor(spec, request.providerLabel), validate: (v) => inputProblem(spec, v) });
+    if (answer === undefined || request.signal.aborted) throw cancelled();
+    const problem = inputProblem(spec, answer);
+    if (problem) throw new SessionKeeperError(ErrorCode.InvalidResponse, `${problem} ${l10n.t('Nothing was saved.')}`);
+    const text = answer.trim();
+    if (spec.kind === 'token') values.token = text;
+    else if (spec.kind === 'value') values[spec.name] = text;
+    else if (spec.kind === 'cookie') cookies[spec.name] = { value: text };
+    else Object.assign(cookies, parseCookieHeader(text));
+  }
+  for (const v of [...Object.values(values), ...Object.values(cookies).map((c) => c.value)]) redactor.add(v);
+
+  let tokens: Credentials;
+  try {
+    tokens = await source.renewValues({ values, cookies } satisfies EndpointValues, request.signal);
+  } catch (err) {
+    const e = findSessionKeeperError(err);
+    if (e && !e.transient) {
+      throw new SessionKeeperError(
+        ErrorCode.GrantRevoked,
+        l10n.t('{0} did not accept these values: {1} Nothing was saved.', request.providerLabel, e.message),
+      );
+    }
+    throw err;
+  }
+  logger.info(`${request.providerLabel} accepted the pasted session values`);
+
+  const name = await host.askText({
+    title,
+    prompt: l10n.t('Name this account. VS Code shows the name in the Accounts menu; it is not sent anywhere.'),
+    value: suggestedName(tokens.endpoint?.values.token),
+    validate: accountNameProblem,
+  });
+  if (name === undefined || request.signal.aborted) throw cancelled();
+  const problem = accountNameProblem(name);
+  if (problem) throw new SessionKeeperError(ErrorCode.InvalidResponse, `${problem} ${l10n.t('Nothing was saved.')}`);
+  const label = name.trim();
+  return { tokens, account: { id: label, label } };
+}
+
+function promptFor(spec: InputSpec, provider: string): string {
+  switch (spec.kind) {
+    case 'token':
+      return l10n.t('Paste your current token for {0}.', provider);
+    case 'cookies':
+      return l10n.t('Paste the Cookie header your browser sends to {0} (name=value; name2=value2).', provider);
+    case 'cookie':
+      return l10n.t('Paste the value of the cookie "{0}" for {1}.', spec.name, provider);
+    case 'value':
+      return l10n.t('Paste the value of "{0}" for {1}.', spec.name, provider);
+  }
+}
+
+/** The name a JWT token gives its subject, if it is one. */
+function suggestedName(token: string | undefined): string | undefined {
+  if (!token) return undefined;
+  try {
+    const claims = jwtDecode<Record<string, unknown>>(token);
+    for (const key of ['preferred_username', 'email', 'name', 'sub']) {
+      const v = claims[key];
+      if (typeof v === 'string' && !accountNameProblem(v)) return v.trim();
+    }
+  } catch {
+    // An opaque token.
+  }
+  return undefined;
+}
