@@ -4,7 +4,8 @@
 // setting by endpointConfig.ts; run by endpoint.ts.
 
 /** A value a session holds, by the name placeholders use: `token`, `value:<name>` or `cookie:<name>`. */
-export type ValueRef = { readonly kind: 'token' } | { readonly kind: 'value'; readonly name: string } | { readonly kind: 'cookie'; readonly name: string };
+export type ValueRef =
+  { readonly kind: 'token' } | { readonly kind: 'value'; readonly name: string } | { readonly kind: 'cookie'; readonly name: string };
 
 /**
  * What the user pastes at sign-in, each into its own password box:
