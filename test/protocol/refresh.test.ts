@@ -20,6 +20,7 @@ import { makeTempDir, removeTempDir } from '../support/tempDirs.mjs';
 import { MemoryMemento, MemorySecrets } from '../support/fakes';
 
 const config = (idp: Idp): ProviderConfig => ({
+  kind: 'oauth',
   id: 'acme',
   label: 'Acme',
   issuer: idp.issuer,

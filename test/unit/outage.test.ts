@@ -13,6 +13,7 @@ import { CapturingSink, MemoryMemento, MemorySecrets } from '../support/fakes';
 
 const MIN = 60_000;
 const config = {
+  kind: 'oauth' as const,
   id: 'corp',
   label: 'Corp SSO',
   issuer: 'https://idp.example',

@@ -8,6 +8,7 @@ import { SessionStore } from '../../src/session/storage/store';
 import { MemoryMemento, MemorySecrets } from '../support/fakes';
 
 const config: ProviderConfig = {
+  kind: 'oauth',
   id: 'corp',
   label: 'Corp SSO',
   issuer: 'https://idp.example',
