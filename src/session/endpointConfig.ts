@@ -279,14 +279,16 @@ function renewUrl(raw: unknown): string {
   const text = raw.trim();
   // URL parsing silently drops tabs and line breaks; a template must not carry them.
   if (CONTROL.test(text)) fail(field, l10n.t('contains a line break or another control character.'));
+  // Checked on the text too: a placeholder there may keep the URL from parsing at all.
+  const literalOrigin = l10n.t('placeholders may be used in the path and query only, not in the scheme, host or port.');
+  if (/^[^/?#]*(?:\/\/[^/?#]*)?/.exec(text)![0].includes('${')) fail(field, literalOrigin);
   let url: URL;
   try {
     url = new URL(text);
   } catch {
     return fail(field, l10n.t('must be an absolute URL such as https://app.example.com/api/session, with literal scheme, host and port.'));
   }
-  if (url.origin.includes('${'))
-    fail(field, l10n.t('placeholders may be used in the path and query only, not in the scheme, host or port.'));
+  if (url.origin.includes('${')) fail(field, literalOrigin);
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname))) {
     fail(field, l10n.t('must use https (plain http is allowed only for 127.0.0.1, [::1] or localhost).'));
   }
