@@ -84,6 +84,7 @@ export function users(count: number): Record<string, { name: string; email: stri
 }
 
 export const providerConfig = (issuer: string): ProviderConfig => ({
+  kind: 'oauth',
   id: 'acme',
   label: 'Acme',
   issuer,

@@ -3,26 +3,37 @@
 import * as l10n from '@vscode/l10n';
 import { normalizeScopes } from './protocol/scopes';
 import { FLOW_IDS, type FlowId, type FlowSetting } from './flows/contract';
+import { ENDPOINT_CLIENT_ID, type EndpointDeclaration } from './protocol/endpointDeclaration';
+import { isEndpointProblem, parseEndpointDeclaration } from './endpointConfig';
 
 export interface ProviderConfig {
+  /** `oauth`: an OpenID Connect issuer; `endpoint`: a service renewed by its own endpoint (`endpoint` holds how). */
+  readonly kind: 'oauth' | 'endpoint';
   /** The id other extensions pass to vscode.authentication.getSession. */
   readonly id: string;
   readonly label: string;
-  /** Issuer identifier; discovery is at `<issuer>/.well-known/openid-configuration`. */
+  /**
+   * Issuer identifier; discovery is at `<issuer>/.well-known/openid-configuration`. For an endpoint
+   * session, the origin of its renewal URL: with clientId, what its sessions are bound to.
+   */
   readonly issuer: string;
+  /** The client id; `ENDPOINT_CLIENT_ID` for an endpoint session. */
   readonly clientId: string;
-  /** Scopes requested with every sign-in, normalized; always includes `openid`. */
+  /** Scopes requested with every sign-in, normalized; always includes `openid`. Empty for an endpoint session. */
   readonly scopes: readonly string[];
   /** Extra authorization request parameters (e.g. `audience`, `prompt`, `acr_values`). */
   readonly authorizationParameters: Readonly<Record<string, string>>;
   /** `flows`: the sign-in flows pinned (in that order) or left out; absent: chosen per host. */
   readonly flows?: FlowSetting;
+  readonly endpoint?: EndpointDeclaration;
 }
 
 export interface ConfigProblem {
   /** Position of the entry in the setting, and its id when it has one. */
   readonly index: number;
   readonly id?: string;
+  /** The field of the entry at fault, when the message does not name it (`renew.url`). */
+  readonly field?: string;
   readonly message: string;
 }
 
@@ -43,7 +54,7 @@ const RESERVED_PARAMETERS = new Set([
   'code_challenge_method',
 ]);
 
-function isLoopbackHost(hostname: string): boolean {
+export function isLoopbackHost(hostname: string): boolean {
   return hostname === '127.0.0.1' || hostname === '[::1]' || hostname === 'localhost';
 }
 
@@ -97,6 +108,37 @@ export function parseProviders(raw: unknown): { providers: ProviderConfig[]; pro
       problem(l10n.t('The id "{0}" is used by an earlier entry; ids must be unique.', id), id);
       return;
     }
+    const label = typeof entry.label === 'string' && entry.label.trim() ? entry.label.trim() : id;
+    if (entry.kind === 'endpoint') {
+      const declaration = parseEndpointDeclaration(entry);
+      if (isEndpointProblem(declaration)) {
+        problems.push({ index, id, field: declaration.field, message: declaration.message });
+        return;
+      }
+      seen.add(id.toLowerCase());
+      providers.push({
+        kind: 'endpoint',
+        id,
+        label,
+        issuer: new URL(declaration.renew.url).origin,
+        clientId: ENDPOINT_CLIENT_ID,
+        scopes: [],
+        authorizationParameters: {},
+        endpoint: declaration,
+      });
+      return;
+    }
+    if (entry.kind !== undefined && entry.kind !== 'oauth') {
+      problem(
+        l10n.t('"kind" must be "oauth" (an OpenID Connect issuer, the default) or "endpoint" (a service with a renewal endpoint).'),
+        id,
+      );
+      return;
+    }
+    if (entry.kind === undefined && entry.renew !== undefined) {
+      problem(l10n.t('The entry has "renew" but no "kind"; add "kind": "endpoint" for a service renewed by its own endpoint.'), id);
+      return;
+    }
     const issuer = typeof entry.issuer === 'string' ? entry.issuer.trim() : '';
     const issuerIssue = issuerProblem(issuer);
     if (issuerIssue) {
@@ -143,9 +185,9 @@ export function parseProviders(raw: unknown): { providers: ProviderConfig[]; pro
       }
       flows = parsed;
     }
-    const label = typeof entry.label === 'string' && entry.label.trim() ? entry.label.trim() : id;
     seen.add(id.toLowerCase());
     providers.push({
+      kind: 'oauth',
       id,
       label,
       issuer,
@@ -183,5 +225,6 @@ function parseFlows(raw: unknown): FlowSetting | string {
 /** Formats a problem for a notification or the log, naming the entry. */
 export function describeProblem(p: ConfigProblem): string {
   const where = p.id ? l10n.t('Identity provider "{0}"', p.id) : l10n.t('Identity provider entry {0}', p.index + 1);
-  return p.index < 0 ? p.message : `${where}: ${p.message}`;
+  if (p.index < 0) return p.message;
+  return p.field ? `${where}: ${p.field}: ${p.message}` : `${where}: ${p.message}`;
 }

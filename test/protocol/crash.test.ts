@@ -111,7 +111,9 @@ async function signIn(idp: Idp, dir: string, users: string[]): Promise<void> {
       }).then(withAccount),
   });
   const scopes = ['email', 'offline_access', 'openid', 'profile'];
-  engine.configure([{ id: 'acme', label: 'Acme', issuer: idp.issuer, clientId: 'session-keeper', scopes, authorizationParameters: {} }]);
+  engine.configure([
+    { kind: 'oauth', id: 'acme', label: 'Acme', issuer: idp.issuer, clientId: 'session-keeper', scopes, authorizationParameters: {} },
+  ]);
   try {
     for (let i = 0; i < users.length; i++) await engine.provider('acme')!.createSession([]);
   } finally {

@@ -103,6 +103,7 @@ function setup(idp: Idp, flowId: FlowId, host: FakeHost, timing?: Partial<Device
   const flow = FLOWS.find((f) => f.id === flowId)!;
   const provider = new SessionKeeperProvider(
     {
+      kind: 'oauth',
       id: 'acme',
       label: 'Acme',
       issuer: idp.issuer,

@@ -174,6 +174,7 @@ function offIssuer(sent: readonly Sent[]): string[] {
 
 function providerConfig(): ProviderConfig {
   return {
+    kind: 'oauth',
     id: 'hostile',
     label: 'Hostile',
     issuer: srv.issuer,

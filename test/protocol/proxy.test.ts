@@ -45,6 +45,7 @@ function setup(idp: Idp, network: () => NetworkSettings, env: Environment) {
   };
   const provider = new SessionKeeperProvider(
     {
+      kind: 'oauth',
       id: 'corp',
       label: 'Corp',
       issuer: idp.issuer,

@@ -21,6 +21,7 @@ import { MemoryMemento, MemorySecrets } from '../support/fakes';
 import type { OAuthSource } from '../../src/session/protocol/oauthSource';
 
 const config = (idp: Idp): ProviderConfig => ({
+  kind: 'oauth',
   id: 'acme',
   label: 'Acme',
   issuer: idp.issuer,

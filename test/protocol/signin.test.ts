@@ -55,6 +55,7 @@ function setup(idp: Idp, o: { issuer?: string; timeoutMs?: number; browser?: Bro
   const host = o.browser ?? browser(idp);
   const provider = new SessionKeeperProvider(
     {
+      kind: 'oauth',
       id: 'acme',
       label: 'Acme',
       issuer,

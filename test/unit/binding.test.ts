@@ -12,6 +12,7 @@ import { MemoryMemento, MemorySecrets } from '../support/fakes';
 
 const MIN = 60_000;
 const corp: ProviderConfig = {
+  kind: 'oauth',
   id: 'corp',
   label: 'Corp SSO',
   issuer: 'https://sso.corp.example',

@@ -9,6 +9,7 @@ import { FakeClock } from '../support/fakeClock';
 import { MemoryMemento, MemorySecrets } from '../support/fakes';
 
 const provider = (id: string, label = id): ProviderConfig => ({
+  kind: 'oauth',
   id,
   label,
   issuer: `https://${id}.example`,

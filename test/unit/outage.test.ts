@@ -14,6 +14,7 @@ import { OAuthSource } from '../../src/session/protocol/oauthSource';
 
 const MIN = 60_000;
 const config = {
+  kind: 'oauth' as const,
   id: 'corp',
   label: 'Corp SSO',
   issuer: 'https://idp.example',

@@ -9,6 +9,7 @@ import { MemoryMemento, MemorySecrets } from '../support/fakes';
 import { OAuthSource } from '../../src/session/protocol/oauthSource';
 
 const config: ProviderConfig = {
+  kind: 'oauth',
   id: 'corp',
   label: 'Corp SSO',
   issuer: 'https://idp.example',
