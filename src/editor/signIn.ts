@@ -76,10 +76,16 @@ function pasteEndpointValues(config: ProviderConfig, source: EndpointSource, dep
         token.onCancellationRequested(() =>
           controller.abort(new SessionKeeperError(ErrorCode.Cancelled, vscode.l10n.t('Sign-in was cancelled.'))),
         );
-        return endpointSignIn(source, config.endpoint?.inputs ?? [], deps.host((message) => progress.report({ message })), deps.logger, {
-          providerLabel: config.label,
-          signal: controller.signal,
-        });
+        return endpointSignIn(
+          source,
+          config.endpoint?.inputs ?? [],
+          deps.host((message) => progress.report({ message })),
+          deps.logger,
+          {
+            providerLabel: config.label,
+            signal: controller.signal,
+          },
+        );
       },
     ),
   );

@@ -120,7 +120,13 @@ export class SessionKeeperEngine implements SessionKeeperModel, Disposable {
   private sourceFor(config: ProviderConfig): { client?: OAuthClient; source: OAuthSource | EndpointSource } {
     if (config.kind === 'endpoint' && config.endpoint) {
       const timeoutMs = Math.min(this.deps.requestTimeoutMs, ENDPOINT_RENEWAL_TIMEOUT_MS);
-      const source = new EndpointSource({ label: config.label, declaration: config.endpoint, fetch: this.deps.fetch, timeoutMs, now: this.deps.clock.now });
+      const source = new EndpointSource({
+        label: config.label,
+        declaration: config.endpoint,
+        fetch: this.deps.fetch,
+        timeoutMs,
+        now: this.deps.clock.now,
+      });
       return { source };
     }
     const client = new OAuthClient({
