@@ -6,7 +6,7 @@ import * as l10n from '@vscode/l10n';
 import { parseSetCookie } from 'set-cookie-parser';
 import { ErrorCode, SessionKeeperError, findSessionKeeperError } from '../base/errors';
 import { redactor } from '../base/redact';
-import type { Credentials, SessionSource } from '../refresh/source';
+import { PartialRenewal, type Credentials, type SessionSource } from '../refresh/source';
 import type { StoredAccount, StoredSession } from '../storage/store';
 import type { CookieValue, EndpointDeclaration, EndpointValues, ExpiryRule, InputSpec, ReadRule, ValueRef } from './endpointDeclaration';
 import { guardedFetch, type Fetch } from './http';
@@ -231,30 +231,6 @@ export class EndpointSource implements SessionSource {
       return json.value;
     };
 
-    const values = new Map(Object.entries(current.values));
-    for (const rule of declaration.read) {
-      const key = valueKey(rule.target);
-      const raw =
-        'json' in rule.from
-          ? resolvePointer(parsed(key, fieldName(key), rule.from.json), rule.from.json)
-          : regexValue(rule.from.regex, text);
-      const value = typeof raw === 'number' && Number.isFinite(raw) ? String(raw) : raw;
-      // A value too long to use is never kept anywhere, so it needs no place among the redactor's secrets.
-      if (typeof value === 'string' && value.length <= MAX_VALUE_CHARS) redactor.add(value);
-      if (typeof value !== 'string' || value === '') throw this.missing(rule, key);
-      if (value.length > MAX_VALUE_CHARS || CONTROL.test(value)) {
-        throw this.invalid(
-          l10n.t({
-            message:
-              'Renewing {0}: the {1} in the answer ({2}) is longer than {3} KB or holds control characters; it was not used. Session Keeper will retry.',
-            args: [this.label, key, fieldName(key), MAX_VALUE_CHARS / 1024],
-            comment: ['{0} is a provider label, {1} a value name such as token, {2} a setting field such as read.token'],
-          }),
-        );
-      }
-      values.set(key, value);
-    }
-
     const cookies = new Map(Object.entries(current.cookies));
     for (const cookie of parseSetCookie(setCookies, { decodeValues: false, silent: true, split: false })) {
       if (!TOKEN.test(cookie.name)) {
@@ -287,15 +263,46 @@ export class EndpointSource implements SessionSource {
       );
     }
 
-    const endpoint: EndpointValues = { values: Object.fromEntries(values), cookies: Object.fromEntries(cookies) };
-    const expiresAt = this.expiry(declaration.expiry, endpoint, parsed, now);
-    if (declaration.serve === 'token') {
-      const token = values.get('token');
-      if (!token) throw this.nothingToServe();
-      return { accessToken: token, tokenType: 'Bearer', expiresAt, endpoint };
+    // The answer may have rotated a cookie already: from here on, a failure keeps the new cookies.
+    try {
+      const values = new Map(Object.entries(current.values));
+      for (const rule of declaration.read) {
+        const key = valueKey(rule.target);
+        const raw =
+          'json' in rule.from
+            ? resolvePointer(parsed(key, fieldName(key), rule.from.json), rule.from.json)
+            : regexValue(rule.from.regex, text);
+        const value = typeof raw === 'number' && Number.isFinite(raw) ? String(raw) : raw;
+        // A value too long to use is never kept anywhere, so it needs no place among the redactor's secrets.
+        if (typeof value === 'string' && value.length <= MAX_VALUE_CHARS) redactor.add(value);
+        if (typeof value !== 'string' || value === '') throw this.missing(rule, key);
+        if (value.length > MAX_VALUE_CHARS || CONTROL.test(value)) {
+          throw this.invalid(
+            l10n.t({
+              message:
+                'Renewing {0}: the {1} in the answer ({2}) is longer than {3} KB or holds control characters; it was not used. Session Keeper will retry.',
+              args: [this.label, key, fieldName(key), MAX_VALUE_CHARS / 1024],
+              comment: ['{0} is a provider label, {1} a value name such as token, {2} a setting field such as read.token'],
+            }),
+          );
+        }
+        values.set(key, value);
+      }
+
+      const endpoint: EndpointValues = { values: Object.fromEntries(values), cookies: Object.fromEntries(cookies) };
+      const expiresAt = this.expiry(declaration.expiry, endpoint, parsed, now);
+      if (declaration.serve === 'token') {
+        const token = values.get('token');
+        if (!token) throw this.nothingToServe();
+        return { accessToken: token, tokenType: 'Bearer', expiresAt, endpoint };
+      }
+      if (!cookies.size) throw this.nothingToServe();
+      return { accessToken: cookieHeader(endpoint.cookies), tokenType: 'Cookie', expiresAt, endpoint };
+    } catch (err) {
+      if (!setCookies.length || !(err instanceof SessionKeeperError) || !err.transient) throw err;
+      const endpoint: EndpointValues = { values: current.values, cookies: Object.fromEntries(cookies) };
+      throw new PartialRenewal(err, endpoint, declaration.serve === 'cookies' && cookies.size ? cookieHeader(endpoint.cookies) : undefined);
     }
-    if (!cookies.size) throw this.nothingToServe();
-    return { accessToken: cookieHeader(endpoint.cookies), tokenType: 'Cookie', expiresAt, endpoint };
   }
 
   private expiry(

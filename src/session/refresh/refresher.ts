@@ -12,7 +12,7 @@ import { describeError } from '../base/errors';
 import { type Logger } from '../base/log';
 import { renewedSession } from '../storage/sessionRecord';
 import type { SessionStore, StoredAccount, StoredSession } from '../storage/store';
-import type { SessionSource } from './source';
+import { PartialRenewal, type SessionSource } from './source';
 
 export interface RefreshPolicy {
   /** Refresh when less than max(leadMs, 20% of the lifetime) remains. */
@@ -575,8 +575,11 @@ export class Refresher implements Disposable {
         const line = `Refreshing ${label} failed (${message}); keeping the session, attempt ${failures}, next in ${Math.round(delay / 1000)} s`;
         if (failures === 1 || before?.lastError !== message) logger.warn(line);
         else logger.debug(line);
+        // What the origin already replaced (a rotated cookie) is kept: the old values are dead there.
+        const kept = e instanceof PartialRenewal ? { endpoint: e.endpoint, ...(e.accessToken && { accessToken: e.accessToken }) } : {};
         return await store.updateSession(sessionId, (s) => ({
           ...s,
+          ...kept,
           refresh: { ...s.refresh, consecutiveFailures: failures, lastError: message, nextRefreshAt: clock.now() + delay },
         }));
       }

@@ -2,6 +2,7 @@
 // its tokens). The refresher, the cross-window lock, the tracking, the views and the status bar
 // never learn which kind of session they serve: OAuth (protocol/oauthSource.ts) or an endpoint
 // session (protocol/endpoint.ts).
+import { SessionKeeperError } from '../base/errors';
 import type { EndpointValues } from '../protocol/endpointDeclaration';
 import type { StoredAccount, StoredSession } from '../storage/store';
 
@@ -32,4 +33,20 @@ export interface SessionSource {
   reachable(): Promise<boolean>;
   /** RFC 7009 revocation; false when the origin has nowhere to revoke. Absent: sign-out is local. */
   revoke?(token: string, hint: 'access_token' | 'refresh_token'): Promise<boolean>;
+}
+
+/**
+ * A renewal that failed after the origin had already replaced part of the session (it rotated a
+ * cookie, then the rest of its answer was unusable). The failure counts as usual, but what was
+ * replaced is kept: the old values are dead at the origin, and dropping the new ones loses the session.
+ */
+export class PartialRenewal extends SessionKeeperError {
+  constructor(
+    failure: SessionKeeperError,
+    readonly endpoint: EndpointValues,
+    /** What callers get from now on, when it is made of the replaced values (served cookies). */
+    readonly accessToken?: string,
+  ) {
+    super(failure.code, failure.message, failure.retryAfterSeconds);
+  }
 }
