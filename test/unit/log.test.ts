@@ -37,10 +37,16 @@ describe('log redaction', () => {
 });
 
 describe('log redaction over a long session', () => {
-  it('remembers a bounded number of tokens, newest kept', () => {
+  it('remembers every live secret of thousands of sessions, forgets the oldest beyond that, and masks the longest match', () => {
     const r = new Redactor();
-    for (let i = 0; i < 2_000; i++) r.add(`opaque-token-number-${i}`);
-    assert.equal(r.redact('opaque-token-number-1999'), '[redacted]');
+    for (let i = 0; i < 20_000; i++) r.add(`opaque-token-number-${i}`);
+    assert.equal(r.redact('opaque-token-number-19999'), '[redacted]');
+    // The 16,384 newest are known: 3,616 to 19,999.
+    assert.equal(r.redact('a opaque-token-number-3616 b'), 'a [redacted] b');
     assert.equal(r.redact('opaque-token-number-0'), 'opaque-token-number-0');
+    // Secrets sharing their first characters: each is found, the longer one whole.
+    r.add('sid-rotating-1');
+    r.add('sid-rotating-12345678');
+    assert.equal(r.redact('x=sid-rotating-12345678;y=sid-rotating-1.'), 'x=[redacted];y=[redacted].');
   });
 });

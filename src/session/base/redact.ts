@@ -11,27 +11,67 @@ const patterns: Array<[RegExp, string]> = [
   [/\b(Bearer|DPoP|Basic)\s+[A-Za-z0-9._~+/=-]+/g, `$1 ${MASK}`],
 ];
 
-/** Tokens remembered at most; rotated-out tokens are dead, and the patterns still mask their shapes. */
-const REMEMBERED = 512;
+/**
+ * Secrets remembered at most: every live token of a thousand accounts and their recent
+ * predecessors. Rotated-out tokens are dead, and the patterns still mask their shapes.
+ */
+const REMEMBERED = 16_384;
+/** Secrets are found by their first characters, so a line costs the same however many are known. */
+const PREFIX = 8;
 
 export class Redactor {
+  /** Every secret, oldest first. */
   private readonly secrets = new Set<string>();
+  /** The secrets by their first PREFIX characters. */
+  private readonly byPrefix = new Map<string, Set<string>>();
 
   /** Remembers a secret so that any later log line containing it is masked. */
   add(secret: string | undefined): void {
     // Very short values would mask ordinary words; real tokens are far longer.
-    if (!secret || secret.length < 8) return;
-    this.secrets.delete(secret);
+    if (!secret || secret.length < PREFIX) return;
+    if (this.secrets.delete(secret)) {
+      this.secrets.add(secret);
+      return;
+    }
     this.secrets.add(secret);
+    const prefix = secret.slice(0, PREFIX);
+    let bucket = this.byPrefix.get(prefix);
+    if (!bucket) this.byPrefix.set(prefix, (bucket = new Set()));
+    bucket.add(secret);
     // Oldest first: a long-running window renews forever and must not keep every token it saw.
-    if (this.secrets.size > REMEMBERED) this.secrets.delete(this.secrets.values().next().value!);
+    if (this.secrets.size > REMEMBERED) this.forget(this.secrets.values().next().value!);
   }
 
   redact(text: string): string {
-    let out = text;
-    for (const s of this.secrets) if (out.includes(s)) out = out.split(s).join(MASK);
+    let out = this.maskKnown(text);
     for (const [re, replacement] of patterns) out = out.replace(re, replacement);
     return out;
+  }
+
+  /** Masks every known secret in the text, longest first where two start at the same place. */
+  private maskKnown(text: string): string {
+    if (!this.byPrefix.size || text.length < PREFIX) return text;
+    let out = '';
+    let copied = 0;
+    for (let i = 0; i + PREFIX <= text.length;) {
+      const bucket = this.byPrefix.get(text.slice(i, i + PREFIX));
+      let longest = 0;
+      if (bucket) for (const s of bucket) if (s.length > longest && text.startsWith(s, i)) longest = s.length;
+      if (longest) {
+        out += text.slice(copied, i) + MASK;
+        i += longest;
+        copied = i;
+      } else i++;
+    }
+    return copied ? out + text.slice(copied) : text;
+  }
+
+  private forget(secret: string): void {
+    this.secrets.delete(secret);
+    const prefix = secret.slice(0, PREFIX);
+    const bucket = this.byPrefix.get(prefix);
+    bucket?.delete(secret);
+    if (bucket && !bucket.size) this.byPrefix.delete(prefix);
   }
 }
 
