@@ -20,9 +20,30 @@ const common = {
   alias: { 'graceful-fs': 'fs', 'signal-exit': './src/shims/signal-exit.cjs' },
 };
 
+/**
+ * undici is loaded on the first request (src/session/protocol/http.ts), so it is a file of its own:
+ * code in the extension's bundle is read and compiled at every start, whether it runs or not.
+ */
+const undiciApart = {
+  name: 'undici-apart',
+  setup(build) {
+    build.onResolve({ filter: /^undici$/ }, () => ({ path: './undici.js', external: true }));
+  },
+};
+
 /** @type {esbuild.BuildOptions[]} */
 const builds = [
-  { ...common, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', minify: production, sourcesContent: false },
+  {
+    ...common,
+    entryPoints: ['src/extension.ts'],
+    outfile: 'dist/extension.js',
+    minify: production,
+    sourcesContent: false,
+    plugins: [undiciApart],
+    // import('undici') becomes require('./undici.js'), resolved beside the bundle.
+    supported: { 'dynamic-import': false },
+  },
+  { ...common, entryPoints: ['node_modules/undici/index.js'], outfile: 'dist/undici.js', minify: production, sourcesContent: false },
   // The terminal command: plain Node, run by the launcher on VS Code's own runtime (no vscode module).
   { ...common, entryPoints: ['src/terminal/cliMain.ts'], outfile: 'dist/cli.js', minify: production, sourcemap: false, external: [] },
 ];

@@ -7,6 +7,7 @@ import type { IdpOptions, IdpStats } from '../test/idp/idp.mjs';
 import { MemoryMemento } from '../test/support/fakes';
 import { systemClock, type Clock } from '../src/session/base/clock';
 import type { ProviderConfig } from '../src/session/config';
+import type { Coordinator } from '../src/session/storage/coordination';
 import { SessionKeeperEngine } from '../src/session/engine';
 import { REQUEST_TIMEOUT_MS, createFetch } from '../src/session/protocol/http';
 import { createLogger, type Logger } from '../src/session/base/log';
@@ -113,7 +114,7 @@ export const quietLogger: Logger = createLogger({ trace() {}, debug() {}, info()
 export function createEngine(
   idp: BenchIdp,
   store: SessionStore,
-  opts: { nextLogin: () => string; clock?: Clock; policy?: Partial<RefreshPolicy> },
+  opts: { nextLogin: () => string; clock?: Clock; policy?: Partial<RefreshPolicy>; coordinator?: Coordinator },
 ): SessionKeeperEngine {
   const engine = new SessionKeeperEngine({
     store,
@@ -123,6 +124,8 @@ export function createEngine(
     requestTimeoutMs: REQUEST_TIMEOUT_MS,
     policy: { ...defaultPolicy, ...opts.policy },
     memento: new MemoryMemento(),
+    // activate() gives the refresher the store's coordinator too: the account lock around each refresh.
+    coordinator: opts.coordinator,
     signIn: (_config, source, request) => signInAt(idp, (source as OAuthSource).client, opts.nextLogin(), request).then(withAccount),
   });
   engine.configure([providerConfig(idp.issuer)]);

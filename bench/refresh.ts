@@ -47,7 +47,7 @@ export async function run(): Promise<Row[]> {
     // What activate() adds: cross-window file locks and generation records around each refresh.
     const coordinator = new FileCoordinator(join(dir, 'coordination'));
     const coordStore = new SessionStore(new MemorySecrets(), new MemoryMemento(), silentLogger, { coordinator });
-    const coordEngine = createEngine(idp, coordStore, { nextLogin });
+    const coordEngine = createEngine(idp, coordStore, { nextLogin, coordinator });
     engines.push(coordEngine);
     const coordSession = (await coordEngine.provider('acme')!.createSession([])).id;
 
