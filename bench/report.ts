@@ -100,5 +100,12 @@ against the coordinated store at 10 accounts. The generation records are written
 account, to keep the setup short. The cross-window check reads the change marker (written with every
 generation record) on both calls, and the write reads the generation record of the account it writes;
 every record is read only when the marker changed or the last full check is a minute old.
+
+**6. Endpoint batch, 100 due** (bench/endpointBatch.ts). The JSON session service's protocol with
+100 sids in its own process; the entry: \`inputs: ["cookies"]\`, POST renewal with the cookies,
+token at \`/token\`, expiry the date at \`/expiresAt\`. Time from engine start until all 100 due
+sessions are renewed once (each sid rotated once, no failure); median of 3 batches vs 100 × the
+median sequential \`Refresher.refresh\` (20 before each batch and after the last). Goal: the slowest
+(the cold first) under 10 s.
 `;
 }
