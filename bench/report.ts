@@ -113,5 +113,12 @@ code-server the in-editor suite downloads, alternating, 30 each, each from a new
 compile cache never answers. undici is not in the bundle: dist/undici.js is required on the first
 request. The time VS Code itself reports (code loading + the activate call) comes from the in-editor
 suite: \`SK_TEST_GREP='activation times' npm run test:vscode\` prints the Running Extensions rows.
+
+**7. Endpoint batch, 100 due** (bench/endpointBatch.ts). The JSON session service's protocol with
+100 sids in its own process; the entry: \`inputs: ["cookies"]\`, POST renewal with the cookies,
+token at \`/token\`, expiry the date at \`/expiresAt\`. Time from engine start until all 100 due
+sessions are renewed once (each sid rotated once, no failure); median of 3 batches vs 100 × the
+median sequential \`Refresher.refresh\` (20 before each batch and after the last). Goal: the slowest
+(the cold first) under 10 s.
 `;
 }

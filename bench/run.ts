@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { machine, markdownTable, now, type Row } from './lib';
 import { report } from './report';
 
-const BENCHMARKS = ['refresh', 'getSession', 'scheduler', 'storm', 'coordination', 'bundle'];
+const BENCHMARKS = ['refresh', 'getSession', 'scheduler', 'storm', 'coordination', 'bundle', 'endpointBatch'];
 /** A benchmark that hangs is a finding too; it must not keep the run from ending. */
 const TIME_LIMIT_MS = 180_000;
 
