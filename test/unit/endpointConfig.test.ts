@@ -549,3 +549,24 @@ describe('the settings schema of endpoint providers', () => {
     assert.equal(providers[0].endpoint?.renew.headers.Authorization, 'Bearer ${token}');
   });
 });
+
+describe('the README examples of endpoint sessions', () => {
+  it('parse as written, with no problem', () => {
+    const readme = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8');
+    const blocks = [...readme.matchAll(/```json\n([\s\S]*?)```/g)].map((m) => m[1]).filter((b) => b.includes('"kind": "endpoint"'));
+    assert.equal(blocks.length, 2);
+    const { providers, problems } = parseProviders(blocks.map((b) => JSON.parse(b) as unknown));
+    assert.deepEqual(problems, []);
+    assert.deepEqual(
+      providers.map((p) => [p.id, p.kind, p.issuer]),
+      [
+        ['dashboard', 'endpoint', 'https://dash.example.com'],
+        ['booking', 'endpoint', 'https://booking.example.com'],
+      ],
+    );
+    const booking = providers[1].endpoint!;
+    const rule = booking.read[0].from;
+    assert.ok('regex' in rule);
+    assert.equal(rule.regex.exec('<script>localStorage.setItem("token", "abc.def.ghi")</script>')?.[1], 'abc.def.ghi');
+  });
+});
