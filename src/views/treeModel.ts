@@ -132,7 +132,8 @@ const details: readonly Detail[] = [
     key: 'nextRefresh',
     icon: 'clock',
     label: () => l10n.t('Next refresh'),
-    value: (s, time) => (s.refresh.nextRefreshAt === undefined ? undefined : time(s.refresh.nextRefreshAt)),
+    // When the background renewal is due; none with auto-refresh off or nothing to renew with.
+    value: (s, time) => (s.renewsAt === undefined ? undefined : time(s.renewsAt)),
   },
   { key: 'refreshCount', icon: 'sync', label: () => l10n.t('Refreshes'), value: (s) => String(s.refresh.refreshCount) },
   {

@@ -138,6 +138,7 @@ describe('accounts tree', () => {
 
   it('details show absolute times, failures and the last error only when there are some', () => {
     const s = session({
+      renewsAt: NOW + 37 * MIN,
       refresh: refreshState({
         lastRefreshAt: NOW - 5 * MIN,
         nextRefreshAt: NOW + 37 * MIN,
