@@ -5,7 +5,7 @@
 // generation record per account (no token material) that tells a window its copy is stale.
 import { createHash, randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
-import { mkdir, readFile, readdir, rename, rmdir, stat, unlink } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rename, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { lock, type LockOptions } from 'proper-lockfile';
@@ -75,11 +75,10 @@ function readJsonSync(path: string): unknown {
   }
 }
 
-/** Written beside, then renamed over, so a reader never sees half of it. */
-function replaceFileSync(file: string, content: string): void {
+async function replaceFile(file: string, content: string): Promise<void> {
   const tmp = `${file}.${randomUUID()}.tmp`;
-  fs.writeFileSync(tmp, content);
-  fs.renameSync(tmp, file);
+  await writeFile(tmp, content);
+  await rename(tmp, file);
 }
 
 export function lockNameForAccount(key: string): string {
@@ -114,26 +113,10 @@ function isAlive(pid: number): boolean {
 }
 
 /**
- * Runs a few system calls on small files in the coordination directory at once, and answers in the
- * callback style proper-lockfile expects, on the next tick. Each trip through the thread pool costs
- * more than the call itself, and a lock takes several.
- */
-function answer<T>(cb: (err: NodeJS.ErrnoException | null, value?: T) => void, fn: () => T): void {
-  let value: T;
-  try {
-    value = fn();
-  } catch (err) {
-    process.nextTick(cb, err);
-    return;
-  }
-  process.nextTick(cb, null, value);
-}
-
-/**
  * The fs proper-lockfile works through. Taking a lock also notes its owner, in the same step so
  * that a window killed right after leaves a note as often as possible; removing one (release, or
  * takeover of a stale lock) removes the note too. A plain lock file of an earlier version is
- * removed only once it is past the rule that version follows. Renewal (utimes) stays asynchronous.
+ * removed only once it is past the rule that version follows.
  */
 function lockFs(): typeof fs {
   const removeLegacy = (path: string, cb: (err: NodeJS.ErrnoException | null) => void) =>
@@ -142,30 +125,20 @@ function lockFs(): typeof fs {
       if (Date.now() - s.mtimeMs >= LEGACY_STALE_MS) return fs.unlink(path, cb);
       cb(Object.assign(new Error('Lock file is already being held'), { code: 'ELOCKED' }));
     });
+  const rmdirWithOwner = (path: fs.PathLike, cb: (err: NodeJS.ErrnoException | null) => void) =>
+    fs.unlink(ownerPath(String(path)), () => fs.rmdir(path, (err) => (err?.code === 'ENOTDIR' ? removeLegacy(String(path), cb) : cb(err))));
   const rmdirWithOwnerSync = (path: fs.PathLike) => {
     fs.rmSync(ownerPath(String(path)), { force: true });
     fs.rmdirSync(path);
   };
-  const rmdirWithOwner = (path: fs.PathLike, cb: (err: NodeJS.ErrnoException | null) => void) => {
-    try {
-      rmdirWithOwnerSync(path);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOTDIR') return removeLegacy(String(path), cb);
-      return process.nextTick(cb, err);
-    }
-    process.nextTick(cb, null);
-  };
   const mkdirWithOwner = (path: fs.PathLike, cb: (err: NodeJS.ErrnoException | null) => void) =>
-    answer(cb, () => {
-      fs.mkdirSync(path);
-      try {
-        fs.writeFileSync(ownerPath(String(path)), JSON.stringify({ host: hostname(), pid: process.pid, lock: randomUUID() }));
-      } catch {
-        // Without the note (a write that failed, or a window killed just now) only the lease applies.
-      }
+    fs.mkdir(path, (err) => {
+      if (err) return cb(err);
+      // Without the note (a write that failed, or a window killed just now) only the lease applies.
+      const owner = JSON.stringify({ host: hostname(), pid: process.pid, lock: randomUUID() });
+      fs.writeFile(ownerPath(String(path)), owner, () => cb(null));
     });
-  const stat = (path: fs.PathLike, cb: (err: NodeJS.ErrnoException | null, s?: fs.Stats) => void) => answer(cb, () => fs.statSync(path));
-  return { ...fs, mkdir: mkdirWithOwner, rmdir: rmdirWithOwner, rmdirSync: rmdirWithOwnerSync, stat } as typeof fs;
+  return { ...fs, mkdir: mkdirWithOwner, rmdir: rmdirWithOwner, rmdirSync: rmdirWithOwnerSync } as typeof fs;
 }
 
 export class FileCoordinator implements Coordinator {
@@ -270,10 +243,12 @@ export class FileCoordinator implements Coordinator {
     await this.ensureDirs();
     const file = join(this.dir, 'generations', `${hash(key)}.json`);
     const marker: ChangeMarker = { id: randomUUID(), key, generation };
-    // The record first, then the marker that announces it. A marker whose record has not landed
-    // (an earlier version wrote both at once) counts as a write under way (SessionStore.ensureCurrent).
-    replaceFileSync(file, JSON.stringify({ key, generation, removed, writer: this.id }));
-    replaceFileSync(join(this.dir, MARKER_FILE), JSON.stringify(marker));
+    // Both written then renamed, so a reader never sees half of either. They go side by side: a
+    // reader that sees the marker before the record counts that write as under way (SessionStore.ensureCurrent).
+    await Promise.all([
+      replaceFile(file, JSON.stringify({ key, generation, removed, writer: this.id })),
+      replaceFile(join(this.dir, MARKER_FILE), JSON.stringify(marker)),
+    ]);
     return marker;
   }
 
