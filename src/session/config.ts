@@ -5,6 +5,7 @@ import { normalizeScopes } from './protocol/scopes';
 import { FLOW_IDS, type FlowId, type FlowSetting } from './flows/contract';
 import { ENDPOINT_CLIENT_ID, type EndpointDeclaration } from './protocol/endpointDeclaration';
 import { isEndpointProblem, parseEndpointDeclaration } from './endpointConfig';
+import { isSecureOrLocal } from './base/urls';
 
 export interface ProviderConfig {
   /** `oauth`: an OpenID Connect issuer; `endpoint`: a service renewed by its own endpoint (`endpoint` holds how). */
@@ -54,10 +55,6 @@ const RESERVED_PARAMETERS = new Set([
   'code_challenge_method',
 ]);
 
-export function isLoopbackHost(hostname: string): boolean {
-  return hostname === '127.0.0.1' || hostname === '[::1]' || hostname === 'localhost';
-}
-
 /** RFC 8414 §2 / OIDC Discovery §3: https only, except a loopback issuer for local development. */
 export function issuerProblem(issuer: string): string | undefined {
   let url: URL;
@@ -66,7 +63,7 @@ export function issuerProblem(issuer: string): string | undefined {
   } catch {
     return l10n.t('"issuer" must be an absolute URL such as https://login.example.com/realms/dev.');
   }
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname))) {
+  if (!isSecureOrLocal(url)) {
     return l10n.t('"issuer" must use https (plain http is allowed only for 127.0.0.1 or localhost).');
   }
   if (url.search || url.hash) {

@@ -3,7 +3,7 @@
 // Messages never quote a template's text, only names and placeholders: a header may hold a secret.
 import * as l10n from '@vscode/l10n';
 import { foreignText } from './base/redact';
-import { isLoopbackHost } from './config';
+import { isSecureOrLocal } from './base/urls';
 import type {
   EndpointDeclaration,
   EndsRule,
@@ -289,7 +289,7 @@ function renewUrl(raw: unknown): string {
     return fail(field, l10n.t('must be an absolute URL such as https://app.example.com/api/session, with literal scheme, host and port.'));
   }
   if (url.origin.includes('${')) fail(field, literalOrigin);
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname))) {
+  if (!isSecureOrLocal(url)) {
     fail(field, l10n.t('must use https (plain http is allowed only for 127.0.0.1, [::1] or localhost).'));
   }
   if (url.username || url.password) fail(field, l10n.t('must not contain a user name or password; send credentials in "headers".'));

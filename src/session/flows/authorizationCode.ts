@@ -1,6 +1,7 @@
 // flows/: the ways to sign in; each returns validated tokens and the account, nothing else.
 // The authorization code flow with PKCE and a loopback redirect (RFC 6749 §4.1, RFC 7636, RFC 8252).
 import { ErrorCode, SessionKeeperError, isCancellation } from '../base/errors';
+import { isSecureOrLocal } from '../base/urls';
 import * as l10n from '@vscode/l10n';
 import type { Logger } from '../base/log';
 import { CALLBACK_PATH, startLoopbackRedirect } from './loopback';
@@ -200,8 +201,7 @@ export function assertBrowsable(url: string, issuer: string): void {
   } catch {
     parsed = new URL('invalid:');
   }
-  const { protocol, hostname } = parsed;
-  if (protocol === 'https:' || (protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(hostname))) return;
+  if (isSecureOrLocal(parsed)) return;
   throw new SessionKeeperError(
     ErrorCode.DiscoveryFailed,
     l10n.t('The sign-in page of {0} is not an https address; it was not opened.', issuer),

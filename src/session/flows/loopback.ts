@@ -3,6 +3,7 @@
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ErrorCode, SessionKeeperError } from '../base/errors';
+import { isLoopbackHost as isLoopback } from '../base/urls';
 import * as l10n from '@vscode/l10n';
 
 export const CALLBACK_PATH = '/callback';
@@ -117,7 +118,7 @@ export async function startLoopbackRedirect(signal: AbortSignal): Promise<Loopba
 function isLoopbackHost(host: string | undefined): boolean {
   if (!host) return false;
   try {
-    return ['127.0.0.1', 'localhost', '[::1]'].includes(new URL(`http://${host}`).hostname);
+    return isLoopback(new URL(`http://${host}`).hostname);
   } catch {
     return false;
   }

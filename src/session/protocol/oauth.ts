@@ -10,6 +10,7 @@ import { guardedFetch, oauthErrorBody, type Fetch } from './http';
 import * as l10n from '@vscode/l10n';
 import { foreignText, redactor } from '../base/redact';
 import { normalizeScopes } from './scopes';
+import { isSecureOrLocal } from '../base/urls';
 
 export interface TokenSet {
   readonly accessToken: string;
@@ -536,8 +537,6 @@ class UnsafeEndpoint extends Error {
 
 class MissingSubject extends Error {}
 
-const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
-
 /**
  * RFC 8414 §2: endpoints are https URLs. Plain http is accepted only on this computer; anything
  * else (`javascript:`, `command:`, `file:`, a non-URL) would otherwise reach a browser or a fetch.
@@ -553,8 +552,7 @@ function checkEndpoints(as: oauth.AuthorizationServer): void {
     } catch {
       throw new UnsafeEndpoint(field);
     }
-    const local = url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname);
-    if ((url.protocol !== 'https:' && !local) || url.username || url.password) throw new UnsafeEndpoint(field);
+    if (!isSecureOrLocal(url) || url.username || url.password) throw new UnsafeEndpoint(field);
   }
   if (as.token_endpoint === undefined) throw new UnsafeEndpoint('token_endpoint');
 }
