@@ -102,7 +102,7 @@ async function main() {
       });
       console.log(`\n— phase ${phase.number}${phase.number > firstPhase ? ' (after a window reload)' : ''}`);
       // One browser context for every phase: the window's secrets live in its storage.
-      await Promise.race([phase.number === 1 ? workbench.goto(url) : workbench.reload(), timedOut]);
+      await Promise.race([phase.number === firstPhase ? workbench.goto(url) : workbench.reload(), timedOut]);
       phase.exitCode = await Promise.race([exited, timedOut]);
       await Promise.race([stepsDone, timedOut]);
     } while (reloadRequested);
