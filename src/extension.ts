@@ -16,6 +16,7 @@ import * as l10n from '@vscode/l10n';
 import { createLogger } from './session/base/log';
 import { describeError } from './session/base/errors';
 import { defaultPolicy, type RefreshPolicy } from './session/refresh/refresher';
+import type { ProviderSummary } from './session/model';
 import { SessionStore } from './session/storage/store';
 import { registerViews } from './views';
 import { TerminalAccess } from './terminal/consent';
@@ -27,6 +28,16 @@ import { TerminalServer, createTokenHandler, newChannel, newSecret, type TokenSo
 export interface TestApi {
   readonly inputs: ScriptedInputs;
   readonly uriHandler: AppUriHandler;
+  /** Every "Sign In Again" notice this window showed, in order; on screen the workbench merges identical ones. */
+  readonly signInNotices: readonly SignInNotice[];
+  /** What the views show: providers, accounts and their health, without token material. */
+  providers(): ProviderSummary[];
+}
+
+export interface SignInNotice {
+  readonly providerId: string;
+  readonly accountLabel: string;
+  readonly message: string;
 }
 
 export async function activate(context: vscode.ExtensionContext): Promise<TestApi | undefined> {
@@ -52,6 +63,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<TestAp
   const fetch = createFetch(REQUEST_TIMEOUT_MS, { network: () => network });
   const uriHandler = new AppUriHandler();
   const scripted = context.extensionMode === vscode.ExtensionMode.Production ? undefined : new ScriptedInputs();
+  const signInNotices: SignInNotice[] = [];
   const policy: { -readonly [K in keyof RefreshPolicy]: RefreshPolicy[K] } = { ...defaultPolicy, leadMs: leadTime() };
   const engine: SessionKeeperEngine = new SessionKeeperEngine({
     store,
@@ -71,6 +83,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<TestAp
       }),
     onSignInNeeded: (account, message) => {
       const provider = engine.providers().find((p) => p.id === account.providerId);
+      if (scripted) signInNotices.push({ providerId: account.providerId, accountLabel: account.account.label, message });
       notifySignInNeeded(provider?.label ?? account.providerId, account.account.label, message, () => engine.signIn(account.providerId));
     },
     onStaleWindow: notifyStaleWindow,
@@ -110,7 +123,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<TestAp
     }),
   );
   logger.info(`Session Keeper ${context.extension.packageJSON.version} started`);
-  return scripted && { inputs: scripted, uriHandler };
+  return scripted && { inputs: scripted, uriHandler, signInNotices, providers: () => engine.providers() };
 }
 
 /**

@@ -3,6 +3,7 @@
 // (Set-Cookie with Max-Age; the old sid is dead from then on) and answers a new opaque token with
 // its expiry in several shapes. An unknown or old sid gets 401 {"error":"session expired"}.
 // A test can make it fail transiently or end the session (`mode`), and reads every request it got.
+// serveControl() offers the same controls over HTTP, on a port of its own (see there).
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -168,9 +169,22 @@ export interface JsonSessionOptions {
   readonly extraSetCookies?: string[];
 }
 
+/** One successful renewal: the sid it was sent, what it handed out in exchange, and until when. */
+export interface Renewal {
+  readonly at: number;
+  readonly sentSid: string;
+  readonly sid: string;
+  readonly token: string;
+  readonly expiresAt: number;
+}
+
 export interface JsonSessionService extends Service {
   /** The live sid and the last token handed out. */
   current(): { sid: string; token: string };
+  /** Every successful renewal, in order. */
+  readonly issued: Renewal[];
+  /** Renewal requests refused because their sid was unknown or old (not those a `mode` refused). */
+  refused(): number;
   /** Extra Set-Cookie lines of the renewals that follow. */
   setExtraCookies(lines: string[]): void;
 }
@@ -181,6 +195,8 @@ export async function startJsonSessionService(options: JsonSessionOptions = {}):
   let extra = options.extraSetCookies ?? [];
   let sid = randomValue('sid');
   let token = randomValue('tok');
+  const issued: Renewal[] = [];
+  let refused = 0;
   const s = await serve((req, res, mode, raw) => {
     if (!req.url.startsWith('/session')) {
       res.writeHead(404, { 'content-type': 'text/plain' });
@@ -194,6 +210,7 @@ export async function startJsonSessionService(options: JsonSessionOptions = {}):
       return;
     }
     if (req.cookies.sid !== sid) {
+      refused++;
       res.writeHead(401, { 'content-type': 'application/json' });
       res.end('{"error":"session expired"}');
       return;
@@ -223,6 +240,7 @@ export async function startJsonSessionService(options: JsonSessionOptions = {}):
     });
     res.end(JSON.stringify(answer));
     s.stats.renewals++;
+    issued.push({ at: now, sentSid: req.cookies.sid, sid, token, expiresAt: now + lifetimeS * 1000 });
   });
   return {
     url: s.url,
@@ -230,6 +248,45 @@ export async function startJsonSessionService(options: JsonSessionOptions = {}):
     mode: s.mode,
     close: s.close,
     current: () => ({ sid, token }),
+    issued,
+    refused: () => refused,
     setExtraCookies: (lines) => (extra = lines),
   };
+}
+
+/**
+ * The service's controls over HTTP, for a test in another process: `POST /__control/mode` with a
+ * Mode as JSON, `GET /__control/stats` (requests, issued tokens, refusals, the live sid and token).
+ * It listens on a port of its own, so no renewal request can reach it: a renewal goes to the
+ * service's origin only (the client refuses any other), and the service answers 404 outside /session.
+ */
+export async function serveControl(service: JsonSessionService): Promise<{ url: string; close: () => Promise<void> }> {
+  const control = await serve((req, res) => {
+    const answer = (status: number, body?: unknown) => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(body === undefined ? '' : JSON.stringify(body));
+    };
+    if (req.method === 'GET' && req.url === '/__control/stats') {
+      return answer(200, {
+        renewals: service.stats.renewals,
+        requests: service.stats.requests.map(({ method, url, cookies }) => ({ method, url, cookies })),
+        issued: service.issued,
+        refused: service.refused(),
+        current: service.current(),
+      });
+    }
+    if (req.method === 'POST' && req.url === '/__control/mode') {
+      let mode: Mode;
+      try {
+        mode = JSON.parse(req.body) as Mode;
+      } catch {
+        return answer(400, { error: 'the body must be a Mode as JSON' });
+      }
+      if (typeof mode?.kind !== 'string') return answer(400, { error: 'the body must be a Mode as JSON' });
+      service.mode(mode);
+      return answer(204);
+    }
+    answer(404, { error: 'not found' });
+  });
+  return { url: control.url, close: control.close };
 }

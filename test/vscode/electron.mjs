@@ -9,13 +9,14 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { startIdp } from '../idp/idp.mjs';
 import { makeTempDir, onInterrupt, removeTempDir } from '../support/tempDirs.mjs';
-import { prepareProfile, readPhase, root, suiteEnv, suitePath } from './fixture.mjs';
+import { prepareProfile, readPhase, root, startEndpointService, suiteEnv, suitePath } from './fixture.mjs';
 
 // Removed on every way out (SK_TEST_KEEP=1 keeps it); a failed run's logs go to .test-artifacts.
 const dir = makeTempDir('sk-electron-');
 const idp = await startIdp({ autoLogin: 'alice' });
-onInterrupt(() => idp.close());
-const profile = prepareProfile({ dir, issuer: idp.issuer });
+const service = await startEndpointService();
+onInterrupt(() => Promise.all([idp.close(), service.close()]));
+const profile = prepareProfile({ dir, issuer: idp.issuer, endpointService: service.url });
 let passed = 0;
 let failed = 0;
 
@@ -50,7 +51,7 @@ try {
     await runTests({
       extensionDevelopmentPath: root,
       extensionTestsPath: suitePath,
-      extensionTestsEnv: suiteEnv({ dir, issuer: idp.issuer, ui: 'commands' }),
+      extensionTestsEnv: suiteEnv({ dir, issuer: idp.issuer, ui: 'commands', serviceControl: service.controlUrl }),
       launchArgs: [
         profile.workspaceDir,
         `--user-data-dir=${profile.userDataDir}`,
@@ -65,6 +66,7 @@ try {
   console.error(e.message);
 } finally {
   await idp.close();
+  await service.close();
 }
 ok &&= failed === 0 && passed > 0;
 if (!ok && existsSync(join(profile.userDataDir, 'logs'))) {

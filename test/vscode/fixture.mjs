@@ -1,5 +1,6 @@
 // What every launcher of the in-editor suite sets up: a user-data dir whose settings configure the
 // provider under test, the test consumer installed beside Session Keeper, and the suite's environment.
+import { tsImport } from 'tsx/esm/api';
 import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,8 +20,11 @@ export const quietSettings = {
   'extensions.autoUpdate': false,
 };
 
-/** `otherFlows` adds the same issuer through the device code and a pasted token (the in-editor suite's flows tests). */
-export function providerSettings(issuer, { otherFlows = false } = {}) {
+/**
+ * `otherFlows` adds the same issuer through the device code and a pasted token (the in-editor suite's flows tests);
+ * `endpointService` (the JSON session service's origin) adds the endpoint provider "dash" (suite/endpoint.test.ts).
+ */
+export function providerSettings(issuer, { otherFlows = false, endpointService = undefined } = {}) {
   return {
     'sessionKeeper.providers': [
       {
@@ -39,8 +43,51 @@ export function providerSettings(issuer, { otherFlows = false } = {}) {
             { id: 'acme-token', label: 'Acme Token', issuer, clientId: 'session-keeper', flows: ['paste'] },
           ]
         : []),
+      // A cookie session renewed at the JSON service: the pasted Cookie header in, its token out.
+      ...(endpointService
+        ? [
+            {
+              kind: 'endpoint',
+              id: 'dash',
+              label: 'Dash',
+              inputs: ['cookies'],
+              renew: { method: 'POST', url: `${endpointService}/session` },
+              read: { token: { json: '/token' } },
+              expiry: { json: '/expiresAt', as: 'date' },
+              serve: 'token',
+            },
+          ]
+        : []),
     ],
   };
+}
+
+/** Tokens of the endpoint service live this long, so renewals happen during a test. */
+export const ENDPOINT_TOKEN_LIFETIME_S = 20;
+
+/**
+ * The JSON session service (test/support/jsonSessionService.ts) in this process, so it outlives the
+ * window reloads, and its HTTP controls on a port of their own for the suite.
+ * @returns {Promise<{ url: string, controlUrl: string, close: () => Promise<void> }>}
+ */
+export async function startEndpointService() {
+  /** @type {typeof import('../support/jsonSessionService')} */
+  const { startJsonSessionService, serveControl } = await tsImport('../support/jsonSessionService.ts', import.meta.url);
+  const service = await startJsonSessionService({ lifetimeS: ENDPOINT_TOKEN_LIFETIME_S });
+  try {
+    const control = await serveControl(service);
+    return {
+      url: service.url,
+      controlUrl: control.url,
+      close: async () => {
+        await control.close();
+        await service.close();
+      },
+    };
+  } catch (e) {
+    await service.close();
+    throw e;
+  }
 }
 
 export function writeUserSettings(userDataDir, settings) {
@@ -55,14 +102,14 @@ export function installExtension(extensionDir, extensionsDir) {
 }
 
 /** Lays out `dir` for one run; the suite starts in phase 1 (see suite/index.ts). */
-export function prepareProfile({ dir, issuer, otherFlows = false }) {
+export function prepareProfile({ dir, issuer, otherFlows = false, endpointService = undefined }) {
   const profile = {
     userDataDir: join(dir, 'user-data'),
     extensionsDir: join(dir, 'extensions'),
     workspaceDir: join(dir, 'workspace'),
   };
   for (const d of Object.values(profile)) mkdirSync(d, { recursive: true });
-  writeUserSettings(profile.userDataDir, providerSettings(issuer, { otherFlows }));
+  writeUserSettings(profile.userDataDir, providerSettings(issuer, { otherFlows, endpointService }));
   installExtension(consumerDir, profile.extensionsDir);
   writePhase(dir, 1);
   return profile;
@@ -79,7 +126,8 @@ export function readPhase(dir) {
 /**
  * The suite's environment (the extension host inherits it from the server).
  * `ui` is how UI steps happen: 'browser' (a driver clicks in the page) or 'commands' (no driver).
+ * `serviceControl` is the endpoint service's control URL, when there is one.
  */
-export function suiteEnv({ dir, issuer, ui }) {
-  return { SK_TEST_ISSUER: issuer, SK_TEST_DIR: dir, SK_TEST_UI: ui };
+export function suiteEnv({ dir, issuer, ui, serviceControl = undefined }) {
+  return { SK_TEST_ISSUER: issuer, SK_TEST_DIR: dir, SK_TEST_UI: ui, ...(serviceControl && { SK_TEST_SERVICE_CONTROL: serviceControl }) };
 }

@@ -11,7 +11,7 @@ import { chromium } from 'playwright-core';
 import { ensureCodeServer } from '../../scripts/ensure-code-server.mjs';
 import { startIdp } from '../idp/idp.mjs';
 import { makeTempDir, onExit, onInterrupt, removeTempDir } from '../support/tempDirs.mjs';
-import { prepareProfile, root, suiteEnv } from './fixture.mjs';
+import { prepareProfile, root, startEndpointService, suiteEnv } from './fixture.mjs';
 
 export const artifactsDir = join(root, '.test-artifacts', 'vscode');
 
@@ -23,8 +23,12 @@ export const artifactsDir = join(root, '.test-artifacts', 'vscode');
  * an interrupted or crashed process still stops everything and removes the temp dir (see
  * test/support/tempDirs.mjs; SK_TEST_KEEP=1 keeps it).
  */
-/** @param {{ idpOptions?: import('../idp/idp.d.mts').IdpOptions }} [options] */
-export async function startEnvironment({ idpOptions = {} } = {}) {
+/**
+ * `endpointService` also starts the JSON session service (in this process, beside the IdP) and
+ * configures the endpoint provider "dash" against it.
+ * @param {{ idpOptions?: import('../idp/idp.d.mts').IdpOptions, endpointService?: boolean }} [options]
+ */
+export async function startEnvironment({ idpOptions = {}, endpointService = false } = {}) {
   const entry = ensureCodeServer();
   const dir = makeTempDir('sk-vscode-');
   const stack = [];
@@ -58,9 +62,19 @@ export async function startEnvironment({ idpOptions = {} } = {}) {
     console.info = console.warn = (...args) => appendFileSync(env.logs.idp, `${format(...args)}\n`);
     env.idp = await startIdp(idpOptions);
     stack.push(() => env.idp.close());
+    if (endpointService) {
+      env.service = await startEndpointService();
+      stack.push(() => env.service.close());
+    }
     // Only an IdP with the device grant gets the providers of the other sign-in flows.
-    env.profile = prepareProfile({ dir, issuer: env.idp.issuer, otherFlows: idpOptions.deviceFlow === true });
-    env.server = await startCodeServer({ entry, dir, ...env.profile, env: suiteEnv({ dir, issuer: env.idp.issuer, ui: 'browser' }) });
+    env.profile = prepareProfile({
+      dir,
+      issuer: env.idp.issuer,
+      otherFlows: idpOptions.deviceFlow === true,
+      endpointService: env.service?.url,
+    });
+    const suite = suiteEnv({ dir, issuer: env.idp.issuer, ui: 'browser', serviceControl: env.service?.controlUrl });
+    env.server = await startCodeServer({ entry, dir, ...env.profile, env: suite });
     onExit(() => env.server.kill()); // even if close() never runs, and before the temp dir goes
     stack.push(() => env.server.stop());
     const { browser, context } = await launchBrowser({ dir });
@@ -459,6 +473,16 @@ export function createUiDriver({ context, workbench, plainWorkbenchUrl }) {
 
       async screenshot({ name }) {
         await screenshot(workbench, name);
+      },
+
+      /** The texts (or one attribute) of the elements `selector` matches, once the first is visible. */
+      async readPage({ selector, attribute }) {
+        const found = workbench.locator(selector);
+        await found.first().waitFor({ state: 'visible', timeout: 30_000 });
+        const values = attribute
+          ? await found.evaluateAll((elements, name) => elements.map((e) => e.getAttribute(name) ?? ''), attribute)
+          : await found.allInnerTexts();
+        return values.map((t) => t.replace(/\s+/g, ' ').trim());
       },
 
       /**

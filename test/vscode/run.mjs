@@ -1,5 +1,6 @@
 // Runs the in-editor suite (test/vscode/suite) in a real VS Code: code-server's extension host and
-// web workbench, opened by a headless chromium, against the test IdP running in this process.
+// web workbench, opened by a headless chromium, against the test IdP and the JSON session service
+// running in this process.
 //   npm run build && npm run test:vscode
 // SK_TEST_VERBOSE=1 prints every workbench log line. The run's temp dir goes on every way out (also
 // Ctrl+C); a failed run's logs are copied to .test-artifacts/vscode/logs first. SK_TEST_KEEP=1
@@ -7,8 +8,9 @@
 //
 // The suite talks to this driver through its console (see suite/ui.ts): `@@out` lines are test
 // output, `@@result` a phase's counts, `@@ui` a step for the driver to perform in the page, which
-// it acknowledges with <SK_TEST_DIR>/ui-ack-<id>.json. A `reload` step asks for the next phase:
-// once this window's extension host has exited, the page is reloaded and the suite runs again.
+// it acknowledges with <SK_TEST_DIR>/ui-ack-<id>.json (with what the step read, if anything). A
+// `reload` step asks for the next phase: once this window's extension host has exited, the page is
+// reloaded and the suite runs again.
 import { existsSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { onInterrupt } from '../support/tempDirs.mjs';
@@ -30,8 +32,12 @@ async function main() {
   rmSync(artifactsDir, { recursive: true, force: true });
   const started = Date.now();
   // Short-lived JWT access tokens: renewals happen during the run, and tests can read `exp`.
-  // The device flow is on for the device-code sign-in (suite/flows.test.ts).
-  env = await startEnvironment({ idpOptions: { accessTokenTtl: 20, accessTokenFormat: 'jwt', deviceFlow: true } });
+  // The device flow is on for the device-code sign-in (suite/flows.test.ts), the endpoint service
+  // for the endpoint session (suite/endpoint.test.ts).
+  env = await startEnvironment({
+    idpOptions: { accessTokenTtl: 20, accessTokenFormat: 'jwt', deviceFlow: true },
+    endpointService: true,
+  });
   const { dir, workbench, driver } = env;
   // SK_TEST_FIRST_PHASE=3 starts later (the phases of suite/index.ts that need no earlier one).
   const firstPhase = Number(process.env.SK_TEST_FIRST_PHASE ?? 1);
@@ -71,7 +77,8 @@ async function main() {
       if (step === 'reload') {
         reloadRequested = true; // done once this window's tests have finished
       } else if (driver.steps[step]) {
-        await driver.steps[step](args);
+        const data = await driver.steps[step](args);
+        if (data !== undefined) ack = { ok: true, data };
       } else {
         throw new Error(`unknown UI step "${step}"`);
       }
@@ -102,7 +109,7 @@ async function main() {
       });
       console.log(`\n— phase ${phase.number}${phase.number > firstPhase ? ' (after a window reload)' : ''}`);
       // One browser context for every phase: the window's secrets live in its storage.
-      await Promise.race([phase.number === 1 ? workbench.goto(url) : workbench.reload(), timedOut]);
+      await Promise.race([phase.number === firstPhase ? workbench.goto(url) : workbench.reload(), timedOut]);
       phase.exitCode = await Promise.race([exited, timedOut]);
       await Promise.race([stepsDone, timedOut]);
     } while (reloadRequested);

@@ -23,9 +23,11 @@ const phases: (() => void)[] = [
   },
   () => {
     require('./flows.test');
+    require('./endpoint.test');
   },
   () => {
     require('./flowsAfterReload.test');
+    require('./endpointAfterReload.test');
   },
 ];
 

@@ -26,6 +26,11 @@ export function print(text: string): void {
 
 /** Asks the browser driver for one step and resolves once it is done. */
 async function ui(step: string, args: Record<string, unknown> = {}, timeoutMs = 120_000): Promise<void> {
+  await request(step, args, timeoutMs);
+}
+
+/** A step that reads the page: resolves with what the driver read. */
+async function request(step: string, args: Record<string, unknown>, timeoutMs: number): Promise<unknown> {
   const id = `${process.pid}-${++lastId}`;
   const ackFile = path.join(testDir, `ui-ack-${id}.json`);
   console.log(`@@ui ${JSON.stringify({ id, step, ...args })}`);
@@ -35,6 +40,7 @@ async function ui(step: string, args: Record<string, unknown> = {}, timeoutMs = 
     timeoutMs,
   );
   if (!ack.ok) throw new Error(`UI step "${step}" failed: ${ack.error}`);
+  return ack.data;
 }
 
 /** Clicks "Sign in with <provider> to use <extension>" in the Accounts menu, as a user answers a sign-in request. */
@@ -75,6 +81,12 @@ export async function openInBrowser(url: string): Promise<void> {
 }
 
 export const hasBrowserDriver = withBrowser;
+
+/** What the page shows: the texts (or `attribute`) of the elements `selector` matches, once the first is visible. */
+export async function readPage(selector: string, attribute?: string): Promise<string[]> {
+  if (!withBrowser) throw new Error('reading the page needs the browser driver');
+  return (await request('readPage', { selector, ...(attribute && { attribute }) }, 120_000)) as string[];
+}
 
 /** Opens a second window on the same workspace; it runs its own Session Keeper. */
 export async function openSecondWindow(): Promise<void> {
