@@ -1,5 +1,6 @@
 // `npm run demo`: VS Code in your browser (code-server, on this machine only) with the packaged
-// Session Keeper installed and configured for a local OpenID Provider with two demo users.
+// Session Keeper installed and configured for a local OpenID Provider with two demo users, and for
+// a local service with a cookie session (an endpoint session, no OAuth).
 //   npm run demo -- [--port 8080] [--idp-port 9400]
 // Ctrl+C stops the identity provider and code-server with all its processes.
 import { spawn, spawnSync } from 'node:child_process';
@@ -9,6 +10,7 @@ import { join, relative } from 'node:path';
 import { format, parseArgs, stripVTControlCharacters } from 'node:util';
 import { ensureCodeServer } from './ensure-code-server.mjs';
 import { DEFAULT_USERS, startIdp } from '../test/idp/idp.mjs';
+import { tsImport } from 'tsx/esm/api';
 import { root, writeUserSettings } from '../test/vscode/fixture.mjs';
 
 // Two-minute access tokens: Session Keeper renews at half their life, so about every minute.
@@ -27,6 +29,7 @@ const paths = {
 };
 
 let idp;
+let service;
 let server;
 let stopping = false;
 
@@ -90,11 +93,23 @@ function node24() {
 }
 
 /** A fresh profile each run: the IdP starts empty too, so old sessions would only fail. */
-function prepareProfile(issuer) {
+function prepareProfile(issuer, serviceUrl) {
   rmSync(demoDir, { recursive: true, force: true });
   for (const dir of [paths.userData, paths.extensions, paths.workspace, paths.tmp]) mkdirSync(dir, { recursive: true });
   writeUserSettings(paths.userData, {
-    'sessionKeeper.providers': [{ id: 'demo', label: 'Demo SSO', issuer, clientId: 'session-keeper' }],
+    'sessionKeeper.providers': [
+      { id: 'demo', label: 'Demo SSO', issuer, clientId: 'session-keeper' },
+      // An endpoint session: no OAuth, a cookie session renewed at the service's own endpoint.
+      {
+        kind: 'endpoint',
+        id: 'dashboard',
+        label: 'Team Dashboard',
+        inputs: ['cookies'],
+        renew: { method: 'POST', url: `${serviceUrl}/session` },
+        read: { token: { json: '/token' } },
+        expiry: { json: '/expiresAt', as: 'date' },
+      },
+    ],
     'workbench.secondarySideBar.defaultVisibility': 'hidden', // an empty chat pane otherwise
   });
 }
@@ -134,6 +149,19 @@ function watchIdp() {
     if (now.revocations > last.revocations) console.log(`  ${time}  IdP: token revoked (sign-out)`);
     if (now.invalidGrant > last.invalidGrant) console.log(`  ${time}  IdP: refused an invalid or expired grant`);
     last = now;
+  }, 1_000);
+  timer.unref();
+}
+
+/** The test suite's JSON session service: a cookie session that rotates its `sid` on every renewal. */
+async function startDashboard() {
+  const { startJsonSessionService } = await tsImport('../test/support/jsonSessionService.ts', import.meta.url);
+  service = await startJsonSessionService({ lifetimeS: ACCESS_TOKEN_TTL_S });
+  let renewals = service.stats.renewals;
+  const timer = setInterval(() => {
+    if (service.stats.renewals > renewals)
+      console.log(`  ${new Date().toLocaleTimeString()}  Team Dashboard: session renewed, cookie rotated`);
+    renewals = service.stats.renewals;
   }, 1_000);
   timer.unref();
 }
@@ -220,6 +248,7 @@ async function shutdown(exitCode) {
     for (let i = 0; i < 50 && groupAlive(); i += 1) await new Promise((r) => setTimeout(r, 100));
   }
   await idp?.close();
+  await service?.close();
   if (server || idp) console.log('Stopped.');
   process.exit(exitCode);
 }
@@ -240,6 +269,14 @@ Session Keeper demo is running.
      renewed when about 90 seconds are left, so the countdown turns to seconds, then shows "renewing…"
      and starts again; the tooltip tells when it last renewed.
 
+  A service without OAuth: sign in to "Team Dashboard" (the view, or F1 → Session Keeper: Sign In…)
+  and paste this Cookie header, as you would copy it from a browser:
+
+     sid=${service.current().sid}
+
+  Session Keeper renews it at the service's endpoint and stores the rotated cookie each time.
+  (The cookie changes with every renewal: after a sign-out, restart the demo for a new one.)
+
   Identity provider  ${idp.issuer}   (starts empty every run; sign in again after a restart)
   Logs               ${relative(root, paths.serverLog)}; in VS Code, run "Session Keeper: Show Log"
 
@@ -254,7 +291,8 @@ async function main() {
   buildPackage();
   const entry = ensureCodeServer();
   const issuer = `http://127.0.0.1:${idpPort}`;
-  prepareProfile(issuer);
+  await startDashboard();
+  prepareProfile(issuer, service.url);
   installExtension(entry);
   step(`Starting the identity provider at ${issuer}`);
   await startIdentityProvider(idpPort);
