@@ -189,7 +189,7 @@ export class SessionKeeperProvider implements Disposable {
     const account = { id: signedIn.id, label: signedIn.label };
     const session = issuedSession(tokens, requestScopes(config.scopes, scopes), deps.now());
     await deps.store.putSession(config.id, { issuer: config.issuer, clientId: config.clientId }, account, session);
-    deps.logger.info(`Signed in ${account.label} to ${config.label} (scopes: ${session.scopes.join(' ')})`);
+    deps.logger.info(`Signed in ${account.label} to ${config.label} (scopes: ${session.scopes.join(' ') || 'none'})`);
     return toAuthSession(account, session);
   }
 
