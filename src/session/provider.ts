@@ -156,6 +156,10 @@ export class SessionKeeperProvider implements Disposable {
     if (failed >= 0) {
       const reason = (results[failed] as PromiseRejectedResult).reason;
       const account = candidates[failed].account.label;
+      // Not an outage: the user chose to renew this account only on Refresh Now.
+      if (reason instanceof SessionKeeperError && reason.code === ErrorCode.AutoRefreshOff) {
+        throw new SessionKeeperError(ErrorCode.AutoRefreshOff, `${this.config.label}: ${reason.message}`);
+      }
       const why = reason instanceof SessionKeeperError ? reason.message : describeError(reason);
       throw new SessionKeeperError(
         ErrorCode.Offline,

@@ -118,6 +118,27 @@ describe('an outage', () => {
     refresher.dispose();
   });
 
+  it('with auto-refresh off, tells a caller so (naming the provider) instead of reporting an outage, and still lists the account', async () => {
+    const { clock, issuer, refresher, provider, signIn, store } = setup();
+    await signIn();
+    await store.updateSession('s1', (s) => ({ ...s, refresh: { ...s.refresh, autoRefresh: false } }));
+    refresher.start();
+    await clock.advance(30 * MIN);
+    await assert.rejects(
+      provider.getSessions(['openid']),
+      (e: unknown) =>
+        e instanceof SessionKeeperError &&
+        e.code === ErrorCode.AutoRefreshOff &&
+        /^Corp SSO: Auto-refresh is off for alice/.test(e.message),
+    );
+    assert.equal(issuer.refreshes, 0);
+    assert.deepEqual(
+      (await provider.getSessions(undefined)).map((s) => [s.account.label, s.accessToken]),
+      [['alice', '']],
+    );
+    refresher.dispose();
+  });
+
   it('makes one network attempt per backoff step however many callers ask, and logs one line per change', async () => {
     const { clock, issuer, refresher, provider, signIn, sink } = setup();
     await signIn();

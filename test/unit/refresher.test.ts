@@ -361,7 +361,8 @@ describe('auto-refresh off, and sessions of another kind', () => {
     assert.equal(calls.length, 0, 'no background renewal');
     await assert.rejects(
       refresher.ensureFresh('s1'),
-      (e: unknown) => e instanceof SessionKeeperError && e.code === ErrorCode.Offline && /Auto-refresh is off for alice/.test(e.message),
+      (e: unknown) =>
+        e instanceof SessionKeeperError && e.code === ErrorCode.AutoRefreshOff && /Auto-refresh is off for alice/.test(e.message),
     );
     assert.equal(calls.length, 0, 'no renewal for a caller either');
     const renewed = await refresher.refresh('s1');

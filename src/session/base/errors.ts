@@ -34,6 +34,8 @@ export const ErrorCode = {
   OAuthError: 'OAuthError',
   /** The token expired and could not be renewed right now; the account is still signed in. */
   Offline: 'Offline',
+  /** The token expired and auto-refresh is off for the account: only Refresh Now renews it. */
+  AutoRefreshOff: 'AutoRefreshOff',
   /** The user cancelled, or sign-in waited longer than allowed. */
   Cancelled: 'Cancelled',
   SignInTimedOut: 'SignInTimedOut',

@@ -243,7 +243,7 @@ export class Refresher implements Disposable {
     if (!isRenewable(found.session)) return undefined;
     if (!found.session.refresh.autoRefresh) {
       throw new SessionKeeperError(
-        ErrorCode.Offline,
+        ErrorCode.AutoRefreshOff,
         l10n.t(
           'Auto-refresh is off for {0}, and its token has expired. Use Refresh Now, or turn auto-refresh on.',
           found.account.account.label,
