@@ -2,7 +2,7 @@
 // issuer or client for the same provider id, its sessions stay dormant: not served, not renewed,
 // not revoked anywhere; they work again when the settings return.
 import assert from 'node:assert/strict';
-import type { ProviderConfig } from '../../src/session/config';
+import { parseProviders, type ProviderConfig } from '../../src/session/config';
 import { SessionKeeperEngine } from '../../src/session/engine';
 import { silentLogger } from '../../src/session/base/log';
 import { defaultPolicy } from '../../src/session/refresh/refresher';
@@ -94,6 +94,41 @@ describe('sessions bound to their issuer and client', () => {
       engine.dispose();
     });
   }
+
+  it('never hands an OAuth grant to an endpoint provider at the same origin, also one stored before sessions named their client', async () => {
+    const { clock, store, engine, requests } = setup();
+    // A record from before the client binding: it matches by issuer alone.
+    await store.putSession(
+      'corp',
+      corp.issuer,
+      { id: 'alice-sub', label: 'alice' },
+      {
+        id: 's1',
+        scopes: ['openid'],
+        accessToken: 'access-token-from-corp',
+        tokenType: 'Bearer',
+        refreshToken: 'refresh-token-from-corp',
+        expiresAt: clock.now() + 10 * MIN,
+        createdAt: clock.now(),
+        refresh: freshRefreshState(true),
+      },
+    );
+    const { providers, problems } = parseProviders([
+      { kind: 'endpoint', id: 'corp', inputs: ['token'], renew: { url: `${corp.issuer}/renew` }, expiry: { seconds: 3600 } },
+    ]);
+    assert.deepEqual(problems, []);
+    assert.equal(providers[0].issuer, corp.issuer, 'the same origin');
+    engine.configure(providers);
+    assert.deepEqual(await engine.provider('corp')!.getSessions(undefined), [], 'not listed');
+    await engine.refreshNow('corp');
+    await clock.advance(30 * MIN);
+    assert.deepEqual(requests, []);
+    assert.equal(store.find('s1')?.session.refresh.needsSignIn, undefined, 'not ended by a source that cannot renew it');
+    assert.equal(engine.providers()[0].accounts[0].dormant, true);
+    engine.configure([corp]);
+    assert.equal((await engine.provider('corp')!.getSessions(undefined)).length, 1, 'served again by its own kind of provider');
+    engine.dispose();
+  });
 
   it('forgets a dormant account on sign-out without revoking it anywhere', async () => {
     const { engine, store, requests, signIn } = setup();

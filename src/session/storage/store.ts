@@ -103,9 +103,17 @@ export interface Binding {
   readonly clientId: string;
 }
 
-/** Whether an account's tokens belong to this issuer and client (and so may be sent there). */
-export function isBoundTo(account: StoredAccount, binding: Binding): boolean {
-  return account.issuer === binding.issuer && (account.clientId === undefined || account.clientId === binding.clientId);
+/**
+ * Whether an account's tokens belong to this issuer and client (and so may be sent there). With a
+ * kind, the account must hold that kind of session too: an OAuth grant is never offered to an
+ * endpoint at the same origin, nor a kind this version does not know to either.
+ */
+export function isBoundTo(account: StoredAccount, binding: Binding & { readonly kind?: SessionKind }): boolean {
+  return (
+    account.issuer === binding.issuer &&
+    (account.clientId === undefined || account.clientId === binding.clientId) &&
+    (binding.kind === undefined || account.kind === binding.kind)
+  );
 }
 
 /**
@@ -595,7 +603,7 @@ function validateAccount(r: StoredAccount): void {
     throw new Error(`invalid ${what}`);
   };
   if (!isString(r.providerId) || !r.providerId) fail('providerId');
-  // A kind a newer version added is kept as it is; this version neither serves nor renews it.
+  // A kind a newer version added is kept as it is; no provider of this version is bound to it.
   if (!isString(r.kind)) fail('kind');
   if (!isString(r.issuer)) fail('issuer');
   if (!isOptional(r.clientId, isString)) fail('clientId');
