@@ -1,7 +1,6 @@
 // 7. Endpoint batch: 100 endpoint sessions (cookie in, POST renewal, token and expiry date out of
 // the JSON answer) all due at once against a JSON cookie-session service in another process. How
 // long the engine takes at its default concurrency limit, against 100 × one renewal alone.
-import { fork, type ChildProcess } from 'node:child_process';
 import { MemoryMemento, MemorySecrets } from '../test/support/fakes';
 import { randomValue, serve } from '../test/support/jsonSessionService';
 import { systemClock } from '../src/session/base/clock';
@@ -12,8 +11,9 @@ import { REQUEST_TIMEOUT_MS, createFetch } from '../src/session/protocol/http';
 import { defaultPolicy } from '../src/session/refresh/refresher';
 import { issuedSession } from '../src/session/storage/sessionRecord';
 import { SessionStore } from '../src/session/storage/store';
+import { jsonServiceSetting } from '../test/support/jsonServiceSetting.mjs';
 import { quietLogger } from './fixture';
-import { main, median, ms, now, ratio, timed, type Row } from './lib';
+import { main, median, ms, now, ratio, startWorker, timed, type Row } from './lib';
 
 const SESSIONS = 100;
 const GOAL_MS = 10_000;
@@ -103,40 +103,13 @@ interface BenchService {
 }
 
 async function startService(): Promise<BenchService> {
-  const child: ChildProcess = fork(__filename, ['service'], {
-    execArgv: ['--import', 'tsx'],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  const pending = new Map<number, (v: unknown) => void>();
-  let nextId = 1;
-  const url = await new Promise<string>((resolve, reject) => {
-    child.once('error', reject);
-    child.once('exit', (code) => reject(new Error(`the service process exited with ${code}`)));
-    child.on('message', (m: { ready?: string; id?: number; result?: unknown }) => {
-      if (m.ready) return resolve(m.ready);
-      pending.get(m.id!)?.(m.result);
-      pending.delete(m.id!);
-    });
-  });
-  const call = <T>(op: string, args: object = {}) =>
-    new Promise<T>((resolve) => {
-      const id = nextId++;
-      pending.set(id, (v) => resolve(v as T));
-      child.send({ id, op, ...args });
-    });
+  const service = await startWorker<string>('the service process', __filename, { args: ['service'], execArgv: ['--import', 'tsx'] });
   return {
-    url,
-    open: (count) => call('open', { count }),
-    stats: () => call('stats'),
-    cpuMs: async () => {
-      const { user, system } = await call<NodeJS.CpuUsage>('cpu');
-      return (user + system) / 1000;
-    },
-    async close() {
-      const exited = new Promise((r) => child.once('exit', r));
-      await call('close');
-      await exited;
-    },
+    url: service.ready,
+    open: (count) => service.call('open', { count }),
+    stats: () => service.call('stats'),
+    cpuMs: service.cpuMs,
+    close: service.close,
   };
 }
 
@@ -144,17 +117,7 @@ async function startService(): Promise<BenchService> {
 
 /** The provider entry as a user writes it in `sessionKeeper.providers`. */
 function endpointConfig(origin: string): ProviderConfig {
-  const entry = {
-    kind: 'endpoint',
-    id: 'jsonsvc',
-    label: 'JSON service',
-    inputs: ['cookies'],
-    renew: { method: 'POST', url: `${origin}/session` },
-    read: { token: { json: '/token' } },
-    expiry: { json: '/expiresAt', as: 'date' },
-    serve: 'token',
-  };
-  const { providers, problems } = parseProviders([entry]);
+  const { providers, problems } = parseProviders([jsonServiceSetting(origin, { id: 'jsonsvc', label: 'JSON service' })]);
   if (problems.length || providers.length !== 1) throw new Error(`the provider entry is refused: ${JSON.stringify(problems)}`);
   return providers[0];
 }

@@ -1,6 +1,5 @@
 // The local IdP (in a child process), sign-in through its real endpoints, and the engine as the
 // extension wires it, minus the editor.
-import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { IdpOptions, IdpStats } from '../test/idp/idp.mjs';
@@ -17,6 +16,7 @@ import type { SignInRequest } from '../src/session/provider';
 import { defaultPolicy, type RefreshPolicy } from '../src/session/refresh/refresher';
 import { freshRefreshState, type SessionStore, type StoredSession } from '../src/session/storage/store';
 import type { OAuthSource } from '../src/session/protocol/oauthSource';
+import { startWorker } from './lib';
 
 export interface BenchIdp {
   readonly issuer: string;
@@ -29,48 +29,17 @@ export interface BenchIdp {
 }
 
 export async function startBenchIdp(options: IdpOptions): Promise<BenchIdp> {
-  const child = fork(join(__dirname, 'idpProcess.mjs'), [], {
+  const idp = await startWorker<{ issuer: string }>('the IdP process', join(__dirname, 'idpProcess.mjs'), {
     // Plain JavaScript: none of this process's flags (tsx, profiling) belong there.
     execArgv: [],
     env: { ...process.env, BENCH_IDP_OPTIONS: JSON.stringify(options) },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
-  const pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
-  let nextId = 1;
-  const issuer = await new Promise<string>((resolve, reject) => {
-    child.once('error', reject);
-    child.once('exit', (code) => {
-      const err = new Error(`the IdP process exited with ${code}`);
-      reject(err);
-      for (const p of pending.values()) p.reject(err);
-    });
-    child.on('message', (m: { ready?: { issuer: string }; id?: number; result?: unknown; error?: string }) => {
-      if (m.ready) return resolve(m.ready.issuer);
-      const p = pending.get(m.id!);
-      pending.delete(m.id!);
-      if (m.error !== undefined) p?.reject(new Error(m.error));
-      else p?.resolve(m.result);
-    });
-  });
-  const call = <T>(op: string, args: object = {}) =>
-    new Promise<T>((resolve, reject) => {
-      const id = nextId++;
-      pending.set(id, { resolve: resolve, reject });
-      child.send({ id, op, ...args });
-    });
   return {
-    issuer,
-    login: (url, login) => call<string>('login', { url, login }),
-    stats: () => call<IdpStats>('stats'),
-    cpuMs: async () => {
-      const { user, system } = await call<NodeJS.CpuUsage>('cpu');
-      return (user + system) / 1000;
-    },
-    async close() {
-      const exited = new Promise((r) => child.once('exit', r));
-      await call('close');
-      await exited;
-    },
+    issuer: idp.ready.issuer,
+    login: (url, login) => idp.call<string>('login', { url, login }),
+    stats: () => idp.call<IdpStats>('stats'),
+    cpuMs: idp.cpuMs,
+    close: idp.close,
   };
 }
 

@@ -1,5 +1,5 @@
 // Timing, statistics and the results table shared by the benchmarks.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, fork } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { loadavg, totalmem } from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -78,4 +78,64 @@ export function main(run: () => Promise<Row[]>): void {
       process.disconnect?.();
     },
   );
+}
+
+/** A benchmark's helper process (an IdP, a service), asked over IPC: `{ id, op, ... }` -> `{ id, result | error }`. */
+export interface Worker<R> {
+  /** What the process sent as `{ ready }` once it was listening. */
+  readonly ready: R;
+  readonly call: <T>(op: string, args?: object) => Promise<T>;
+  /** CPU time the process has used, in ms (its `cpu` op). */
+  readonly cpuMs: () => Promise<number>;
+  /** Its `close` op, then waits for it to exit. */
+  readonly close: () => Promise<void>;
+}
+
+/** Starts a helper process; its calls fail, and its start too, if it exits. */
+export async function startWorker<R>(
+  name: string,
+  modulePath: string,
+  options: { args?: string[]; execArgv: string[]; env?: NodeJS.ProcessEnv },
+): Promise<Worker<R>> {
+  const child = fork(modulePath, options.args ?? [], {
+    execArgv: options.execArgv,
+    env: options.env ?? process.env,
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
+  let nextId = 1;
+  const ready = await new Promise<R>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      const err = new Error(`${name} exited with ${code}`);
+      reject(err);
+      for (const p of pending.values()) p.reject(err);
+    });
+    child.on('message', (m: { ready?: R; id?: number; result?: unknown; error?: string }) => {
+      if (m.ready !== undefined) return resolve(m.ready);
+      const p = pending.get(m.id!);
+      pending.delete(m.id!);
+      if (m.error !== undefined) p?.reject(new Error(m.error));
+      else p?.resolve(m.result);
+    });
+  });
+  const call = <T>(op: string, args: object = {}) =>
+    new Promise<T>((resolve, reject) => {
+      const id = nextId++;
+      pending.set(id, { resolve: (v) => resolve(v as T), reject });
+      child.send({ id, op, ...args });
+    });
+  return {
+    ready,
+    call,
+    cpuMs: async () => {
+      const { user, system } = await call<NodeJS.CpuUsage>('cpu');
+      return (user + system) / 1000;
+    },
+    close: async () => {
+      const exited = new Promise((r) => child.once('exit', r));
+      await call('close');
+      await exited;
+    },
+  };
 }

@@ -11,6 +11,7 @@ import { format, parseArgs, stripVTControlCharacters } from 'node:util';
 import { ensureCodeServer } from './ensure-code-server.mjs';
 import { DEFAULT_USERS, startIdp } from '../test/idp/idp.mjs';
 import { tsImport } from 'tsx/esm/api';
+import { jsonServiceSetting } from '../test/support/jsonServiceSetting.mjs';
 import { root, writeUserSettings } from '../test/vscode/fixture.mjs';
 
 // Two-minute access tokens: Session Keeper renews at half their life, so about every minute.
@@ -100,15 +101,7 @@ function prepareProfile(issuer, serviceUrl) {
     'sessionKeeper.providers': [
       { id: 'demo', label: 'Demo SSO', issuer, clientId: 'session-keeper' },
       // An endpoint session: no OAuth, a cookie session renewed at the service's own endpoint.
-      {
-        kind: 'endpoint',
-        id: 'dashboard',
-        label: 'Team Dashboard',
-        inputs: ['cookies'],
-        renew: { method: 'POST', url: `${serviceUrl}/session` },
-        read: { token: { json: '/token' } },
-        expiry: { json: '/expiresAt', as: 'date' },
-      },
+      jsonServiceSetting(serviceUrl, { id: 'dashboard', label: 'Team Dashboard' }),
     ],
     'workbench.secondarySideBar.defaultVisibility': 'hidden', // an empty chat pane otherwise
   });

@@ -14,6 +14,7 @@ import { SessionStore, type StoredAccount } from '../../src/session/storage/stor
 import { MemoryMemento, MemorySecrets } from '../support/fakes';
 import { startHtmlSessionService, type HtmlSessionService } from '../support/htmlSessionService';
 import { startJsonSessionService, type JsonSessionService } from '../support/jsonSessionService';
+import { jsonServiceSetting } from '../support/jsonServiceSetting.mjs';
 
 async function waitFor(what: string, cond: () => boolean | Promise<boolean>, ms = 60_000): Promise<void> {
   const end = Date.now() + ms;
@@ -24,17 +25,7 @@ async function waitFor(what: string, cond: () => boolean | Promise<boolean>, ms 
 }
 
 /** The README's JSON example: cookies in, a token and its expiry date out. */
-const jsonSetting = (origin: string) => ({
-  kind: 'endpoint',
-  id: 'dash',
-  label: 'Team Dashboard',
-  inputs: ['cookies'],
-  renew: { method: 'POST', url: `${origin}/session` },
-  read: { token: { json: '/token' } },
-  expiry: { json: '/expiresAt', as: 'date' },
-  ends: { status: [401] },
-  serve: 'token',
-});
+const jsonSetting = (origin: string) => jsonServiceSetting(origin, { id: 'dash', label: 'Team Dashboard' });
 
 /** The README's HTML example: the token and a fingerprint in the query, the new JWT inside a script. */
 const htmlSetting = (origin: string) => ({

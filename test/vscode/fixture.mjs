@@ -1,6 +1,7 @@
 // What every launcher of the in-editor suite sets up: a user-data dir whose settings configure the
 // provider under test, the test consumer installed beside Session Keeper, and the suite's environment.
 import { tsImport } from 'tsx/esm/api';
+import { jsonServiceSetting } from '../support/jsonServiceSetting.mjs';
 import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -44,20 +45,7 @@ export function providerSettings(issuer, { otherFlows = false, endpointService =
           ]
         : []),
       // A cookie session renewed at the JSON service: the pasted Cookie header in, its token out.
-      ...(endpointService
-        ? [
-            {
-              kind: 'endpoint',
-              id: 'dash',
-              label: 'Dash',
-              inputs: ['cookies'],
-              renew: { method: 'POST', url: `${endpointService}/session` },
-              read: { token: { json: '/token' } },
-              expiry: { json: '/expiresAt', as: 'date' },
-              serve: 'token',
-            },
-          ]
-        : []),
+      ...(endpointService ? [jsonServiceSetting(endpointService, { id: 'dash', label: 'Dash' })] : []),
     ],
   };
 }
