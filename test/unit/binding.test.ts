@@ -6,7 +6,7 @@ import { parseProviders, type ProviderConfig } from '../../src/session/config';
 import { SessionKeeperEngine } from '../../src/session/engine';
 import { silentLogger } from '../../src/session/base/log';
 import { defaultPolicy } from '../../src/session/refresh/refresher';
-import { SessionStore, freshRefreshState } from '../../src/session/storage/store';
+import { SessionStore, freshRefreshState, type Binding } from '../../src/session/storage/store';
 import { FakeClock } from '../support/fakeClock';
 import { MemoryMemento, MemorySecrets } from '../support/fakes';
 
@@ -39,10 +39,11 @@ function setup() {
     memento: new MemoryMemento(),
     signIn: () => Promise.reject(new Error('not used')),
   });
-  const signIn = () =>
+  /** Alice's session from corp; a bare issuer stores it as records were before they named their client. */
+  const signIn = (where: Binding | string = { issuer: corp.issuer, clientId: corp.clientId }) =>
     store.putSession(
       'corp',
-      { issuer: corp.issuer, clientId: corp.clientId },
+      where,
       { id: 'alice-sub', label: 'alice' },
       {
         id: 's1',
@@ -96,23 +97,9 @@ describe('sessions bound to their issuer and client', () => {
   }
 
   it('never hands an OAuth grant to an endpoint provider at the same origin, also one stored before sessions named their client', async () => {
-    const { clock, store, engine, requests } = setup();
+    const { clock, store, engine, requests, signIn } = setup();
     // A record from before the client binding: it matches by issuer alone.
-    await store.putSession(
-      'corp',
-      corp.issuer,
-      { id: 'alice-sub', label: 'alice' },
-      {
-        id: 's1',
-        scopes: ['openid'],
-        accessToken: 'access-token-from-corp',
-        tokenType: 'Bearer',
-        refreshToken: 'refresh-token-from-corp',
-        expiresAt: clock.now() + 10 * MIN,
-        createdAt: clock.now(),
-        refresh: freshRefreshState(true),
-      },
-    );
+    await signIn(corp.issuer);
     const { providers, problems } = parseProviders([
       { kind: 'endpoint', id: 'corp', inputs: ['token'], renew: { url: `${corp.issuer}/renew` }, expiry: { seconds: 3600 } },
     ]);
