@@ -80,6 +80,13 @@ nothing can reach the network. The baseline is the same store without a refreshe
 - *Write*: one \`updateSession\` on a store watched by a refresher vs an identical store without one,
   alternated, 300 each: what re-planning adds to every store change. The store's change event names
   the account it changed, and the refresher re-plans that account's sessions only.
+- *Idle CPU*: the main thread's CPU time (\`process.threadCpuUsage\`, so the collector's helper threads
+  do not count) over 5 s in which nothing is due, with a refresher over the same 1,000 sessions whose
+  heartbeat is shortened from 60 s to 100 ms so that it wakes about 50 times. The baseline is the
+  simplest thing that wakes as often: a bare \`setInterval\` with an empty callback, in a window
+  before and one after (their mean). A wake-up looks at the earliest due time only, whatever the
+  number of sessions; the benchmark stops with an error unless it saw about 50 wake-ups, one timer
+  and nothing in flight.
 
 **4. Storm, 1,000 due** (bench/storm.ts). 1,000 users (user0001…) each signed in once through the
 IdP with \`SessionKeeperProvider.createSession\`, two at a time; access tokens live 10 minutes, so a
@@ -111,8 +118,7 @@ every record is read only when the marker changed or the last full check is a mi
 dist/extension.js (from \`npm run build\`), against the built-in github-authentication bundle of the
 code-server the in-editor suite downloads, alternating, 30 each, each from a new source string so V8's
 compile cache never answers. undici is not in the bundle: dist/undici.js is required on the first
-request. The time VS Code itself reports (code loading + the activate call) comes from the in-editor
-suite: \`SK_TEST_GREP='activation times' npm run test:vscode\` prints the Running Extensions rows.
+request. The time VS Code itself reports (code loading + the activate call) is row 8.
 
 **7. Endpoint batch, 100 due** (bench/endpointBatch.ts). The JSON session service's protocol with
 100 sids in its own process; the entry: \`inputs: ["cookies"]\`, POST renewal with the cookies,
@@ -120,5 +126,20 @@ token at \`/token\`, expiry the date at \`/expiresAt\`. Time from engine start u
 sessions are renewed once (each sid rotated once, no failure); median of 3 batches vs 100 × the
 median sequential \`Refresher.refresh\` (20 before each batch and after the last). Goal: the slowest
 (the cold first) under 10 s.
+
+**8. Startup in the editor** and **9. getSession in the editor** (bench/editor.ts). Three runs of the
+in-editor launcher (test/vscode/run.mjs: code-server's extension host, its web workbench in headless
+chromium, the test IdP), each selecting only the sign-in and suite/latency.test.ts; needs
+\`npm run build\`, code-server (\`npm run pretest:vscode\`) and chromium, as \`npm test\` does.
+- *Startup*: the activation time "Developer: Show Running Extensions" shows (VS Code's own count:
+  loading the code and the activate call until it settles) for Session Keeper and for the built-in
+  GitHub Authentication in the same window. Both activate at \`onStartupFinished\`: GitHub
+  Authentication on its own activates only on a request, so a test extension that depends on it
+  (test/vscode/startupPeer) has VS Code activate it at that moment too, beside Session Keeper and
+  the other extensions starting then.
+- *getSession*: the test consumer's \`vscode.authentication.getSession\` for Session Keeper's signed-in
+  provider and for a provider the consumer registers that returns one fixed session, 6 alternating
+  blocks of 40 calls each. Both go through the workbench (the extension host asks the browser, which
+  asks the provider's extension host), which is most of the time of either.
 `;
 }

@@ -14,16 +14,21 @@ const SESSIONS = 1_000;
 const HEAP_ROUNDS = 5;
 const WRITE_WARMUP = 50;
 const WRITES = 300;
+/** The idle windows of the CPU row, and the heartbeat used in them (60 s by default) so that many fall inside. */
+const IDLE_MS = 5_000;
+const IDLE_HEARTBEAT_MS = 100;
 
 /** The system clock, counting the timers that are set and have neither fired nor been cleared. */
 function countingClock() {
   const live = new Set<unknown>();
   let peak = 0;
+  let fired = 0;
   const clock: Clock = {
     ...systemClock,
     setTimeout(fn, ms) {
       const handle = setTimeout(() => {
         live.delete(handle);
+        fired++;
         fn();
       }, ms);
       live.add(handle);
@@ -35,7 +40,7 @@ function countingClock() {
       clearTimeout(handle as NodeJS.Timeout);
     },
   };
-  return { clock, live: () => live.size, peak: () => peak };
+  return { clock, live: () => live.size, peak: () => peak, fired: () => fired };
 }
 
 /** 1,000 accounts with one session each, shaped like the local IdP's, none due for 8 minutes. */
@@ -51,13 +56,13 @@ async function filledStore(): Promise<SessionStore> {
   return store;
 }
 
-function newRefresher(store: SessionStore, clock: Clock): Refresher {
+function newRefresher(store: SessionStore, clock: Clock, policy = defaultPolicy): Refresher {
   // A configured provider whose client must never be used: nothing is due within the benchmark.
   const client = {
     refreshTokenGrant: () => Promise.reject(new Error('no session may be due in this benchmark')),
   } as unknown as OAuthClient;
   const source = new OAuthSource(client);
-  return new Refresher({ store, source: () => source, clock, logger: silentLogger, policy: defaultPolicy });
+  return new Refresher({ store, source: () => source, clock, logger: silentLogger, policy });
 }
 
 /**
@@ -128,6 +133,43 @@ export async function run(): Promise<Row[]> {
     );
   }
 
+  // Between due times: main-thread CPU over an idle window with a refresher over the 1,000 sessions
+  // (its heartbeat shortened so that it wakes many times), against the same window with a bare
+  // timer waking as often with an empty callback: what any timer costs, windows before and after.
+  const cpu = (process as { threadCpuUsage?: (prev?: NodeJS.CpuUsage) => NodeJS.CpuUsage }).threadCpuUsage ?? process.cpuUsage;
+  const idleCpu = async () => {
+    // The main thread's time only (Node 23.9+), so the collector's helper threads do not count.
+    const before = cpu();
+    await new Promise((r) => setTimeout(r, IDLE_MS));
+    const used = cpu(before);
+    return (used.user + used.system) / 1000;
+  };
+  const bareTimer = async () => {
+    const timer = setInterval(() => undefined, IDLE_HEARTBEAT_MS);
+    try {
+      return await idleCpu();
+    } finally {
+      clearInterval(timer);
+    }
+  };
+  const bareBefore = await bareTimer();
+  const idleClock = countingClock();
+  const idle = newRefresher(watched, idleClock.clock, { ...defaultPolicy, heartbeatMs: IDLE_HEARTBEAT_MS });
+  idle.start();
+  await new Promise((r) => setTimeout(r, 1000)); // past the start's own planning
+  const firedBefore = idleClock.fired();
+  const idleWith = await idleCpu();
+  const wakeUps = idleClock.fired() - firedBefore;
+  const idleState = idle.state();
+  idle.dispose();
+  const bare = (bareBefore + (await bareTimer())) / 2;
+  const expectedWakeUps = Math.round(IDLE_MS / IDLE_HEARTBEAT_MS);
+  if (Math.abs(wakeUps - expectedWakeUps) > 2 || idleState.timers !== 1 || idleState.inFlight !== 0) {
+    throw new Error(
+      `idle: expected about ${expectedWakeUps} heartbeats, one timer and nothing in flight; saw ${wakeUps}, ${idleState.timers}, ${idleState.inFlight}`,
+    );
+  }
+
   const perSession = (bytes: number[]) => median(bytes) / SESSIONS;
   const bench = '3. Scheduler, 1,000 sessions';
   return [
@@ -151,6 +193,13 @@ export async function run(): Promise<Row[]> {
       measured: `${median(withRefresher).toFixed(0)} µs`,
       baseline: `${median(without).toFixed(0)} µs`,
       ratio: ratio(median(withRefresher), median(without)),
+    },
+    {
+      bench,
+      metric: `Main-thread CPU time in ${IDLE_MS / 1000} s with nothing due: the refresher over 1,000 sessions, woken ${wakeUps} times by its heartbeat (every ${IDLE_HEARTBEAT_MS} ms here, 60 s by default), vs a bare timer with an empty callback at the same interval (mean of one window before and one after)`,
+      measured: `${idleWith.toFixed(2)} ms`,
+      baseline: `${bare.toFixed(2)} ms`,
+      ratio: ratio(idleWith, bare),
     },
   ];
 }

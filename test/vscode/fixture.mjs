@@ -9,6 +9,8 @@ import { fileURLToPath } from 'node:url';
 /** The repository root: the folder holding the extension's package.json. */
 export const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const consumerDir = join(root, 'test', 'vscode', 'consumer');
+/** Brings the built-in GitHub Authentication up at startup with Session Keeper (suite/latency.test.ts). */
+export const startupPeerDir = join(root, 'test', 'vscode', 'startupPeer');
 /** The bundled suite, as VS Code wants extensionTestsPath: without `.js`. */
 export const suitePath = join(root, 'out', 'test', 'vscode', 'suite', 'index');
 
@@ -99,6 +101,7 @@ export function prepareProfile({ dir, issuer, otherFlows = false, endpointServic
   for (const d of Object.values(profile)) mkdirSync(d, { recursive: true });
   writeUserSettings(profile.userDataDir, providerSettings(issuer, { otherFlows, endpointService }));
   installExtension(consumerDir, profile.extensionsDir);
+  installExtension(startupPeerDir, profile.extensionsDir);
   writePhase(dir, 1);
   return profile;
 }
