@@ -58,9 +58,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<TestAp
   });
   await store.load();
 
-  // VS Code's proxy and certificate settings, read again when they change; undici itself loads on the first request.
+  // VS Code's proxy and certificate settings, read again when they change. Where none names a proxy,
+  // the extension host's own fetch, which VS Code extends with the system's proxy configuration
+  // and certificates; undici loads on the first request that needs it.
   let network = readNetworkSettings();
-  const fetch = createFetch(REQUEST_TIMEOUT_MS, { network: () => network });
+  const fetch = createFetch(REQUEST_TIMEOUT_MS, { network: () => network, systemFetch: (url, init) => globalThis.fetch(url, init) });
   const uriHandler = new AppUriHandler();
   const scripted = context.extensionMode === vscode.ExtensionMode.Production ? undefined : new ScriptedInputs();
   const signInNotices: SignInNotice[] = [];

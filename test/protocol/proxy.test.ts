@@ -12,7 +12,8 @@ import { startIdp, type Idp } from '../idp/idp.mjs';
 import { withAccount } from '../../src/session/flows/contract';
 import { authorizationCodeFlow, type BrowserHost } from '../../src/session/flows/authorizationCode';
 import { ErrorCode, SessionKeeperError } from '../../src/session/base/errors';
-import { createFetch } from '../../src/session/protocol/http';
+import { Agent, fetch as undiciFetch } from 'undici';
+import { createFetch, type Fetch } from '../../src/session/protocol/http';
 import type { Environment, NetworkSettings } from '../../src/session/protocol/proxy';
 import { createLogger } from '../../src/session/base/log';
 import { OAuthClient } from '../../src/session/protocol/oauth';
@@ -25,14 +26,14 @@ import { OAuthSource } from '../../src/session/protocol/oauthSource';
 
 const TIMEOUT_MS = 3_000;
 
-function setup(idp: Idp, network: () => NetworkSettings, env: Environment) {
+function setup(idp: Idp, network: () => NetworkSettings, env: Environment, systemFetch?: Fetch) {
   const sink = new CapturingSink();
   const logger = createLogger(sink);
   const store = new SessionStore(new MemorySecrets(), new MemoryMemento(), logger);
   const client = new OAuthClient({
     issuer: idp.issuer,
     clientId: 'session-keeper',
-    fetch: createFetch(TIMEOUT_MS, { network, env }),
+    fetch: createFetch(TIMEOUT_MS, { network, env, systemFetch }),
     timeoutMs: TIMEOUT_MS,
   });
   const host: BrowserHost = {
@@ -194,6 +195,41 @@ describe('HTTP through a proxy to an https issuer with a company CA', function (
     // A direct connection is still checked.
     const direct = setup(idp, () => ({ proxy: proxy.url, noProxy: ['127.0.0.1'], strictSSL: false }), {});
     await rejectsWith(direct.client.metadata(), ErrorCode.Unreachable, /is not trusted/);
+  });
+
+  it("with nothing naming a proxy, goes through the host's fetch (where VS Code applies the system proxy); a named proxy, NO_PROXY or http.proxySupport off do not", async () => {
+    // The extension passes the extension host's global fetch, which VS Code extends with the
+    // operating system's proxy settings and certificates; here a fetch that trusts the test CA,
+    // as the system's certificates would, counts what it is asked.
+    const system = new Agent({ connect: { ca: ca.caPem } });
+    const asked: string[] = [];
+    const hostFetch: Fetch = async (url, init) => {
+      asked.push(new URL(url).pathname);
+      return (await undiciFetch(url, { ...(init as object), dispatcher: system })) as unknown as Response;
+    };
+    try {
+      const before = proxy.count();
+      idp.resetStats();
+      const session = await setup(idp, () => ({}), {}, hostFetch).signInAndRefresh();
+      assert.equal(session.account.label, 'alice');
+      assert.equal(idp.stats().tokensIssued, 2, 'code exchange and refresh reached the issuer');
+      assert.ok(asked.some((p) => p.endsWith('/token')) && asked.some((p) => p.includes('well-known')), JSON.stringify(asked));
+      assert.equal(proxy.count(), before, 'no proxy was named');
+
+      asked.length = 0;
+      await setup(idp, () => ({}), { HTTPS_PROXY: proxy.url, NODE_EXTRA_CA_CERTS: ca.caFile }, hostFetch).client.metadata();
+      await setup(idp, () => ({ proxy: proxy.url, noProxy: ['127.0.0.1'] }), { NODE_EXTRA_CA_CERTS: ca.caFile }, hostFetch).client.metadata();
+      await setup(idp, () => ({ proxySupport: 'off' }), { NODE_EXTRA_CA_CERTS: ca.caFile }, hostFetch).client.metadata();
+      assert.deepEqual(asked, [], "the host's fetch is only for requests no setting or variable routes");
+      assert.equal(proxy.count(), before + 1, 'HTTPS_PROXY went through the proxy');
+
+      // A host whose certificates do not include the CA: the same clear message, nothing stored.
+      const untrusted = setup(idp, () => ({}), {}, (url, init) => fetch(url, init));
+      await rejectsWith(untrusted.provider.createSession([]), ErrorCode.Unreachable, /certificate of 127\.0\.0\.1:\d+ is not trusted/);
+      assert.equal(untrusted.store.accounts().length, 0);
+    } finally {
+      await system.close();
+    }
   });
 
   it('reads the settings again when they change', async () => {

@@ -1,7 +1,7 @@
 // Which proxy a request takes: VS Code's settings, the environment variables, noProxy patterns,
 // and proxy URLs with credentials that must never show in a message.
 import assert from 'node:assert/strict';
-import { bypassesProxy, describeProxy, parseNoProxy, parseProxyUrl, proxyFor } from '../../src/session/protocol/proxy';
+import { bypassesProxy, describeProxy, parseNoProxy, parseProxyUrl, proxyFor, routeFor } from '../../src/session/protocol/proxy';
 
 const via = (url: string, settings: Parameters<typeof proxyFor>[1], env: Parameters<typeof proxyFor>[2] = {}) =>
   proxyFor(url, settings, env)?.href;
@@ -44,6 +44,27 @@ describe('proxy choice', () => {
       assert.ok(bypass('https://anything.test/', '*'));
       assert.ok(!bypass('https://anything.test/', ['', '.', '*.']));
     });
+  });
+
+  describe('routeFor', () => {
+    const route = (url: string, settings: Parameters<typeof routeFor>[1], env: Parameters<typeof routeFor>[2] = {}) => {
+      const r = routeFor(url, settings, env);
+      return r.kind === 'proxy' ? `proxy ${r.proxy.host}` : r.kind;
+    };
+    const table: Array<[string, string, Parameters<typeof routeFor>[1], Parameters<typeof routeFor>[2], string]> = [
+      ['nothing names a proxy', 'https://sso.corp/', {}, {}, 'system'],
+      ['nothing names a proxy, for http too', 'http://127.0.0.1:8080/', {}, {}, 'system'],
+      ['http.proxy', 'https://sso.corp/', { proxy: 'http://set:3128' }, {}, 'proxy set:3128'],
+      ['HTTPS_PROXY', 'https://sso.corp/', {}, { HTTPS_PROXY: 'http://env:1' }, 'proxy env:1'],
+      ['HTTPS_PROXY does not apply to http', 'http://sso.corp/', {}, { HTTPS_PROXY: 'http://env:1' }, 'system'],
+      ['http.noProxy covers the host', 'https://sso.corp/', { proxy: 'http://set:3128', noProxy: ['corp'] }, {}, 'direct'],
+      ['NO_PROXY covers the host, with no proxy named', 'https://sso.corp/', {}, { NO_PROXY: 'sso.corp' }, 'direct'],
+      ['http.proxySupport off', 'https://sso.corp/', { proxy: 'http://set:3128', proxySupport: 'off' }, {}, 'direct'],
+      ['http.proxySupport off, nothing named', 'https://sso.corp/', { proxySupport: 'off' }, {}, 'direct'],
+    ];
+    for (const [name, url, settings, env, expected] of table) {
+      it(`${name}: ${expected}`, () => assert.equal(route(url, settings, env), expected));
+    }
   });
 
   describe('proxyFor', () => {

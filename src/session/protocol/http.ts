@@ -1,22 +1,26 @@
 // HTTP for the OAuth client: undici with connection, header and body time limits, and one place
 // that turns transport failures, overloaded servers and oversized answers into SessionKeeperErrors.
 //
-// Why undici with explicit proxy and certificate support rather than the extension host's own
-// networking: VS Code patches Node's http/https modules (and, with http.fetchAdditionalSupport,
-// the global fetch) for proxies and system certificates, but that patching is switched by
-// http.proxySupport, differs between desktop, remote and web hosts, and cannot be exercised
-// outside VS Code. Here the same settings (read by src/editor/network.ts and passed in as plain
-// options) and the usual environment variables choose the proxy (protocol/proxy.ts), the trusted
-// certificates are Node's bundled roots, the system store and NODE_EXTRA_CA_CERTS, and every
-// request keeps the time limits below and the rules of guardedFetch. It runs the same in tests.
+// Three routes (protocol/proxy.ts routeFor):
+// - a proxy named by VS Code's settings (http.proxy, read by src/editor/network.ts and passed in as
+//   plain options) or the usual environment variables: undici's ProxyAgent, with the certificates
+//   below and http.proxyStrictSSL, the same in tests as in every host;
+// - direct (http.noProxy / NO_PROXY, or http.proxySupport off): an undici Agent;
+// - nothing names a proxy: the host's own fetch when the caller passes one (`systemFetch`). In the
+//   extension host that is the global fetch VS Code extends (http.proxySupport,
+//   http.fetchAdditionalSupport) with what only it can read: the operating system's proxy settings,
+//   PAC files, Kerberos/NTLM proxy authentication and the system's certificates. Without one,
+//   directly.
+// Every route keeps the rules of guardedFetch (size limit, 5xx/429, no redirects) and the caller's
+// time limit; the undici routes add connect, header and body limits.
 //
-// undici costs about 100 ms to load; it is loaded on the first request, not when the extension
-// starts (esbuild keeps the bundled module behind a lazy initializer until the import runs).
+// undici costs about 100 ms to load; it is loaded on the first request that needs it, not when the
+// extension starts (esbuild keeps the bundled module behind a lazy initializer until the import runs).
 import type * as Undici from 'undici';
 import { readFileSync } from 'node:fs';
 import * as tls from 'node:tls';
 import { ErrorCode, SessionKeeperError } from '../base/errors';
-import { describeProxy, proxyFor, type Environment, type NetworkSettings } from './proxy';
+import { describeProxy, routeFor, type Environment, type NetworkSettings, type Route } from './proxy';
 import * as l10n from '@vscode/l10n';
 
 /** Time limit for each request to an issuer. */
@@ -35,6 +39,8 @@ export interface FetchOptions {
   readonly network?: () => NetworkSettings;
   /** Proxy and certificate variables; process.env by default. */
   readonly env?: Environment;
+  /** The host's fetch, for requests for which nothing names a proxy (the extension host's, extended by VS Code). */
+  readonly systemFetch?: Fetch;
 }
 
 /** The variables that choose a proxy or add trusted certificates. */
@@ -67,20 +73,23 @@ export function createFetch(timeoutMs: number, options: FetchOptions = {}): Fetc
   };
   return async (url, init) => {
     const target = new URL(url);
-    const u = await loadUndici();
-    const c = connections(u);
-    let proxy: URL | undefined;
+    const source = options.env ?? process.env;
+    let route: Route;
     try {
-      proxy = proxyFor(target, c.settings, c.env);
+      route = routeFor(target, options.network?.() ?? {}, source);
     } catch (err) {
       throw new SessionKeeperError(
         ErrorCode.Unreachable,
         l10n.t('The proxy setting (http.proxy, HTTPS_PROXY or HTTP_PROXY) cannot be used: {0}', (err as Error).message),
       );
     }
-    const dispatcher = proxy ? c.proxied(proxy) : c.direct();
+    const proxy = route.kind === 'proxy' ? route.proxy : undefined;
     try {
       // Never follow a redirect: a token request must reach the endpoint it was sent to, or fail.
+      if (route.kind === 'system' && options.systemFetch) return await options.systemFetch(url, { ...init, redirect: 'manual' });
+      const u = await loadUndici();
+      const c = connections(u);
+      const dispatcher = proxy ? c.proxied(proxy) : c.direct();
       return (await u.fetch(url, { ...(init as object), redirect: 'manual', dispatcher })) as unknown as Response;
     } catch (err) {
       throw networkError(err, target, proxy) ?? err;

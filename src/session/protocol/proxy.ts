@@ -80,20 +80,30 @@ function variable(env: Environment, name: string): string | undefined {
 }
 
 /**
- * The proxy URL for a request, or undefined to connect directly. `http.proxy` wins over the
- * environment; otherwise https requests use HTTPS_PROXY (then HTTP_PROXY) and http requests use
- * HTTP_PROXY. `http.noProxy` and NO_PROXY both apply, whichever proxy was chosen.
+ * How a request goes out:
+ * - `proxy`: through the proxy that `http.proxy` names, or else (https) HTTPS_PROXY then HTTP_PROXY,
+ *   or (http) HTTP_PROXY;
+ * - `direct`: `http.proxySupport` is 'off', or `http.noProxy` / NO_PROXY covers the host;
+ * - `system`: nothing names a proxy, so the operating system's configuration (system settings, a
+ *   PAC file) decides, where the host can apply it (see http.ts).
  */
-export function proxyFor(target: string | URL, settings: NetworkSettings, env: Environment): URL | undefined {
-  if (settings.proxySupport === 'off') return undefined;
+export type Route = { readonly kind: 'proxy'; readonly proxy: URL } | { readonly kind: 'direct' } | { readonly kind: 'system' };
+
+export function routeFor(target: string | URL, settings: NetworkSettings, env: Environment): Route {
+  if (settings.proxySupport === 'off') return { kind: 'direct' };
   const url = typeof target === 'string' ? new URL(target) : target;
+  const rules = [...parseNoProxy(settings.noProxy), ...parseNoProxy(variable(env, 'no_proxy'))];
+  if (bypassesProxy(url, rules)) return { kind: 'direct' };
   const configured =
     settings.proxy?.trim() ||
     (url.protocol === 'https:' ? (variable(env, 'https_proxy') ?? variable(env, 'http_proxy')) : variable(env, 'http_proxy'));
-  if (!configured) return undefined;
-  const rules = [...parseNoProxy(settings.noProxy), ...parseNoProxy(variable(env, 'no_proxy'))];
-  if (bypassesProxy(url, rules)) return undefined;
-  return parseProxyUrl(configured);
+  return configured ? { kind: 'proxy', proxy: parseProxyUrl(configured) } : { kind: 'system' };
+}
+
+/** The proxy URL for a request, or undefined when it goes directly or as the system decides (routeFor). */
+export function proxyFor(target: string | URL, settings: NetworkSettings, env: Environment): URL | undefined {
+  const route = routeFor(target, settings, env);
+  return route.kind === 'proxy' ? route.proxy : undefined;
 }
 
 /** A proxy setting as a URL; a bare `host:port` means an http proxy. Throws a clear error when unusable. */

@@ -15,9 +15,10 @@ const phases: (() => void)[] = [
     require('./afterReload.test');
     require('./latency.test');
     require('./renewal.test');
-    // Both need alice signed in; a failure here still lets sign-out run in this window.
+    // These need alice signed in; a failure here still lets sign-out run in this window.
     require('./outage.test');
     require('./workspace.test');
+    require('./proxy.test');
     require('./terminal.test');
     require('./signOut.test');
   },
