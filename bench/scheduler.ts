@@ -136,7 +136,8 @@ export async function run(): Promise<Row[]> {
   // Between due times: main-thread CPU over an idle window with a refresher over the 1,000 sessions
   // (its heartbeat shortened so that it wakes many times), against the same window with a bare
   // timer waking as often with an empty callback: what any timer costs, windows before and after.
-  const cpu = (process as { threadCpuUsage?: (prev?: NodeJS.CpuUsage) => NodeJS.CpuUsage }).threadCpuUsage ?? process.cpuUsage;
+  const threadCpuUsage = (process as { threadCpuUsage?: (prev?: NodeJS.CpuUsage) => NodeJS.CpuUsage }).threadCpuUsage;
+  const cpu = (prev?: NodeJS.CpuUsage) => (threadCpuUsage ? threadCpuUsage.call(process, prev) : process.cpuUsage(prev));
   const idleCpu = async () => {
     // The main thread's time only (Node 23.9+), so the collector's helper threads do not count.
     const before = cpu();

@@ -218,13 +218,23 @@ describe('HTTP through a proxy to an https issuer with a company CA', function (
 
       asked.length = 0;
       await setup(idp, () => ({}), { HTTPS_PROXY: proxy.url, NODE_EXTRA_CA_CERTS: ca.caFile }, hostFetch).client.metadata();
-      await setup(idp, () => ({ proxy: proxy.url, noProxy: ['127.0.0.1'] }), { NODE_EXTRA_CA_CERTS: ca.caFile }, hostFetch).client.metadata();
+      await setup(
+        idp,
+        () => ({ proxy: proxy.url, noProxy: ['127.0.0.1'] }),
+        { NODE_EXTRA_CA_CERTS: ca.caFile },
+        hostFetch,
+      ).client.metadata();
       await setup(idp, () => ({ proxySupport: 'off' }), { NODE_EXTRA_CA_CERTS: ca.caFile }, hostFetch).client.metadata();
       assert.deepEqual(asked, [], "the host's fetch is only for requests no setting or variable routes");
       assert.equal(proxy.count(), before + 1, 'HTTPS_PROXY went through the proxy');
 
       // A host whose certificates do not include the CA: the same clear message, nothing stored.
-      const untrusted = setup(idp, () => ({}), {}, (url, init) => fetch(url, init));
+      const untrusted = setup(
+        idp,
+        () => ({}),
+        {},
+        (url, init) => fetch(url, init),
+      );
       await rejectsWith(untrusted.provider.createSession([]), ErrorCode.Unreachable, /certificate of 127\.0\.0\.1:\d+ is not trusted/);
       assert.equal(untrusted.store.accounts().length, 0);
     } finally {

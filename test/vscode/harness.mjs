@@ -505,7 +505,7 @@ export function createUiDriver({ context, workbench, plainWorkbenchUrl }) {
           // Rows past the editor's height are rendered only once scrolled to.
           const texts = new Set();
           await rows.first().click();
-          for (let unchanged = 0; unchanged < 2; ) {
+          for (let unchanged = 0; unchanged < 2;) {
             const before = texts.size;
             for (const t of await rows.allInnerTexts()) texts.add(t.replace(/\s+/g, ' ').trim());
             unchanged = texts.size === before ? unchanged + 1 : 0;

@@ -22,14 +22,20 @@ suite('HTTP through the proxy in VS Code settings', () => {
     const origin = new URL(issuer).origin;
     // Token requests relayed to the test issuer; http goes to a proxy in absolute form.
     const tokenRequests = () => proxy.requests.filter((u) => u.startsWith(`${origin}/`) && new URL(u).pathname.endsWith('/token')).length;
-    const current = async () => (await within(api.getSession(provider.id, ['openid'], { silent: true }), 'getSession', 10_000))?.accessToken;
+    const current = async () =>
+      (await within(api.getSession(provider.id, ['openid'], { silent: true }), 'getSession', 10_000))?.accessToken;
     /** Refresh Now, as from the palette; resolves with the new token once the consumer gets it. */
     const refreshNow = async (before: string | undefined) => {
       await within(Promise.resolve(vscode.commands.executeCommand('sessionKeeper.refreshNow', provider.id)), 'Refresh Now', 20_000);
-      return waitFor(async () => {
-        const token = await current();
-        return token && token !== before ? token : undefined;
-      }, 'a new token after Refresh Now', 20_000, 250);
+      return waitFor(
+        async () => {
+          const token = await current();
+          return token && token !== before ? token : undefined;
+        },
+        'a new token after Refresh Now',
+        20_000,
+        250,
+      );
     };
     try {
       await http().update('proxy', proxy.url, vscode.ConfigurationTarget.Global);
