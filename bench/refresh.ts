@@ -1,5 +1,6 @@
-// 1. One refresh, three ways, on the same local IdP: the extension's OAuthClient, the whole engine
-// path (Refresher.refresh with its store write), and a bare oauth4webapi call with the global fetch.
+// 1. One refresh, several ways, on the same local IdP: the extension's OAuthClient on each of its
+// HTTP routes, the whole engine path (Refresher.refresh with its store write), with and without the
+// cross-window coordinator, and a bare oauth4webapi call with the global fetch.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,9 +19,9 @@ const ITERATIONS = 200;
 
 export async function run(): Promise<Row[]> {
   // Tokens live 10 minutes, so the engine's own scheduler never refreshes during the run.
-  const idp = await startBenchIdp({ accessTokenTtl: 600, users: users(4) });
+  const idp = await startBenchIdp({ accessTokenTtl: 600, users: users(5) });
   const dir = mkdtempSync(join(tmpdir(), 'sk-bench-'));
-  const logins = Object.keys(users(4));
+  const logins = Object.keys(users(5));
   const nextLogin = () => logins.shift()!;
   const scopes = providerConfig(idp.issuer).scopes;
   const engines: Array<{ dispose(): void }> = [];
@@ -32,7 +33,16 @@ export async function run(): Promise<Row[]> {
       fetch: createFetch(REQUEST_TIMEOUT_MS),
       timeoutMs: REQUEST_TIMEOUT_MS,
     });
+    // The route activate() takes when nothing names a proxy: the host's fetch (here Node's global
+    // fetch; in the extension host the one VS Code extends with the system's proxy settings).
+    const hostClient = new OAuthClient({
+      issuer: idp.issuer,
+      clientId: 'session-keeper',
+      fetch: createFetch(REQUEST_TIMEOUT_MS, { systemFetch: (url, init) => fetch(url, init) }),
+      timeoutMs: REQUEST_TIMEOUT_MS,
+    });
     let extToken = (await signInAt(idp, client, nextLogin(), { scopes, extraParameters: {} })).refreshToken!;
+    let hostToken = (await signInAt(idp, hostClient, nextLogin(), { scopes, extraParameters: {} })).refreshToken!;
     let bareToken = (await signInAt(idp, client, nextLogin(), { scopes, extraParameters: {} })).refreshToken!;
 
     const issuer = new URL(idp.issuer);
@@ -60,6 +70,9 @@ export async function run(): Promise<Row[]> {
       },
       client: async () => {
         extToken = (await client.refreshTokenGrant(extToken)).refreshToken ?? extToken;
+      },
+      hostFetch: async () => {
+        hostToken = (await hostClient.refreshTokenGrant(hostToken)).refreshToken ?? hostToken;
       },
       engine: async () => {
         if (!(await engine.refresher.refresh(engineSession))?.refresh.lastRefreshAt) throw new Error('engine refresh failed');
@@ -92,6 +105,7 @@ export async function run(): Promise<Row[]> {
     });
     return [
       row(`OAuthClient.refreshTokenGrant vs bare oauth4webapi, median / p90 (${ITERATIONS} each)`, 'client'),
+      row("OAuthClient.refreshTokenGrant through the host's fetch (the route when no proxy is named) vs bare, median / p90", 'hostFetch'),
       row('Refresher.refresh incl. store write (MemorySecrets) vs bare, median / p90', 'engine'),
       row('Refresher.refresh with FileCoordinator (as activate() wires it) vs bare, median / p90', 'coordinated'),
     ];

@@ -33,7 +33,9 @@ ${run.table}
   request (PKCE, nonce), the IdP's login and consent pages are completed over HTTP, and OAuthClient
   exchanges the code and checks the ID token. Only the loopback listener is skipped: the IdP's
   redirect is read instead of followed.
-- **Engine**: built as \`activate()\` builds it (undici fetch with 30 s limits, default refresh policy,
+- **Engine**: built as \`activate()\` builds it (the extension's fetch with 30 s limits, on its undici
+  route: in the editor, requests no proxy setting routes go through the host's fetch instead, which
+  row 1 measures on its own; default refresh policy,
   the redacting logger with its output dropped), over MemorySecrets and MemoryMemento from
   test/support instead of the editor's storage, and without the cross-window FileCoordinator unless
   a row names it.
@@ -41,7 +43,7 @@ ${run.table}
 
 ## The rows
 
-**1. Refresh** (bench/refresh.ts). Four variants, each refreshing its own grant with the newest
+**1. Refresh** (bench/refresh.ts). Five variants, each refreshing its own grant with the newest
 refresh token (rotation), interleaved in a rotating order: 30 warm-up rounds, then 200 measured.
 The baseline is bare oauth4webapi, \`refreshTokenGrantRequest\` + \`processRefreshTokenResponse\`
 with Node's global fetch.
@@ -49,6 +51,9 @@ with Node's global fetch.
   Agent with connect/header/body time limits, an \`AbortSignal.timeout\` per request, the 5xx/429
   guard, error translation, registering the tokens with the log redactor, and the ID token signature
   check (the IdP returns an ID token with every refresh; oauth4webapi caches the JWKS).
+- *through the host's fetch*: the same client on the route \`activate()\` takes when no setting or
+  variable names a proxy: the host's fetch (Node's global fetch here; in the extension host, the one
+  VS Code extends with the system's proxy settings), with the same guard and time limit.
 - *Refresher.refresh*: the whole engine path: single-flight map, concurrency slot, the check for
   another window's tokens, the refresh, the subject check, the store write (MemorySecrets yields to
   the event loop once per write, like a keychain call), re-planning and change events.
@@ -56,10 +61,10 @@ with Node's global fetch.
   directory, as \`activate()\` wires it: the account's lock around the refresh (the refresher has the
   coordinator too), the store's lock around the write inside it, and the account's generation record
   and the change marker written with it. On disk that is per refresh two lock directories with their
-  owner notes made and removed, and two small files written and renamed over the old ones. These are
-  direct system calls (no thread-pool trips); on the ext4 disk of the recorded run each rename over a
-  file and each rmdir took about 0.2 ms (strace, median), and they are most of the gap to
-  *Refresher.refresh*.
+  owner notes made and removed, and two small files written and renamed over the old ones: about 20
+  file-system calls, most one after another, each a trip to libuv's thread pool so that the extension host, which
+  every extension shares, never waits on the disk (the coordination folder may be on a network home
+  directory). At 0.2–0.3 ms per call on this machine they are the whole gap to *Refresher.refresh*.
 
 **2. Cached getSessions** (bench/getSession.ts). One session valid for another hour; the engine's
 fetch rejects every request, so any network use would fail the run. 20,000 warm-up calls each, then
