@@ -2,6 +2,7 @@
 // or the first problem found, naming its field (`renew.url`, `read.token.regex`, `inputs[2]`, ...).
 // Messages never quote a template's text, only names and placeholders: a header may hold a secret.
 import * as l10n from '@vscode/l10n';
+import safeRegex from 'safe-regex2';
 import { foreignText } from './base/redact';
 import { isSecureOrLocal } from './base/urls';
 import type {
@@ -212,13 +213,25 @@ function jsonPointer(raw: unknown, field: string): string {
 function compileRegex(raw: unknown, flags: string, field: string): RegExp {
   if (typeof raw !== 'string' || !raw) fail(field, l10n.t('must be a regular expression (a non-empty string).'));
   if (raw.length > MAX_REGEX) fail(field, l10n.t('is longer than {0} characters.', MAX_REGEX));
+  let regex: RegExp;
   try {
-    return new RegExp(raw, flags);
+    regex = new RegExp(raw, flags);
   } catch (err) {
     // The engine's message repeats the whole source; keep only its reason.
     const reason = err instanceof Error ? (err.message.split(': ').pop() ?? '') : '';
     return fail(field, l10n.t('is not a valid regular expression: {0}.', foreignText(reason, 80)));
   }
+  // Runs on the extension host every extension shares, over answers a server writes: a repetition
+  // inside a repetition can backtrack for minutes on a crafted answer, and cannot be interrupted.
+  if (!safeRegex(regex)) {
+    fail(
+      field,
+      l10n.t(
+        'repeats a group that itself repeats (such as (a+)+ or (\\.\\d+){3}), which can take exponential time on some answers. Write the repetition out or use a character class, e.g. ([^"]+).',
+      ),
+    );
+  }
+  return regex;
 }
 
 function parseRenew(raw: unknown, holdings: Holdings): RenewRequest {

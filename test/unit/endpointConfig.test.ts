@@ -400,6 +400,17 @@ describe('endpoint provider configuration', () => {
       ok({ ...minimal, read: { token: { regex: '(?<t>x)(?:y)(?=z)', flags: 'ims' } } });
     });
 
+    it('refuses a regex that repeats a repeating group, which a crafted answer could keep busy for minutes', () => {
+      const slow = /repeats a group that itself repeats .*exponential time/;
+      reported({ ...minimal, read: { token: { regex: '^(a+)+$' } } }, 'read.token.regex', slow);
+      reported({ ...minimal, read: { token: { regex: 'token=((?:\\w+\\.)*\\w+)' } } }, 'read.token.regex', slow);
+      reported({ ...minimal, read: { 'value:ip': { regex: '(\\d{1,3}(?:\\.\\d{1,3}){3})' } } }, 'read.value:ip.regex', slow);
+      reported({ ...minimal, ends: { body: '(x+x+)+y' } }, 'ends.body', slow);
+      // The same matches written out are fine, and so is one level of repetition.
+      ok({ ...minimal, read: { 'value:ip': { regex: '(\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3})' } } });
+      ok({ ...minimal, read: { token: { regex: 'token=([\\w.]+)' } } });
+    });
+
     it('a bad regex is reported without echoing it', () => {
       const source = `(${'secretish'.repeat(50)}`;
       const p = reported({ ...minimal, read: { token: { regex: source } } }, 'read.token.regex');
