@@ -43,7 +43,7 @@ ${run.table}
 
 ## The rows
 
-**1. Refresh** (bench/refresh.ts). Five variants, each refreshing its own grant with the newest
+**1. Refresh** (bench/refresh.ts). Five variants and a floor, each variant refreshing its own grant with the newest
 refresh token (rotation), interleaved in a rotating order: 30 warm-up rounds, then 200 measured.
 The baseline is bare oauth4webapi, \`refreshTokenGrantRequest\` + \`processRefreshTokenResponse\`
 with Node's global fetch.
@@ -65,6 +65,12 @@ with Node's global fetch.
   file-system calls, most one after another, each a trip to libuv's thread pool so that the extension host, which
   every extension shares, never waits on the disk (the coordination folder may be on a network home
   directory). At 0.2–0.3 ms per call on this machine they are the whole gap to *Refresher.refresh*.
+- *The least cross-window coordination costs*: no refresh, only what any scheme that keeps two
+  windows from spending the same rotating refresh token needs at the least, on the same disk: one
+  lock directory made and removed, and one record that tells the other windows, written and renamed
+  into place. Interleaved with the others; its ratio is to the bare refresh. With *Refresher.refresh*
+  (the engine path without a disk) it shows what a coordinated refresh costs at the very least, and
+  whether a goal for the coordinated row can be met on this disk.
 
 **2. Cached getSessions** (bench/getSession.ts). One session valid for another hour; the engine's
 fetch rejects every request, so any network use would fail the run. 20,000 warm-up calls each, then
