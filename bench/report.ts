@@ -150,6 +150,12 @@ chromium, the test IdP), each selecting only the sign-in and suite/latency.test.
   only on a request, so a test extension that depends on it (test/vscode/startupPeer) has VS Code
   activate it at that moment too, beside Session Keeper and the other extensions starting then. The
   figures move by tens of milliseconds between windows with what else is starting; compare medians.
+- *Code loading like for like*: in the same extension host, after the window has started, the test
+  \`require\`s a fresh copy of each bundle (Session Keeper's dist/extension.js and GitHub
+  Authentication's), 20 times each, alternating: reading, compiling and running each bundle's
+  top-level code against the real \`vscode\` module, which is the code-loading part of activation,
+  without the start-up crowd. The host is still busy (the workbench, chromium, the IdP share two
+  cores), so single loads range widely; the medians are what to compare.
 - *getSession*: the test consumer's \`vscode.authentication.getSession\` for Session Keeper's signed-in
   provider and for a provider the consumer registers that returns one fixed session, 6 alternating
   blocks of 40 calls each. Both go through the workbench (the extension host asks the browser, which

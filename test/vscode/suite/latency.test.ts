@@ -1,14 +1,20 @@
 import * as assert from 'node:assert/strict';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { configuredProvider, consumer, sessionKeeper } from './fixtures';
 import * as vscode from 'vscode';
 import { acceptSignInRequest, print, printRunningExtensions } from './ui';
 import { waitFor } from './wait';
 
-// A measurement, not a check: how long a caller's vscode.authentication.getSession takes through
-// Session Keeper, against a provider that returns one fixed session, registered in the same window
-// by the test consumer. The numbers are printed; timing never fails a test (see BENCHMARKS.md).
+// Measurements, not checks: what VS Code reports for activation; loading each bundle in this
+// extension host, like for like; and how long a caller's vscode.authentication.getSession takes
+// through Session Keeper, against a provider that returns one fixed session, registered in the same
+// window by the test consumer. The numbers are printed; timing never fails a test (see BENCHMARKS.md).
 const BLOCK = 40;
 const BLOCKS = 6;
+const LOADS = 20;
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
@@ -20,6 +26,35 @@ suite('Costs in the editor (printed, not asserted)', () => {
     const github = vscode.extensions.getExtension('vscode.github-authentication');
     await waitFor(() => github?.isActive, 'GitHub Authentication activated by the startup peer', 30_000);
     if (await printRunningExtensions()) await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+  });
+
+  test('code loading in this extension host: a fresh require of each bundle, alternating', async () => {
+    const ours = join((await sessionKeeper()).extensionPath, 'dist', 'extension.js');
+    const github = vscode.extensions.getExtension('vscode.github-authentication');
+    assert.ok(github, 'GitHub Authentication is built in');
+    const theirs = join(github.extensionPath, 'dist', 'extension.js');
+    // Copies under new names: neither the module cache nor a compile cache can answer. Loading runs
+    // each bundle's top-level code with the real vscode module, as activation does, but not activate().
+    const dir = mkdtempSync(join(tmpdir(), 'sk-load-'));
+    const load = createRequire(__filename);
+    const samples: Record<'ours' | 'theirs', number[]> = { ours: [], theirs: [] };
+    try {
+      for (let i = 0; i < LOADS; i++) {
+        for (const name of i % 2 ? (['theirs', 'ours'] as const) : (['ours', 'theirs'] as const)) {
+          const copy = join(dir, `${name}-${i}.js`);
+          copyFileSync(name === 'ours' ? ours : theirs, copy);
+          const start = performance.now();
+          load(copy);
+          samples[name].push(performance.now() - start);
+          delete load.cache[copy];
+        }
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    print(
+      `@@measure code-loading ${JSON.stringify({ oursMs: +median(samples.ours).toFixed(2), theirsMs: +median(samples.theirs).toFixed(2), loads: LOADS })}`,
+    );
   });
 
   test('Session Keeper vs a fixed-session provider, both asked by the consumer', async () => {
