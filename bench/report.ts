@@ -149,7 +149,11 @@ chromium, the test IdP), each selecting only the sign-in and suite/latency.test.
   in the figure. Both activate at \`onStartupFinished\`: GitHub Authentication on its own activates
   only on a request, so a test extension that depends on it (test/vscode/startupPeer) has VS Code
   activate it at that moment too, beside Session Keeper and the other extensions starting then. The
-  figures move by tens of milliseconds between windows with what else is starting; compare medians.
+  figures move by tens of milliseconds between windows, and not only with the machine: the extension
+  host starts the clock, awaits the extension's localized messages (at least a turn of the
+  microtask queue) and only then loads the code, so whatever other extensions' activations queued
+  meanwhile runs inside the figure of whichever extension is loading (code-server 4.139.1,
+  \`_doLoadModule\`). Which one that is changes from window to window; the next row takes it out.
 - *Code loading like for like*: in the same extension host, after the window has started, the test
   \`require\`s a fresh copy of each bundle (Session Keeper's dist/extension.js and GitHub
   Authentication's), 20 times each, alternating: reading, compiling and running each bundle's
