@@ -30,6 +30,8 @@ export function percentile(samples: readonly number[], p: number): number {
 
 export const median = (samples: readonly number[]): number => percentile(samples, 50);
 
+export const mean = (values: readonly number[]): number => values.reduce((a, b) => a + b, 0) / values.length;
+
 export const ms = (v: number): string => `${v.toFixed(2)} ms`;
 export function ratio(measured: number, baseline: number): string {
   const r = measured / baseline;
@@ -138,4 +140,47 @@ export async function startWorker<R>(
       await exited;
     },
   };
+}
+
+/** What renewAllDue needs of an engine: its refresher and a way to stop it. */
+export interface DueEngine {
+  readonly refresher: {
+    isRefreshing(id: string): boolean;
+    refresh(id: string): Promise<unknown>;
+    state(): { readonly maxInFlight: number };
+  };
+  dispose(): void;
+}
+
+/**
+ * Times an engine started over sessions that are all due: from its start until every one is renewed
+ * once, with the CPU time of this process and of the helper process (IdP or service) meanwhile.
+ * Fails unless every session was due from the first moment and at most `limit` ran at once; the
+ * engine is disposed before it returns.
+ */
+export async function renewAllDue(
+  ids: readonly string[],
+  startEngine: () => DueEngine,
+  helper: { cpuMs(): Promise<number> },
+  limit: number,
+): Promise<{ elapsed: number; cpu: { helper: number; engine: number }; maxInFlight: number }> {
+  const helperCpu = await helper.cpuMs();
+  const ownCpu = process.cpuUsage();
+  const start = now();
+  // Starting the engine starts its refresher, which starts every due renewal at once.
+  const engine = startEngine();
+  try {
+    // Running or queued behind the limit: every session must be due from the first moment.
+    if (!ids.every((id) => engine.refresher.isRefreshing(id))) throw new Error('not every session was due at start');
+    // refresh() of an id already in flight returns that renewal; it starts none.
+    await Promise.all(ids.map((id) => engine.refresher.refresh(id)));
+    const elapsed = now() - start;
+    const { user, system } = process.cpuUsage(ownCpu);
+    const cpu = { helper: (await helper.cpuMs()) - helperCpu, engine: (user + system) / 1000 };
+    const maxInFlight = engine.refresher.state().maxInFlight;
+    if (maxInFlight > limit) throw new Error(`${maxInFlight} renewals ran at once with a limit of ${limit}`);
+    return { elapsed, cpu, maxInFlight };
+  } finally {
+    engine.dispose();
+  }
 }

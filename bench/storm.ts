@@ -11,7 +11,7 @@ import { defaultPolicy } from '../src/session/refresh/refresher';
 import { SessionStore } from '../src/session/storage/store';
 import { createEngine, providerConfig, signInAt, startBenchIdp, users, type BenchIdp } from './fixture';
 import { withAccount } from '../src/session/flows/contract';
-import { main, median, ms, now, ratio, timed, type Row } from './lib';
+import { main, mean, median, ms, now, ratio, renewAllDue, timed, type Row } from './lib';
 import { OAuthSource } from '../src/session/protocol/oauthSource';
 
 const SESSIONS = 1_000;
@@ -60,36 +60,24 @@ async function storm(idp: BenchIdp, secrets: MemorySecrets, memento: MemoryMemen
   const ids = store.accounts().flatMap((a) => a.sessions.map((s) => s.id));
   const refreshCount = new Map(ids.map((id) => [id, store.find(id)!.session.refresh.refreshCount]));
   const before = await idp.stats();
-  const idpCpu = await idp.cpuMs();
-  const ownCpu = process.cpuUsage();
-  const start = now();
-  // configure() starts the refresher, which starts every due refresh at once.
-  const engine = createEngine(idp, store, { nextLogin: () => 'nobody', clock: laterClock(skewMs), policy: { maxConcurrent } });
-  try {
-    // Running or queued behind the limit: every session must be due from the first moment.
-    if (!ids.every((id) => engine.refresher.isRefreshing(id))) throw new Error('not every session was due at start');
-    // refresh() of an id already in flight returns that refresh; it starts none.
-    await Promise.all(ids.map((id) => engine.refresher.refresh(id)));
-    const elapsed = now() - start;
-    const { user, system } = process.cpuUsage(ownCpu);
-    const cpu = { idp: (await idp.cpuMs()) - idpCpu, engine: (user + system) / 1000 };
-    const after = await idp.stats();
-    const maxInFlight = engine.refresher.state().maxInFlight;
-    if (maxInFlight > maxConcurrent) throw new Error(`${maxInFlight} refreshes ran at once with a limit of ${maxConcurrent}`);
-    const invalidGrant = after.invalidGrant - before.invalidGrant;
-    if (invalidGrant) throw new Error(`the IdP answered invalid_grant ${invalidGrant} times`);
-    const renewed = ids.filter((id) => store.find(id)!.session.refresh.refreshCount === refreshCount.get(id)! + 1).length;
-    if (renewed !== SESSIONS) throw new Error(`${SESSIONS - renewed} sessions were not renewed exactly once`);
-    return {
-      elapsed,
-      cpu,
-      maxInFlight,
-      invalidGrant,
-      needsSignIn: ids.filter((id) => store.find(id)!.session.refresh.needsSignIn).length,
-    };
-  } finally {
-    engine.dispose();
-  }
+  const { elapsed, cpu, maxInFlight } = await renewAllDue(
+    ids,
+    () => createEngine(idp, store, { nextLogin: () => 'nobody', clock: laterClock(skewMs), policy: { maxConcurrent } }),
+    idp,
+    maxConcurrent,
+  );
+  const after = await idp.stats();
+  const invalidGrant = after.invalidGrant - before.invalidGrant;
+  if (invalidGrant) throw new Error(`the IdP answered invalid_grant ${invalidGrant} times`);
+  const renewed = ids.filter((id) => store.find(id)!.session.refresh.refreshCount === refreshCount.get(id)! + 1).length;
+  if (renewed !== SESSIONS) throw new Error(`${SESSIONS - renewed} sessions were not renewed exactly once`);
+  return {
+    elapsed,
+    cpu,
+    maxInFlight,
+    invalidGrant,
+    needsSignIn: ids.filter((id) => store.find(id)!.session.refresh.needsSignIn).length,
+  };
 }
 
 /** Sequential refreshes through an engine over the same sessions, with nothing else due. */
@@ -106,8 +94,6 @@ async function singleRefreshes(idp: BenchIdp, secrets: MemorySecrets, memento: M
     engine.dispose();
   }
 }
-
-const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
 
 export async function run(): Promise<Row[]> {
   const logins = Object.keys(users(SESSIONS));
@@ -136,7 +122,7 @@ export async function run(): Promise<Row[]> {
     const elapsed = (n: number) => mean(runs[n].map((r) => r.elapsed));
     const all = [...runs[limit], ...runs[1]];
     const ideal = (n: number) => (SESSIONS * one) / n;
-    const idpCpu = mean(runs[limit].map((r) => r.cpu.idp));
+    const idpCpu = mean(runs[limit].map((r) => r.cpu.helper));
     const engineCpu = mean(runs[limit].map((r) => r.cpu.engine));
     const bench = '4. Storm, 1,000 due';
     return [
