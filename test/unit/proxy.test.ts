@@ -1,10 +1,13 @@
 // Which proxy a request takes: VS Code's settings, the environment variables, noProxy patterns,
 // and proxy URLs with credentials that must never show in a message.
 import assert from 'node:assert/strict';
-import { bypassesProxy, describeProxy, parseNoProxy, parseProxyUrl, proxyFor, routeFor } from '../../src/session/protocol/proxy';
+import { bypassesProxy, describeProxy, parseNoProxy, parseProxyUrl, routeFor } from '../../src/session/protocol/proxy';
 
-const via = (url: string, settings: Parameters<typeof proxyFor>[1], env: Parameters<typeof proxyFor>[2] = {}) =>
-  proxyFor(url, settings, env)?.href;
+const via = (url: string, settings: Parameters<typeof routeFor>[1], env: Parameters<typeof routeFor>[2] = {}) => {
+  // The proxy's URL when the request goes through one; undefined when it goes directly or as the system decides.
+  const route = routeFor(url, settings, env);
+  return route.kind === 'proxy' ? route.proxy.href : undefined;
+};
 
 describe('proxy choice', () => {
   describe('noProxy patterns', () => {
@@ -67,7 +70,7 @@ describe('proxy choice', () => {
     }
   });
 
-  describe('proxyFor', () => {
+  describe('the proxy routeFor picks', () => {
     it('uses http.proxy before the environment, for http and https alike', () => {
       const env = { HTTPS_PROXY: 'http://env:1' };
       assert.equal(via('https://sso.corp/', { proxy: 'http://set:3128' }, env), 'http://set:3128/');

@@ -50,8 +50,6 @@ let undici: Promise<typeof Undici> | undefined;
 const loadUndici = () => (undici ??= import('undici'));
 
 interface Connections {
-  readonly settings: NetworkSettings;
-  readonly env: Environment;
   direct(): Undici.Dispatcher;
   proxied(proxy: URL): Undici.Dispatcher;
   close(): void;
@@ -59,10 +57,7 @@ interface Connections {
 
 export function createFetch(timeoutMs: number, options: FetchOptions = {}): Fetch {
   let current: { key: string; connections: Connections } | undefined;
-  const connections = (u: typeof Undici): Connections => {
-    const settings = options.network?.() ?? {};
-    const source = options.env ?? process.env;
-    const env = Object.fromEntries(ENV_NAMES.map((n) => [n, source[n]]));
+  const connections = (u: typeof Undici, settings: NetworkSettings, env: Environment): Connections => {
     const key = JSON.stringify([settings, env]);
     if (current?.key !== key) {
       // Requests already under way finish on the old connections, which then close.
@@ -73,10 +68,13 @@ export function createFetch(timeoutMs: number, options: FetchOptions = {}): Fetc
   };
   return async (url, init) => {
     const target = new URL(url);
+    // Read once per request: the route and the connections must come from the same settings.
+    const settings = options.network?.() ?? {};
     const source = options.env ?? process.env;
+    const env: Environment = Object.fromEntries(ENV_NAMES.map((n) => [n, source[n]]));
     let route: Route;
     try {
-      route = routeFor(target, options.network?.() ?? {}, source);
+      route = routeFor(target, settings, env);
     } catch (err) {
       throw new SessionKeeperError(
         ErrorCode.Unreachable,
@@ -88,7 +86,7 @@ export function createFetch(timeoutMs: number, options: FetchOptions = {}): Fetc
       // Never follow a redirect: a token request must reach the endpoint it was sent to, or fail.
       if (route.kind === 'system' && options.systemFetch) return await options.systemFetch(url, { ...init, redirect: 'manual' });
       const u = await loadUndici();
-      const c = connections(u);
+      const c = connections(u, settings, env);
       const dispatcher = proxy ? c.proxied(proxy) : c.direct();
       return (await u.fetch(url, { ...(init as object), redirect: 'manual', dispatcher })) as unknown as Response;
     } catch (err) {
@@ -104,8 +102,6 @@ function createConnections(u: typeof Undici, timeoutMs: number, settings: Networ
   const proxies = new Map<string, Undici.Dispatcher>();
   const limits = { headersTimeout: timeoutMs, bodyTimeout: timeoutMs };
   return {
-    settings,
-    env,
     direct: () => (direct ??= new u.Agent({ connect: { timeout: timeoutMs, ca: trusted() }, ...limits })),
     proxied(proxy) {
       let agent = proxies.get(proxy.href);

@@ -100,12 +100,6 @@ export function routeFor(target: string | URL, settings: NetworkSettings, env: E
   return configured ? { kind: 'proxy', proxy: parseProxyUrl(configured) } : { kind: 'system' };
 }
 
-/** The proxy URL for a request, or undefined when it goes directly or as the system decides (routeFor). */
-export function proxyFor(target: string | URL, settings: NetworkSettings, env: Environment): URL | undefined {
-  const route = routeFor(target, settings, env);
-  return route.kind === 'proxy' ? route.proxy : undefined;
-}
-
 /** A proxy setting as a URL; a bare `host:port` means an http proxy. Throws a clear error when unusable. */
 export function parseProxyUrl(value: string): URL {
   const text = /^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? value : `http://${value}`;
