@@ -81,6 +81,20 @@ export default tseslint.config(
     },
   },
   {
+    // VS Code renders [label](command:…) in notification text as a link that runs the command.
+    files: ['src/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector:
+            "CallExpression[callee.property.name=/^show(Information|Warning|Error)Message$/]:not([arguments.0.callee.name='plainText'])",
+          message: "Notification text goes through plainText(text, 'notification') (src/session/base/plainText.ts).",
+        },
+      ],
+    },
+  },
+  {
     files: ['**/*.mjs', '**/*.js', '**/*.cjs'],
     ...tseslint.configs.disableTypeChecked,
     languageOptions: {
