@@ -12,6 +12,7 @@ const pure = [
   'src/views/treeModel.ts',
   'src/views/clock.ts',
   'src/commands/providerEntry.ts',
+  'src/editor/notices.ts',
   // The terminal command and its channel: the command runs outside the editor, the server is wired in extension.ts.
   'src/terminal/**/*.ts',
 ];

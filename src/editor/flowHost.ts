@@ -2,6 +2,7 @@
 // clipboard, behind the small FlowHost interface the engine's flows are written against.
 import * as vscode from 'vscode';
 import { plainText } from '../session/base/plainText';
+import { userCodeNotice } from './notices';
 import type { FlowHost, HostKind } from '../session/flows/index';
 import { hostKind } from '../session/flows/index';
 import { tokenProblem } from '../session/flows/pasteToken';
@@ -81,17 +82,7 @@ export function createFlowHost(deps: {
       const copyAndOpen = vscode.l10n.t('Copy & Open');
       deps.report?.(vscode.l10n.t('Enter the code {0} at {1}', userCode, verificationUri));
       void vscode.window
-        .showInformationMessage(
-          plainText(
-            vscode.l10n.t({
-              message: 'To sign in to {0}, enter the code {1} at {2}',
-              args: [providerLabel, userCode, verificationUri],
-              comment: ['{0} is the identity provider, {1} the user code, {2} the verification page'],
-            }),
-            'notification',
-          ),
-          copyAndOpen,
-        )
+        .showInformationMessage(plainText(userCodeNotice(providerLabel, userCode, verificationUri), 'notification'), copyAndOpen)
         .then(async (choice) => {
           if (choice !== copyAndOpen || !open) return;
           // The code is on screen too; a browser may refuse the clipboard, which must not keep the page closed.

@@ -3,22 +3,13 @@
 // account names and issuer text, so it goes out as plain text (plainText).
 import * as vscode from 'vscode';
 import { plainText } from '../session/base/plainText';
+import { sessionEndedNotice } from './notices';
 
 /** One per account when its grant is gone: the reason, and a way to sign in again. */
 export function notifySignInNeeded(providerLabel: string, accountLabel: string, reason: string, signInAgain: () => Promise<unknown>): void {
   const again = vscode.l10n.t('Sign In Again');
   void vscode.window
-    .showWarningMessage(
-      plainText(
-        vscode.l10n.t({
-          message: 'Your session for {0} at {1} has ended: {2}',
-          args: [accountLabel, providerLabel, reason],
-          comment: ['{0} is the account, {1} the identity provider, {2} the reason'],
-        }),
-        'notification',
-      ),
-      again,
-    )
+    .showWarningMessage(plainText(sessionEndedNotice(providerLabel, accountLabel, reason), 'notification'), again)
     .then((choice) => {
       if (choice === again) signInAgain().catch(() => undefined);
     });

@@ -8,6 +8,7 @@ import { describeError } from '../session/base/errors';
 import { ErrorCode, SessionKeeperError } from '../session/base/errors';
 import { type Logger } from '../session/base/log';
 import { plainText } from '../session/base/plainText';
+import { signInFailedNotice } from './notices';
 import type { ProviderConfig } from '../session/config';
 import { chooseFlows, issuerFeatures, runFlows, type FlowHost, type HostKind, type SignInFlow } from '../session/flows/index';
 import type { OAuthClient } from '../session/protocol/oauth';
@@ -46,7 +47,7 @@ export async function signInInteractively(
           plainText(
             isCancellation(err)
               ? vscode.l10n.t('Having trouble signing in to {0}? Try another way.', config.label)
-              : vscode.l10n.t('Sign-in to {0} failed: {1} Try another way?', config.label, userMessage(err)),
+              : signInFailedNotice(config.label, userMessage(err), true),
             'notification',
           ),
           next.label,
@@ -60,7 +61,7 @@ export async function signInInteractively(
     if (!isCancellation(err)) {
       const show = vscode.l10n.t('Show Log');
       void vscode.window
-        .showErrorMessage(plainText(vscode.l10n.t('Sign-in to {0} failed: {1}', config.label, userMessage(err)), 'notification'), show)
+        .showErrorMessage(plainText(signInFailedNotice(config.label, userMessage(err)), 'notification'), show)
         .then((choice) => {
           if (choice === show) deps.showLog();
         });
