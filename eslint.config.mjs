@@ -12,6 +12,7 @@ const pure = [
   'src/views/treeModel.ts',
   'src/views/clock.ts',
   'src/commands/providerEntry.ts',
+  'src/editor/notices.ts',
   // The terminal command and its channel: the command runs outside the editor, the server is wired in extension.ts.
   'src/terminal/**/*.ts',
 ];
@@ -76,6 +77,20 @@ export default tseslint.config(
               message: "Views and commands read the engine's model; they never touch tokens, storage or the protocol.",
             },
           ],
+        },
+      ],
+    },
+  },
+  {
+    // VS Code renders [label](command:…) in notification text as a link that runs the command.
+    files: ['src/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector:
+            "CallExpression[callee.property.name=/^show(Information|Warning|Error)Message$/]:not([arguments.0.callee.name='plainText'])",
+          message: "Notification text goes through plainText(text, 'notification') (src/session/base/plainText.ts).",
         },
       ],
     },

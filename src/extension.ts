@@ -32,6 +32,8 @@ export interface TestApi {
   readonly signInNotices: readonly SignInNotice[];
   /** What the views show: providers, accounts and their health, without token material. */
   providers(): ProviderSummary[];
+  /** Signs an account out without the confirmation the test workbench refuses to show. */
+  signOut(providerId: string, accountId: string): Promise<void>;
 }
 
 export interface SignInNotice {
@@ -125,7 +127,15 @@ export async function activate(context: vscode.ExtensionContext): Promise<TestAp
     }),
   );
   logger.info(`Session Keeper ${context.extension.packageJSON.version} started`);
-  return scripted && { inputs: scripted, uriHandler, signInNotices, providers: () => engine.providers() };
+  return (
+    scripted && {
+      inputs: scripted,
+      uriHandler,
+      signInNotices,
+      providers: () => engine.providers(),
+      signOut: (providerId, accountId) => engine.signOut(providerId, accountId),
+    }
+  );
 }
 
 /**

@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import { isCancellation } from '../session/base/errors';
 import { describeError, userMessage } from '../session/base/errors';
 import { type Logger } from '../session/base/log';
+import { plainText } from '../session/base/plainText';
 import type { AccountSummary, ProviderSummary, SessionKeeperModel } from '../session/model';
 import { accountItem, pickAccount, pickProvider, type Target } from './picks';
 import { Command } from '../contributions';
@@ -22,7 +23,12 @@ export async function signIn({ model, logger }: ActionDeps, target?: Target): Pr
   const providers = model.providers();
   if (!target && providers.length === 0) {
     const add = vscode.l10n.t('Add Identity Provider…');
-    if ((await vscode.window.showInformationMessage(vscode.l10n.t('No identity provider is configured yet.'), add)) === add) {
+    if (
+      (await vscode.window.showInformationMessage(
+        plainText(vscode.l10n.t('No identity provider is configured yet.'), 'notification'),
+        add,
+      )) === add
+    ) {
       await vscode.commands.executeCommand(Command.addProvider);
     }
     return;
@@ -44,10 +50,13 @@ export async function signOut(deps: ActionDeps, target?: Target): Promise<void> 
   const { provider, account } = choice;
   const confirm = vscode.l10n.t('Sign Out');
   const answer = await vscode.window.showWarningMessage(
-    vscode.l10n.t('Sign out {0} from {1}?', account.label, provider.label),
+    plainText(vscode.l10n.t('Sign out {0} from {1}?', account.label, provider.label), 'notification'),
     {
       modal: true,
-      detail: vscode.l10n.t('Extensions using this account lose access, and its tokens are revoked at the identity provider.'),
+      detail: plainText(
+        vscode.l10n.t('Extensions using this account lose access, and its tokens are revoked at the identity provider.'),
+        'notification',
+      ),
     },
     confirm,
   );
@@ -101,7 +110,7 @@ export async function refreshNow({ model, logger }: ActionDeps, target?: Target)
   if (providers.length === 0) return;
   const account = target?.accountId ? providers[0]?.accounts.find((a) => a.id === target.accountId) : undefined;
   const title = account ? vscode.l10n.t('Refreshing {0}…', account.label) : vscode.l10n.t('Refreshing sessions…');
-  await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title }, () =>
+  await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: plainText(title, 'label') }, () =>
     Promise.all(
       providers.map((p) =>
         // The outcome shows in the views (offline, retry in …), and the engine asks for a new
@@ -147,12 +156,13 @@ interface Step {
 
 async function withFeedback(deps: ActionDeps, { title, log, failed, action }: Step): Promise<void> {
   try {
-    await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title }, action);
+    // Window progress is shown in the status bar, which draws $(icon) names.
+    await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: plainText(title, 'label') }, action);
   } catch (err) {
     if (isCancellation(err)) return;
     deps.logger.error(`${log}: ${describeError(err)}`);
     const showLog = vscode.l10n.t('Show Log');
     const message = userMessage(err);
-    if ((await vscode.window.showErrorMessage(failed(message), showLog)) === showLog) deps.showLog();
+    if ((await vscode.window.showErrorMessage(plainText(failed(message), 'notification'), showLog)) === showLog) deps.showLog();
   }
 }

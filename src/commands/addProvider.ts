@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import { issuerProblem } from '../session/config';
 import { describeError, userMessage } from '../session/base/errors';
 import { type Logger } from '../session/base/log';
+import { plainText } from '../session/base/plainText';
 import { Command, Setting } from '../contributions';
 import { clientIdProblem, idProblem, labelProblem, suggestId, suggestLabel, takenIds } from './providerEntry';
 
@@ -42,7 +43,7 @@ export async function addProvider({ checkIssuer, logger }: AddProviderDeps): Pro
     if (result.ok) break;
     const edit = vscode.l10n.t('Edit Issuer URL');
     const answer = await vscode.window.showErrorMessage(
-      vscode.l10n.t('{0} is not a usable OpenID Connect issuer: {1}', issuer, result.message),
+      plainText(vscode.l10n.t('{0} is not a usable OpenID Connect issuer: {1}', issuer, result.message), 'notification'),
       edit,
     );
     if (answer !== edit) return undefined;
@@ -80,7 +81,10 @@ export async function addProvider({ checkIssuer, logger }: AddProviderDeps): Pro
   // Never replace a user setting that is not a list: it would lose what is there.
   if (!Array.isArray(existing)) {
     void vscode.window.showErrorMessage(
-      vscode.l10n.t('"{0}" in your user settings is not a list. Fix it, then add the identity provider again.', Setting.providers),
+      plainText(
+        vscode.l10n.t('"{0}" in your user settings is not a list. Fix it, then add the identity provider again.', Setting.providers),
+        'notification',
+      ),
     );
     return undefined;
   }
@@ -90,7 +94,10 @@ export async function addProvider({ checkIssuer, logger }: AddProviderDeps): Pro
   const signIn = vscode.l10n.t('Sign In');
   void vscode.window
     .showInformationMessage(
-      vscode.l10n.t('Added identity provider "{0}". Extensions can ask for its sessions with the id "{1}".', label, id),
+      plainText(
+        vscode.l10n.t('Added identity provider "{0}". Extensions can ask for its sessions with the id "{1}".', label, id),
+        'notification',
+      ),
       signIn,
     )
     .then((answer) => (answer === signIn ? vscode.commands.executeCommand(Command.signIn, id) : undefined));
@@ -98,7 +105,11 @@ export async function addProvider({ checkIssuer, logger }: AddProviderDeps): Pro
 
   function check(url: string): Thenable<IssuerCheckResult | undefined> {
     return vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Checking {0}…', url), cancellable: true },
+      {
+        location: vscode.ProgressLocation.Notification,
+        title: plainText(vscode.l10n.t('Checking {0}…', url), 'progress'),
+        cancellable: true,
+      },
       async (_progress, token) => {
         const controller = new AbortController();
         const subscription = token.onCancellationRequested(() => controller.abort());

@@ -2,7 +2,7 @@
 import * as vscode from 'vscode';
 import { describeHealth } from '../views/healthText';
 import type { AccountSummary, ProviderSummary } from '../session/model';
-import { escapeIcons } from '../views/statusText';
+import { plainText } from '../session/base/plainText';
 import { accountCount, issuerHost } from '../views/treeModel';
 
 /** What a command acts on: from a tree row, a provider id string, or a quick pick. */
@@ -34,13 +34,18 @@ export async function pickOne<T>(
   return picked?.candidate;
 }
 
+// Quick pick labels, descriptions and details draw $(icon) names; the texts here are plain.
 export function providerItem(p: ProviderSummary): vscode.QuickPickItem {
-  return { label: escapeIcons(p.label), description: issuerHost(p.issuer), detail: accountCount(p.accounts.length) };
+  return {
+    label: plainText(p.label, 'label'),
+    description: plainText(issuerHost(p.issuer), 'label'),
+    detail: accountCount(p.accounts.length),
+  };
 }
 
 export function accountItem(a: AccountSummary, now: number): vscode.QuickPickItem {
   return {
-    label: escapeIcons(a.label),
+    label: plainText(a.label, 'label'),
     description: a.active ? vscode.l10n.t('active') : undefined,
     detail: describeHealth(a.health, now),
   };

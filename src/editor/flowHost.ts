@@ -1,6 +1,8 @@
 // The editor parts of the sign-in flows: browser, URI handler, notifications, input boxes and
 // clipboard, behind the small FlowHost interface the engine's flows are written against.
 import * as vscode from 'vscode';
+import { plainText } from '../session/base/plainText';
+import { userCodeNotice } from './notices';
 import type { FlowHost, HostKind } from '../session/flows/index';
 import { hostKind } from '../session/flows/index';
 import { tokenProblem } from '../session/flows/pasteToken';
@@ -23,7 +25,10 @@ export class AppUriHandler implements vscode.UriHandler {
     if (!this.listeners.size) {
       this.refused += 1;
       void vscode.window.showWarningMessage(
-        vscode.l10n.t('A sign-in response reached VS Code, but no sign-in is in progress. It was ignored and nothing was saved.'),
+        plainText(
+          vscode.l10n.t('A sign-in response reached VS Code, but no sign-in is in progress. It was ignored and nothing was saved.'),
+          'notification',
+        ),
       );
       return;
     }
@@ -70,21 +75,14 @@ export function createFlowHost(deps: {
     externalUri: async (url) => (await vscode.env.asExternalUri(vscode.Uri.parse(url))).toString(true),
     appRedirectUri: `${vscode.env.uriScheme}://${EXTENSION_ID}/callback`,
     onAppUri: (listener) => deps.uriHandler.listen(listener),
-    warn: (message) => void vscode.window.showWarningMessage(message),
+    warn: (message) => void vscode.window.showWarningMessage(plainText(message, 'notification')),
 
     showUserCode({ userCode, verificationUri, providerLabel }) {
       let open = true;
       const copyAndOpen = vscode.l10n.t('Copy & Open');
       deps.report?.(vscode.l10n.t('Enter the code {0} at {1}', userCode, verificationUri));
       void vscode.window
-        .showInformationMessage(
-          vscode.l10n.t({
-            message: 'To sign in to {0}, enter the code {1} at {2}',
-            args: [providerLabel, userCode, verificationUri],
-            comment: ['{0} is the identity provider, {1} the user code, {2} the verification page'],
-          }),
-          copyAndOpen,
-        )
+        .showInformationMessage(plainText(userCodeNotice(providerLabel, userCode, verificationUri), 'notification'), copyAndOpen)
         .then(async (choice) => {
           if (choice !== copyAndOpen || !open) return;
           // The code is on screen too; a browser may refuse the clipboard, which must not keep the page closed.
@@ -96,18 +94,25 @@ export function createFlowHost(deps: {
 
     async askSecret({ title, prompt, optional, validate }) {
       if (deps.scripted?.pending) return deps.scripted.take() as string | undefined;
+      const problem = (value: string) => (optional && !value.trim() ? undefined : (validate ?? tokenProblem)(value.trim()));
       return vscode.window.showInputBox({
         title,
-        prompt,
+        prompt: plainText(prompt, 'prompt'),
         password: true,
         ignoreFocusOut: true,
-        validateInput: (value) => (optional && !value.trim() ? undefined : (validate ?? tokenProblem)(value.trim())),
+        validateInput: (value) => promptText(problem(value)),
       });
     },
 
     async askText({ title, prompt, value, validate }) {
       if (deps.scripted?.pending) return deps.scripted.take() as string | undefined;
-      return vscode.window.showInputBox({ title, prompt, value, ignoreFocusOut: true, validateInput: validate });
+      return vscode.window.showInputBox({
+        title,
+        prompt: plainText(prompt, 'prompt'),
+        value,
+        ignoreFocusOut: true,
+        validateInput: validate && ((input) => promptText(validate(input))),
+      });
     },
 
     async askLifetime() {
@@ -128,4 +133,9 @@ export function createFlowHost(deps: {
       return picked?.ms;
     },
   };
+}
+
+/** An input box's validation message is drawn like its prompt: links and icons. */
+function promptText(message: string | undefined): string | undefined {
+  return message && plainText(message, 'prompt');
 }

@@ -5,6 +5,7 @@ import * as vscode from 'vscode';
 import { Setting } from '../contributions';
 import { userMessage } from '../session/base/errors';
 import type { Logger } from '../session/base/log';
+import { plainText } from '../session/base/plainText';
 import { describeProblem, parseProviders } from '../session/config';
 import type { SessionKeeperEngine } from '../session/engine';
 
@@ -53,7 +54,7 @@ export class ProviderRegistry implements vscode.Disposable {
   private reportProblem(message: string): void {
     this.logger.error(message);
     const open = vscode.l10n.t('Open Settings');
-    void vscode.window.showWarningMessage(message, open).then((choice) => {
+    void vscode.window.showWarningMessage(plainText(message, 'notification'), open).then((choice) => {
       if (choice === open) void vscode.commands.executeCommand('workbench.action.openSettings', Setting.providers);
     });
   }

@@ -7,6 +7,8 @@ import { isCancellation, userMessage } from '../session/base/errors';
 import { describeError } from '../session/base/errors';
 import { ErrorCode, SessionKeeperError } from '../session/base/errors';
 import { type Logger } from '../session/base/log';
+import { plainText } from '../session/base/plainText';
+import { signInFailedNotice } from './notices';
 import type { ProviderConfig } from '../session/config';
 import { chooseFlows, issuerFeatures, runFlows, type FlowHost, type HostKind, type SignInFlow } from '../session/flows/index';
 import type { OAuthClient } from '../session/protocol/oauth';
@@ -42,9 +44,12 @@ export async function signInInteractively(
       async (failed, err, next) => {
         logger.info(`Sign-in to ${config.label} with ${failed.id} did not finish: ${describeError(err)}`);
         const choice = await vscode.window[isCancellation(err) ? 'showInformationMessage' : 'showWarningMessage'](
-          isCancellation(err)
-            ? vscode.l10n.t('Having trouble signing in to {0}? Try another way.', config.label)
-            : vscode.l10n.t('Sign-in to {0} failed: {1} Try another way?', config.label, userMessage(err)),
+          plainText(
+            isCancellation(err)
+              ? vscode.l10n.t('Having trouble signing in to {0}? Try another way.', config.label)
+              : signInFailedNotice(config.label, userMessage(err), true),
+            'notification',
+          ),
           next.label,
         );
         return choice === next.label;
@@ -56,7 +61,7 @@ export async function signInInteractively(
     if (!isCancellation(err)) {
       const show = vscode.l10n.t('Show Log');
       void vscode.window
-        .showErrorMessage(vscode.l10n.t('Sign-in to {0} failed: {1}', config.label, userMessage(err)), show)
+        .showErrorMessage(plainText(signInFailedNotice(config.label, userMessage(err)), 'notification'), show)
         .then((choice) => {
           if (choice === show) deps.showLog();
         });
@@ -70,7 +75,11 @@ function pasteEndpointValues(config: ProviderConfig, source: EndpointSource, dep
   deps.logger.info(`Signing in to ${config.label} with pasted session values`);
   return Promise.resolve(
     vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Signing in to {0}…', config.label), cancellable: true },
+      {
+        location: vscode.ProgressLocation.Notification,
+        title: plainText(vscode.l10n.t('Signing in to {0}…', config.label), 'progress'),
+        cancellable: true,
+      },
       (progress, token) => {
         const controller = new AbortController();
         token.onCancellationRequested(() =>
@@ -79,7 +88,7 @@ function pasteEndpointValues(config: ProviderConfig, source: EndpointSource, dep
         return endpointSignIn(
           source,
           config.endpoint?.inputs ?? [],
-          deps.host((message) => progress.report({ message })),
+          deps.host((message) => progress.report({ message: plainText(message, 'progress') })),
           deps.logger,
           {
             providerLabel: config.label,
@@ -96,12 +105,14 @@ function attempt(flow: SignInFlow, config: ProviderConfig, client: OAuthClient, 
   return vscode.window.withProgress(
     {
       location: vscode.ProgressLocation.Notification,
-      title:
+      title: plainText(
         flow.id === 'paste'
           ? vscode.l10n.t('Signing in to {0} with a token…', config.label)
           : flow.id === 'device'
             ? vscode.l10n.t('Signing in to {0}…', config.label)
             : vscode.l10n.t('Signing in to {0}… Finish in your browser.', config.label),
+        'progress',
+      ),
       cancellable: true,
     },
     (progress, token) => {
@@ -111,7 +122,7 @@ function attempt(flow: SignInFlow, config: ProviderConfig, client: OAuthClient, 
       );
       return flow.trigger({
         client,
-        host: deps.host((message) => progress.report({ message })),
+        host: deps.host((message) => progress.report({ message: plainText(message, 'progress') })),
         logger: deps.logger,
         request: { ...request, signal: controller.signal, providerLabel: config.label },
       });

@@ -5,6 +5,7 @@ import { normalizeScopes } from './protocol/scopes';
 import { FLOW_IDS, type FlowId, type FlowSetting } from './flows/contract';
 import { ENDPOINT_CLIENT_ID, type EndpointDeclaration } from './protocol/endpointDeclaration';
 import { isEndpointProblem, parseEndpointDeclaration } from './endpointConfig';
+import { cleanLabel } from './base/plainText';
 import { isSecureOrLocal } from './base/urls';
 
 export interface ProviderConfig {
@@ -105,7 +106,8 @@ export function parseProviders(raw: unknown): { providers: ProviderConfig[]; pro
       problem(l10n.t('The id "{0}" is used by an earlier entry; ids must be unique.', id), id);
       return;
     }
-    const label = typeof entry.label === 'string' && entry.label.trim() ? entry.label.trim() : id;
+    // A label is shown everywhere an account's is, so it is cleaned the same way.
+    const label = (typeof entry.label === 'string' && cleanLabel(entry.label)) || id;
     if (entry.kind === 'endpoint') {
       const declaration = parseEndpointDeclaration(entry);
       if (isEndpointProblem(declaration)) {

@@ -3,6 +3,7 @@
 // Messages never quote a template's text, only names and placeholders: a header may hold a secret.
 import * as l10n from '@vscode/l10n';
 import safeRegex from 'safe-regex2';
+import { CONTROL_CHARS as CONTROL } from './base/plainText';
 import { foreignText } from './base/redact';
 import { isSecureOrLocal } from './base/urls';
 import type {
@@ -41,7 +42,6 @@ export const COOKIE_NAME = /^[!#%&'*+.^_`|~0-9A-Za-z-]{1,64}$/;
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 // Headers that frame or route the request: the HTTP client sets them.
 const CLIENT_HEADERS = new Set(['host', 'content-length', 'transfer-encoding', 'connection']);
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH'] as const;
 const EXPIRY_AS = ['seconds', 'epochSeconds', 'epochMillis', 'date'] as const;
 const MAX_REGEX = 1000;

@@ -7,7 +7,6 @@ import { ErrorCode, SessionKeeperError } from './base/errors';
 import * as l10n from '@vscode/l10n';
 import { describeError } from './base/errors';
 import { type Logger } from './base/log';
-import type { TokenSet } from './protocol/oauth';
 import type { Credentials, SessionSource } from './refresh/source';
 import { isServable } from './refresh/refresher';
 import { normalizeScopes, requestScopes } from './protocol/scopes';
@@ -60,10 +59,6 @@ export interface ProviderDeps {
   ensureFresh(sessionId: string): Promise<StoredSession | undefined>;
   /** The account callers that name none get first. */
   activeAccountId?(): string | undefined;
-}
-
-export function accountLabel(claims: NonNullable<TokenSet['claims']>): string {
-  return claims.preferred_username ?? claims.email ?? claims.name ?? claims.sub;
 }
 
 export class SessionKeeperProvider implements Disposable {

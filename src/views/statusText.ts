@@ -5,6 +5,10 @@ import * as l10n from '@vscode/l10n';
 import type { AccountSummary, ProviderSummary } from '../session/model';
 import { earliest, nextElapsedChange, nextHealthTextChange } from './countdown';
 import type { Tooltip, TooltipField } from './treeModel';
+import { plainText } from '../session/base/plainText';
+
+/** The status bar text and quick pick labels draw $(icon) names: names and issuer text must not become icons. */
+const plainLabel = (text: string) => plainText(text, 'label');
 
 export type StatusBackground = 'warning' | 'error';
 
@@ -51,11 +55,6 @@ export function formatLongDuration(ms: number): string {
   return m % 60 ? l10n.t('{0} and {1}', hours, minutes(m % 60)) : hours;
 }
 
-/** Labels in the status bar and quick picks render $(icon) syntax; a name must not. */
-export function escapeIcons(text: string): string {
-  return text.replace(/\$\(/g, '\\$(');
-}
-
 export function activeAccount(p: ProviderSummary | undefined): AccountSummary | undefined {
   return p?.accounts.find((a) => a.active) ?? p?.accounts[0];
 }
@@ -67,7 +66,7 @@ export function statusView({ enabled, provider, now, formatTime }: StatusInput):
   if (!account) {
     return {
       visible: true,
-      text: `$(account) ${escapeIcons(l10n.t('Sign in to {0}', provider.label))}`,
+      text: `$(account) ${plainLabel(l10n.t('Sign in to {0}', provider.label))}`,
       accessibilityLabel: l10n.t('Session Keeper: not signed in to {0}; select to sign in', provider.label),
       tooltip: {
         title: provider.label,
@@ -80,7 +79,7 @@ export function statusView({ enabled, provider, now, formatTime }: StatusInput):
   }
 
   const h = account.health;
-  const name = escapeIcons(account.label);
+  const name = plainLabel(account.label);
   const remaining = h.expiresAt !== undefined && h.expiresAt > now ? h.expiresAt - now : undefined;
   const signedIn = (detail?: string) =>
     detail === undefined
@@ -159,11 +158,11 @@ export function statusMenu(provider: ProviderSummary | undefined, now: number): 
   if (!provider) return [{ label: `$(add) ${l10n.t('Add Identity Provider…')}`, action: { kind: 'addProvider' } }, openView];
   const active = activeAccount(provider);
   if (!active)
-    return [{ label: `$(sign-in) ${escapeIcons(l10n.t('Sign In to {0}…', provider.label))}`, action: { kind: 'signIn' } }, openView];
+    return [{ label: `$(sign-in) ${plainLabel(l10n.t('Sign In to {0}…', provider.label))}`, action: { kind: 'signIn' } }, openView];
   const switches: StatusMenuEntry[] = provider.accounts
     .filter((a) => a !== active)
     .map((a) => ({
-      label: `$(arrow-swap) ${escapeIcons(l10n.t('Switch to {0}', a.label))}`,
+      label: `$(arrow-swap) ${plainLabel(l10n.t('Switch to {0}', a.label))}`,
       description: describeHealth(a.health, now),
       action: { kind: 'switch', accountId: a.id },
     }));
@@ -172,7 +171,7 @@ export function statusMenu(provider: ProviderSummary | undefined, now: number): 
     ...(switches.length ? [{ separator: '' }] : []),
     { label: `$(sign-in) ${l10n.t('Sign In Another Account…')}`, action: { kind: 'signIn' } },
     { label: `$(refresh) ${l10n.t('Refresh Now')}`, action: { kind: 'refresh', accountId: active.id } },
-    { label: `$(sign-out) ${escapeIcons(l10n.t('Sign Out {0}…', active.label))}`, action: { kind: 'signOut', accountId: active.id } },
+    { label: `$(sign-out) ${plainLabel(l10n.t('Sign Out {0}…', active.label))}`, action: { kind: 'signOut', accountId: active.id } },
     openView,
   ];
 }

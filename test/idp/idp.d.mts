@@ -5,6 +5,8 @@ export interface IdpUser {
   email: string;
   /** Defaults to true. */
   email_verified?: boolean;
+  /** Defaults to the login name. */
+  preferred_username?: string;
 }
 
 /** Client metadata as oidc-provider accepts it (snake_case, RFC 7591). */
@@ -54,7 +56,16 @@ export interface IdpStats {
   invalidGrant: number;
 }
 
-export type FaultKind = 'html' | 'html200' | 'status' | 'hang' | 'drop' | 'tamper-id-token-signature' | 'discovery-issuer';
+export type FaultKind =
+  | 'html'
+  | 'html200'
+  | 'status'
+  | 'hang'
+  | 'drop'
+  | 'tamper-id-token-signature'
+  | 'discovery-issuer'
+  /** The error_description of the JSON error answers oidc-provider gives (`description`); other answers pass as they are. */
+  | 'error-description';
 
 export interface FaultOptions {
   /** 'status': the status code; default 503. */
@@ -65,6 +76,8 @@ export interface FaultOptions {
   body?: unknown;
   /** 'discovery-issuer': the issuer value to advertise. */
   issuer?: string;
+  /** 'error-description': the text to answer as error_description. */
+  description?: string;
   /** Affect only this many matching requests; default: until clearFaults(). */
   times?: number;
 }
@@ -116,6 +129,10 @@ export interface Idp {
   start(): Promise<void>;
   /** Revokes every grant of the account; returns how many. */
   revokeGrantsOf(sub: string): Promise<number>;
+  /** Adds (or replaces) a user while running; also POST /__test/add-user?login=<login> with the user as JSON. */
+  addUser(login: string, user: IdpUser): void;
+  /** Removes a user; answers whether there was one. Also POST /__test/remove-user?login=<login>. */
+  removeUser(login: string): boolean;
   /** Stops for good. */
   close(): Promise<void>;
 }

@@ -8,6 +8,7 @@
 //   GET /__test/stats, POST /__test/reset-stats, POST /__test/revoke-grants?sub=alice,
 //   POST /__test/fault?path=/token&kind=status&status=503&headers={"retry-after":"7"}&times=1
 //     (or the options as a JSON body), POST /__test/clear-faults, POST /__test/stop-for?ms=5000,
+//   POST /__test/add-user?login=mallory (the user as a JSON body), POST /__test/remove-user?login=mallory,
 //   GET /__test/whoami with `Authorization: Bearer <access token>` (a stand-in for an API)
 import { createPublicKey, generateKeyPairSync, verify } from 'node:crypto';
 import { realpathSync } from 'node:fs';
@@ -46,7 +47,16 @@ const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 /** Audience of JWT access tokens; a URN so it does not depend on the port. */
 export const API_RESOURCE = 'urn:session-keeper:test-api';
 
-const FAULT_KINDS = new Set(['html', 'html200', 'status', 'hang', 'drop', 'tamper-id-token-signature', 'discovery-issuer']);
+const FAULT_KINDS = new Set([
+  'html',
+  'html200',
+  'status',
+  'hang',
+  'drop',
+  'tamper-id-token-signature',
+  'discovery-issuer',
+  'error-description',
+]);
 // Fixed so sessions survive stop()/start(); this is a test server, not a secret.
 const COOKIE_KEYS = ['session-keeper-test-idp-cookie-key'];
 // Expired entries stay this long so oidc-provider reports "expired" rather than "not found".
@@ -228,13 +238,16 @@ export async function startIdp(options = {}) {
     idTokenTtl = 3600,
     accessTokenFormat = 'opaque',
     clients = [DEFAULT_CLIENT],
-    users = DEFAULT_USERS,
+    users: configuredUsers = DEFAULT_USERS,
     autoLogin,
     tls,
     deviceFlow = false,
     deviceCodeTtl = 600,
     userinfo = true,
   } = options;
+  // This IdP's own copy: users added while it runs (addUser) stay with it.
+  /** @type {Record<string, IdpUser>} */
+  const users = { ...configuredUsers };
   if (accessTokenFormat !== 'opaque' && accessTokenFormat !== 'jwt') {
     throw new TypeError(`accessTokenFormat must be 'opaque' or 'jwt', got ${accessTokenFormat}`);
   }
@@ -281,7 +294,7 @@ export async function startIdp(options = {}) {
       accountId: id,
       claims: () => ({
         sub: id,
-        preferred_username: id,
+        preferred_username: user.preferred_username ?? id,
         name: user.name,
         email: user.email,
         email_verified: user.email_verified ?? true,
@@ -392,6 +405,9 @@ export async function startIdp(options = {}) {
     }
     if (fault?.kind === 'discovery-issuer' && typeof ctx.body?.issuer === 'string') {
       ctx.body = { ...ctx.body, issuer: fault.opts.issuer };
+    }
+    if (fault?.kind === 'error-description' && typeof ctx.body?.error === 'string') {
+      ctx.body = { ...ctx.body, error_description: fault.opts.description };
     }
   });
 
@@ -560,6 +576,16 @@ export async function startIdp(options = {}) {
         if (!sub || !Object.hasOwn(users, sub)) return sendJson(res, 400, { error: 'sub must be one of the users' });
         return sendJson(res, 200, { access_token: await idp.mintAccessToken(sub) });
       }
+      case 'POST /__test/add-user': {
+        try {
+          idp.addUser(q.get('login') ?? '', JSON.parse((await readBody(req)) || 'null'));
+        } catch (err) {
+          return sendJson(res, 400, { error: /** @type {Error} */ (err).message });
+        }
+        return sendJson(res, 200, { ok: true });
+      }
+      case 'POST /__test/remove-user':
+        return sendJson(res, 200, { removed: idp.removeUser(q.get('login') ?? '') });
       case 'POST /__test/clear-faults':
         idp.clearFaults();
         return sendJson(res, 200, { ok: true });
@@ -717,6 +743,8 @@ export async function startIdp(options = {}) {
       if (!pathPrefix.startsWith('/')) throw new TypeError(`fault path must start with "/", got "${pathPrefix}"`);
       if (!FAULT_KINDS.has(kind)) throw new TypeError(`unknown fault kind "${kind}"`);
       if (kind === 'discovery-issuer' && !opts.issuer) throw new TypeError('discovery-issuer needs opts.issuer');
+      if (kind === 'error-description' && typeof opts.description !== 'string')
+        throw new TypeError('error-description needs opts.description');
       if (opts.times !== undefined && !(Number.isSafeInteger(opts.times) && opts.times > 0))
         throw new TypeError('times must be a positive integer');
       faults.set(pathPrefix, { kind, opts, left: opts.times ?? Infinity });
@@ -749,6 +777,18 @@ export async function startIdp(options = {}) {
       closed = true;
       clearTimeout(restartTimer);
       await shutdown();
+    },
+
+    addUser(login, user) {
+      if (!login || typeof user?.name !== 'string' || typeof user.email !== 'string') {
+        throw new TypeError('addUser needs a login and a user with a name and an email');
+      }
+      users[login] = { ...user };
+    },
+    removeUser(login) {
+      if (!Object.hasOwn(users, login)) return false;
+      delete users[login];
+      return true;
     },
 
     async revokeGrantsOf(sub) {

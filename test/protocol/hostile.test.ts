@@ -19,8 +19,11 @@ import { join } from 'node:path';
 import { startIdp, type Idp } from '../idp/idp.mjs';
 import { authorizationCodeFlow, type BrowserHost } from '../../src/session/flows/authorizationCode';
 import { withAccount } from '../../src/session/flows/contract';
+import { deviceFlow, type DeviceHost } from '../../src/session/flows/device';
+import { CONTROL_CHARS, MAX_LABEL, plainText } from '../../src/session/base/plainText';
+import { sessionEndedNotice, signInFailedNotice, userCodeNotice } from '../../src/editor/notices';
 import type { ProviderConfig } from '../../src/session/config';
-import { ErrorCode, SessionKeeperError } from '../../src/session/base/errors';
+import { ErrorCode, SessionKeeperError, userMessage } from '../../src/session/base/errors';
 import { createFetch, type Fetch } from '../../src/session/protocol/http';
 import { silentLogger } from '../../src/session/base/log';
 import { OAuthClient } from '../../src/session/protocol/oauth';
@@ -273,6 +276,8 @@ interface RefresherRun {
   at: string;
   rt: string;
   signInNeeded: number;
+  /** The message of each sign-in notice, as the editor gets it. */
+  notices: string[];
   session: StoredSession | undefined;
 }
 
@@ -301,13 +306,17 @@ async function refresherRun(arrange: (ctx: { rt: string; at: string }) => void):
   const { client } = newClient(clock.now);
   const source = new OAuthSource(client);
   let signInNeeded = 0;
+  const notices: string[] = [];
   const refresher = new Refresher({
     store,
     source: () => source,
     clock,
     logger: silentLogger,
     policy: POLICY,
-    onSignInNeeded: () => signInNeeded++,
+    onSignInNeeded: (_account, message) => {
+      signInNeeded++;
+      notices.push(message);
+    },
   });
   arrange({ rt, at });
   try {
@@ -315,7 +324,7 @@ async function refresherRun(arrange: (ctx: { rt: string; at: string }) => void):
   } finally {
     refresher.dispose();
   }
-  return { store, secrets, clock, at, rt, signInNeeded, session: store.find(SID)?.session };
+  return { store, secrets, clock, at, rt, signInNeeded, notices, session: store.find(SID)?.session };
 }
 
 function assertKeptForRetry(r: RefresherRun): void {
@@ -415,6 +424,10 @@ const BAD_URLS: Array<[string, string]> = [
   ['a data: URL', 'data:application/json,{"keys":[]}'],
   ['plain http to another host', 'http://evil.example/endpoint'],
 ];
+// VS Code 1.139's notification link (src/vs/base/common/linkedText.ts): a command link runs its command when clicked.
+const NOTIFICATION_LINK = /\[([^\]]+)\]\(((?:https?:\/\/|command:|file:)[^)\s]+)(?: (["'])(.+?)(\3))?\)/i;
+// What a real issuer got into a notification before: VS Code decodes %2E before it runs the command.
+const COMMAND_LINK = '[Install](command:workbench%2Eextensions%2EinstallExtension?%5B%22evil.pwn%22%5D)';
 
 describe('hostile issuer', function () {
   this.timeout(30_000);
@@ -1275,5 +1288,148 @@ describe('hostile issuer', function () {
         assert.match(realPage, /data-ok="true"/);
       });
     }
+  });
+
+  // -------------------------------------------------------------------------------------------
+  describe('text VS Code shows', () => {
+    /** What a notification shows of `text` (through plainText, as the editor sends it): no link, no control characters. */
+    function assertShownPlain(what: string, text: string): string {
+      const shown = plainText(text, 'notification');
+      assert.ok(!shown.includes(']('), `${what} keeps the link form "](": ${safe(shown)}`);
+      assert.ok(!NOTIFICATION_LINK.test(shown), `${what} is a link in VS Code: ${safe(shown)}`);
+      assert.ok(!CONTROL_CHARS.test(shown), `${what} contains control characters: ${safe(shown)}`);
+      return shown;
+    }
+
+    const HOSTILE_NAME = '\u202e[Open](command:workbench.action.quit)\r\n2026-01-01 12:00:00.000 [info] \u001b[31madmin\u001b[0m\u2066\t';
+    const CLEAN_NAME = '[Open](command:workbench.action.quit) 2026-01-01 12:00:00.000 [info] admin';
+
+    it('code exchange: an error_description with a command link reaches the failure notice as plain text, and nothing is stored', async () => {
+      const { err } = await signInFails({
+        token: () => () => json(400, { error: 'invalid_grant', error_description: `Denied. ${COMMAND_LINK}\n${ANSI}` }),
+      });
+      const shown = assertShownPlain('the sign-in failure notice', signInFailedNotice('Hostile', userMessage(err)));
+      assert.ok(shown.includes('[Install] (command:workbench%2Eextensions%2EinstallExtension?%5B%22evil.pwn%22%5D)'), safe(shown));
+    });
+
+    it('refresh (Refresher): invalid_grant with a command link ends the session with a plain notice, and keeps it stored', async () => {
+      const r = await refresherRun(() =>
+        srv.on('token', json(400, { error: 'invalid_grant', error_description: `${COMMAND_LINK} \u202egnp.exe\r\n${ANSI}` })),
+      );
+      assertEnded(r);
+      assert.equal(r.notices.length, 1);
+      const shown = assertShownPlain('the session-ended notice', sessionEndedNotice('Hostile', 'alice', r.notices[0]));
+      assert.ok(shown.includes('[Install] (command:workbench%2Eextensions'), safe(shown));
+      assertShownPlain('the last error', r.session!.refresh.lastError!);
+      await assertStoreSound(r);
+    });
+
+    const labels: Array<{ name: string; claims: Record<string, unknown>; label: string }> = [
+      {
+        name: 'a preferred_username with a command link, a line break, ANSI codes and bidi controls',
+        claims: { preferred_username: HOSTILE_NAME },
+        label: CLEAN_NAME,
+      },
+      {
+        name: 'a preferred_username of control characters only, with an email that has a link',
+        claims: { preferred_username: '\u202e\u0000\n', email: 'mallory@example.com [x](https://evil.example)' },
+        label: 'mallory@example.com [x](https://evil.example)',
+      },
+      {
+        name: 'a preferred_username of 10,000 characters',
+        claims: { preferred_username: 'm'.repeat(10_000) },
+        label: `${'m'.repeat(MAX_LABEL - 1)}…`,
+      },
+    ];
+    for (const c of labels) {
+      it(`code exchange: ${c.name} signs in as a clean label, stored and served whole, shown as plain text`, async () => {
+        const run = await signIn({ token: (nonce) => () => okToken(nonce, { claims: c.claims }) });
+        assert.ok(run.out.ok, `the sign-in failed: ${run.out.ok ? '' : describeThrown(run.out.error, secretsOfCase(run.code))}`);
+        const accounts = run.store.accounts();
+        assert.equal(accounts.length, 1);
+        assert.equal(accounts[0].account.id, 'alice-sub');
+        assert.equal(accounts[0].account.label, c.label);
+        assert.equal(accounts[0].sessions.length, 1, 'the session was not stored');
+        assert.equal((run.out.value as { account: { label: string } }).account.label, c.label, 'callers get another label');
+        const shown = assertShownPlain(
+          'the session-ended notice',
+          sessionEndedNotice('Hostile', accounts[0].account.label, 'Sign in again.'),
+        );
+        assert.ok(!/[\r\n]/.test(shown));
+        await assertStoreSound(run);
+      });
+    }
+
+    describe('device verification_uri', () => {
+      interface DeviceRun {
+        out: Outcome<unknown>;
+        shown: Array<{ userCode: string; verificationUri: string }>;
+      }
+
+      /** A device sign-in whose authorization answer names `verificationUri`; the token endpoint signs in alice at once. */
+      async function deviceRun(verificationUri: string): Promise<DeviceRun> {
+        srv.setDiscovery({ device_authorization_endpoint: `${srv.issuer}/device` });
+        srv.on('device', () => json(200, srv.deviceAuthorization({ verification_uri: verificationUri })));
+        srv.on('token', () => json(200, srv.tokenResponse({ id_token: srv.idToken() })));
+        const shown: DeviceRun['shown'] = [];
+        const host: DeviceHost = {
+          showUserCode: ({ userCode, verificationUri: uri }) => {
+            shown.push({ userCode, verificationUri: uri });
+            return { dispose() {} };
+          },
+        };
+        const out = await settle(
+          deviceFlow(newClient().client, host, silentLogger, {
+            scopes: ['openid'],
+            extraParameters: {},
+            signal: new AbortController().signal,
+            providerLabel: 'Hostile',
+            deviceTiming: { minIntervalMs: 1, sleep: async () => undefined },
+          }),
+        );
+        return { out, shown };
+      }
+
+      const refused: Array<[string, (issuer: string) => string]> = [
+        ['a space and a command link after the path', (i) => `${i}/device [Open](command:workbench.action.quit)`],
+        ['a leading space', (i) => ` ${i}/device`],
+        ['a line break in the path', (i) => `${i}/dev\nice`],
+        ['an upper-case scheme', (i) => `HTTP${i.slice(4)}/device`],
+        ['a dot segment', (i) => `${i}/x/../device`],
+        ['backslashes', (i) => `${i}\\device`],
+      ];
+      for (const [what, uri] of refused) {
+        it(`device: a verification_uri with ${what} is refused clearly, before any code is shown or polled`, async () => {
+          const run = await deviceRun(uri(srv.issuer));
+          assert.ok(!run.out.ok, 'the sign-in went on');
+          const err = assertCleanError(run.out.error, secretsOfCase());
+          assert.equal(err.code, ErrorCode.InvalidResponse);
+          assert.ok(!err.message.includes('command:'), `the message repeats the page: ${safe(err.message)}`);
+          assert.deepEqual(run.shown, [], 'a code was shown');
+          assert.equal(srv.requestsTo('token').length, 0, 'the token endpoint was polled');
+        });
+      }
+
+      it('device: a verification_uri that is its own href but carries a link form is shown as it opens, in a plain notice (control)', async () => {
+        const uri = `${srv.issuer}/device/[Open](command:workbench.action.quit)`;
+        assert.equal(new URL(uri).href, uri, 'the case must be an exact URL');
+        const run = await deviceRun(uri);
+        assert.ok(run.out.ok, `the sign-in failed: ${run.out.ok ? '' : describeThrown(run.out.error, secretsOfCase())}`);
+        assert.deepEqual(
+          run.shown.map((s) => s.verificationUri),
+          [uri],
+        );
+        assertShownPlain('the device code notice', userCodeNotice('Hostile', run.shown[0].userCode, run.shown[0].verificationUri));
+      });
+
+      it('device: an origin without its "/" is shown as its parsed href (control)', async () => {
+        const run = await deviceRun(srv.issuer);
+        assert.ok(run.out.ok, `the sign-in failed: ${run.out.ok ? '' : describeThrown(run.out.error, secretsOfCase())}`);
+        assert.deepEqual(
+          run.shown.map((s) => s.verificationUri),
+          [`${srv.issuer}/`],
+        );
+      });
+    });
   });
 });

@@ -350,6 +350,19 @@ describe('test identity provider (oidc-provider)', function () {
       assert.equal(await signatureValid(as, tokens.id_token!), false);
     });
 
+    it('error-description rewrites the description of error answers only', async function () {
+      const tokens = await signIn(idp, as);
+      idp.setFault('/token', 'error-description', { description: '[Quit](command:workbench.action.quit)' });
+      const refused = await fetch(`${idp.issuer}/token`, {
+        method: 'POST',
+        body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: 'RTunknown0123456789', client_id: client.client_id }),
+      });
+      assert.equal(refused.status, 400);
+      assert.deepEqual(await refused.json(), { error: 'invalid_grant', error_description: '[Quit](command:workbench.action.quit)' });
+      const refreshed = await refresh(as, tokens.refresh_token!);
+      assert.ok(refreshed.access_token, 'a good answer passes as it is');
+    });
+
     it('discovery-issuer advertises another issuer', async function () {
       idp.setFault('/.well-known', 'discovery-issuer', { issuer: 'http://evil.test' });
       const body = await (await fetch(discoveryUrl())).json();
@@ -413,6 +426,30 @@ describe('test identity provider (oidc-provider)', function () {
     }
     assert.equal(back?.status, 200, 'the IdP came back by itself');
     assert.ok(Date.now() - down >= 200, 'it stayed down for the requested time');
+  });
+
+  it('adds and removes users while running, with their own preferred_username, also over HTTP', async function () {
+    const users = await another({});
+    const usersAs = await discover(users);
+    const post = (p: string, body?: unknown) =>
+      fetch(users.issuer + p, { method: 'POST', ...(body !== undefined && { body: JSON.stringify(body) }) });
+    await assert.rejects(users.mintAccessToken('mallory'), /not one of the users/);
+    const added = await post('/__test/add-user?login=mallory', {
+      name: 'Mallory',
+      email: 'mallory@example.test',
+      preferred_username: '[m](command:x)',
+    });
+    assert.equal(added.status, 200);
+    const claims = oauth.getValidatedIdTokenClaims(await signIn(users, usersAs, 'mallory'));
+    assert.equal(claims?.sub, 'mallory');
+    assert.equal(claims?.preferred_username, '[m](command:x)');
+    assert.equal((await post('/__test/add-user?login=eve', { name: 'Eve' })).status, 400);
+    assert.deepEqual(await (await post('/__test/remove-user?login=mallory')).json(), { removed: true });
+    await assert.rejects(users.mintAccessToken('mallory'), /not one of the users/);
+    assert.equal(users.removeUser('mallory'), false);
+    // Users are this IdP's own: the default users of another are untouched.
+    users.removeUser('bob');
+    await assert.doesNotReject(idp.mintAccessToken('bob'));
   });
 
   it('runs as a CLI that prints one JSON line and exits on SIGTERM', async function () {

@@ -8,13 +8,15 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import { gzipSync } from 'node:zlib';
 
-export type Endpoint = 'discovery' | 'jwks' | 'token' | 'revocation' | 'other';
+export type Endpoint = 'discovery' | 'jwks' | 'token' | 'revocation' | 'device' | 'other';
 
 export const PATHS: Record<Exclude<Endpoint, 'other'>, string> = {
   discovery: '/.well-known/openid-configuration',
   jwks: '/jwks',
   token: '/token',
   revocation: '/revoke',
+  // RFC 8628 device authorization: not in the discovery document unless a test lists it.
+  device: '/device',
 };
 
 export interface RecordedRequest {
@@ -226,6 +228,21 @@ export class HostileIssuer {
       header: { typ: 'at+jwt' },
       claims: { aud: 'https://api.example', client_id: CLIENT_ID, jti: randomToken('j', 8), ...claims },
     });
+  }
+
+  /** A device authorization answer (RFC 8628 §3.2) for this issuer; `fields` are merged in (`undefined` removes one). */
+  deviceAuthorization(fields: Record<string, unknown> = {}): Record<string, unknown> {
+    const body: Record<string, unknown> = {
+      device_code: randomToken('DC'),
+      user_code: 'WDJB-MJHT',
+      verification_uri: `${this.issuer}${PATHS.device}`,
+      expires_in: 600,
+      interval: 5,
+      ...fields,
+    };
+    for (const [k, v] of Object.entries(body)) if (v === undefined) delete body[k];
+    if (typeof body.device_code === 'string') this.issued.push(body.device_code);
+    return body;
   }
 
   /** A valid token endpoint answer; `fields` are merged in (`undefined` removes one). */

@@ -29,6 +29,19 @@ describe('log redaction', () => {
     assert.match(out, /"token_type":"Bearer"/);
   });
 
+  it('a name with a line break or escape codes cannot forge a line: every message stays one line, its controls shown as escapes', () => {
+    const sink = new CapturingSink();
+    const log = createLogger(sink, new Redactor());
+    const label = 'mallory\n2026-01-01 12:00:00.000 [info] Signed in admin to Acme SSO\r\u001b[2K\u202e';
+    log.info(`Signed in ${label} to Acme SSO`);
+    assert.equal(sink.lines.length, 1);
+    assert.ok(!/[\n\r\u001b\u202e]/.test(sink.lines[0]), JSON.stringify(sink.lines[0]));
+    assert.equal(
+      sink.lines[0],
+      'info Signed in mallory\\n2026-01-01 12:00:00.000 [info] Signed in admin to Acme SSO\\r\\u001b[2K\\u202e to Acme SSO',
+    );
+  });
+
   it('ignores values too short to be tokens, so ordinary words survive', () => {
     const r = new Redactor();
     r.add('alice');

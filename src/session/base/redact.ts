@@ -1,5 +1,6 @@
 // Keeping secrets out of text: the redactor knows every token value the engine has seen and the
 // shapes tokens take in URLs, JSON and headers; foreignText cleans what a server wrote.
+import { withoutControls } from './plainText';
 
 export const MASK = '[redacted]';
 const SECRET_PARAMS = 'access_token|refresh_token|id_token|code|code_verifier|client_secret|token|assertion|device_code';
@@ -78,9 +79,6 @@ export class Redactor {
 /** Process-wide redactor: tokens enter it at the one place they enter the engine (OAuth client, store). */
 export const redactor = new Redactor();
 
-// ANSI/VT escape sequences (CSI, OSC and two-character escapes), then every other control character.
-const ESCAPES = /\u001b(?:\[[0-?]*[ -/]*[@-~]|\][^\u0007\u001b]*(?:\u0007|\u001b\\)?|[@-Z\\-_])/g;
-const CONTROLS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]+/g;
 // Long unbroken runs of token alphabet characters: a token, or a piece of one, we were never told about.
 const TOKEN_LIKE = /[A-Za-z0-9_~+/=.-]{24,}/g;
 
@@ -91,10 +89,7 @@ const TOKEN_LIKE = /[A-Za-z0-9_~+/=.-]{24,}/g;
  */
 export function foreignText(text: unknown, max = 200): string {
   if (typeof text !== 'string') return '';
-  const cleaned = redactor
-    .redact(text.slice(0, 200_000))
-    .replace(ESCAPES, '')
-    .replace(CONTROLS, ' ')
+  const cleaned = withoutControls(redactor.redact(text.slice(0, 200_000)))
     .replace(TOKEN_LIKE, MASK)
     .replace(/\s+/g, ' ')
     .trim();

@@ -12,3 +12,18 @@ export function isLoopbackHost(hostname: string): boolean {
 export function isSecureOrLocal(url: URL): boolean {
   return url.protocol === 'https:' || (url.protocol === 'http:' && isLoopbackHost(url.hostname));
 }
+
+/**
+ * A URL that is shown as text and then opened, as its parsed href, when parsing leaves it as it
+ * reads (apart from the "/" of an empty path); undefined when parsing would change it (spaces,
+ * backslashes, letter case, dot segments) or it is no URL at all.
+ */
+export function exactHref(url: string): string | undefined {
+  let href: string;
+  try {
+    href = new URL(url).href;
+  } catch {
+    return undefined;
+  }
+  return href === url || href === `${url}/` ? href : undefined;
+}

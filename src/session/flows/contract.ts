@@ -1,5 +1,6 @@
 // The contract every sign-in flow keeps: it gets a request and returns validated tokens and the
 // account, nothing else.
+import { cleanLabel } from '../base/plainText';
 import type { TokenSet } from '../protocol/oauth';
 import type { DeviceTiming } from './device';
 
@@ -32,8 +33,13 @@ export interface FlowRequest {
   readonly deviceTiming?: Partial<DeviceTiming>;
 }
 
+/**
+ * The account an issuer's claims name. The label is where issuer text becomes a name shown in
+ * VS Code's Accounts menu, the views and messages, so it is cleaned here, once (cleanLabel).
+ */
 export function accountFromClaims(claims: { sub: string; preferred_username?: string; email?: string; name?: string }): FlowAccount {
-  return { id: claims.sub, label: claims.preferred_username ?? claims.email ?? claims.name ?? claims.sub };
+  const named = [claims.preferred_username, claims.email, claims.name].map((c) => (c === undefined ? '' : cleanLabel(c))).find(Boolean);
+  return { id: claims.sub, label: named ?? cleanLabel(claims.sub) };
 }
 
 /** The result of a flow whose tokens came with validated ID token claims. */

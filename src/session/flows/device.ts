@@ -3,6 +3,7 @@
 import * as l10n from '@vscode/l10n';
 import { ErrorCode, SessionKeeperError } from '../base/errors';
 import type { Logger } from '../base/log';
+import { exactHref } from '../base/urls';
 import type { OAuthClient } from '../protocol/oauth';
 import { assertBrowsable } from './authorizationCode';
 import { accountFromClaims, type FlowRequest, type FlowResult } from './contract';
@@ -68,15 +69,27 @@ export async function deviceFlow(client: OAuthClient, host: DeviceHost, logger: 
     );
   if (!USER_CODE.test(authorization.userCode) || !authorization.deviceCode) throw nonsense();
   if (!(authorization.expiresIn > 0)) throw nonsense();
+  // The page is shown as text and then opened: it must read as the URL that opens, with nothing
+  // URL parsing would turn into something else.
+  const verificationUri = exactHref(authorization.verificationUri);
+  if (!verificationUri) {
+    throw new SessionKeeperError(
+      ErrorCode.InvalidResponse,
+      l10n.t(
+        'The device authorization answer of {0} names a verification page that is not a well-formed URL. Nothing was saved; try another way to sign in.',
+        client.issuer,
+      ),
+    );
+  }
   // The page is opened in a browser: the same https/loopback rule as every other endpoint.
-  assertBrowsable(authorization.verificationUri, client.issuer);
+  assertBrowsable(verificationUri, client.issuer);
   const deadline = timing.now() + Math.min(authorization.expiresIn * 1000, timing.maxWaitMs);
   const clamp = (ms: number) => Math.min(timing.maxIntervalMs, Math.max(timing.minIntervalMs, ms));
   let intervalMs = clamp((authorization.interval ?? 5) * 1000);
   logger.info(`Showing a device code for ${request.providerLabel}; polling every ${intervalMs / 1000} s`);
   const shown = host.showUserCode({
     userCode: authorization.userCode,
-    verificationUri: authorization.verificationUri,
+    verificationUri,
     providerLabel: request.providerLabel,
   });
   try {

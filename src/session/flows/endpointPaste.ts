@@ -5,6 +5,7 @@ import { jwtDecode } from 'jwt-decode';
 import * as l10n from '@vscode/l10n';
 import { ErrorCode, SessionKeeperError, findSessionKeeperError } from '../base/errors';
 import type { Logger } from '../base/log';
+import { cleanLabel, hasControlChars } from '../base/plainText';
 import { redactor } from '../base/redact';
 import type { CookieValue, EndpointValues, InputSpec } from '../protocol/endpointDeclaration';
 import { inputProblem, parseCookieHeader, type EndpointSource } from '../protocol/endpoint';
@@ -30,7 +31,7 @@ export function accountNameProblem(name: string): string | undefined {
   const trimmed = name.trim();
   if (!trimmed) return l10n.t('Give the account a name.');
   if (trimmed.length > MAX_NAME) return l10n.t('The name is longer than {0} characters.', MAX_NAME);
-  if (/[\u0000-\u001f\u007f-\u009f]/.test(trimmed)) return l10n.t('The name contains control characters.');
+  if (hasControlChars(trimmed)) return l10n.t('The name contains control characters.');
   return undefined;
 }
 
@@ -82,7 +83,8 @@ export async function endpointSignIn(
   if (name === undefined || request.signal.aborted) throw cancelled();
   const problem = accountNameProblem(name);
   if (problem) throw new SessionKeeperError(ErrorCode.InvalidResponse, `${problem} ${l10n.t('Nothing was saved.')}`);
-  const label = name.trim();
+  // The name is the account's label (and id): cleaned where it is made, as labels from claims are.
+  const label = cleanLabel(name, MAX_NAME);
   return { tokens, account: { id: label, label } };
 }
 

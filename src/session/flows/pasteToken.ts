@@ -6,6 +6,7 @@ import { jwtDecode } from 'jwt-decode';
 import * as l10n from '@vscode/l10n';
 import { ErrorCode, SessionKeeperError } from '../base/errors';
 import type { Logger } from '../base/log';
+import { hasControlChars } from '../base/plainText';
 import { redactor } from '../base/redact';
 import { expiryOf, type OAuthClient } from '../protocol/oauth';
 import { normalizeScopes } from '../protocol/scopes';
@@ -40,7 +41,7 @@ export const MAX_TOKEN_LENGTH = 16_384;
 export function tokenProblem(text: string): string | undefined {
   if (!text.trim()) return l10n.t('The token is empty.');
   if (text.length > MAX_TOKEN_LENGTH) return l10n.t('This is too long to be a token ({0} characters at most).', MAX_TOKEN_LENGTH);
-  if (/[\u0000-\u001f\u007f-\u009f]/.test(text)) return l10n.t('This is not a token: it contains control characters.');
+  if (hasControlChars(text)) return l10n.t('This is not a token: it contains control characters.');
   if (/\s/.test(text)) return l10n.t('This is not a token: it contains spaces.');
   if (!/^[A-Za-z0-9\-._~+/]+=*$/.test(text)) return l10n.t('This is not a token: it contains characters a bearer token cannot have.');
   return undefined;

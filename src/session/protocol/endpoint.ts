@@ -5,6 +5,7 @@
 import * as l10n from '@vscode/l10n';
 import { parseSetCookie } from 'set-cookie-parser';
 import { ErrorCode, SessionKeeperError, findSessionKeeperError } from '../base/errors';
+import { CONTROL_CHARS as CONTROL, withoutControls } from '../base/plainText';
 import { redactor } from '../base/redact';
 import { PartialRenewal, type Credentials, type SessionSource } from '../refresh/source';
 import type { StoredAccount, StoredSession } from '../storage/store';
@@ -20,9 +21,6 @@ const MAX_LIFETIME_MS = 366 * 24 * 3600_000;
 
 /** reachable() waits at most this long. */
 const REACHABLE_TIMEOUT_MS = 5_000;
-
-/** C0 and C1 controls, DEL, and the line/paragraph separators and bidi overrides that change how text reads. */
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
 
 /** RFC 6265 §4.1.1 cookie-value: cookie-octets, optionally in double quotes. */
 const COOKIE_VALUE = /^(?:[\x21\x23-\x2b\x2d-\x3a\x3c-\x5b\x5d-\x7e]*|"[\x21\x23-\x2b\x2d-\x3a\x3c-\x5b\x5d-\x7e]*")$/;
@@ -533,7 +531,7 @@ function fieldName(key: string): string {
 
 /** Text from the user's own settings, for a message: not a secret, but kept to one short line. */
 function configText(text: string, max = 80): string {
-  const line = text.replace(new RegExp(CONTROL.source, 'g'), ' ');
+  const line = withoutControls(text);
   return line.length > max ? `${line.slice(0, max - 1)}…` : line;
 }
 

@@ -8,6 +8,7 @@ import { allowsInsecureRequests } from '../config';
 import { ErrorCode, SessionKeeperError, findSessionKeeperError } from '../base/errors';
 import { guardedFetch, oauthErrorBody, type Fetch } from './http';
 import * as l10n from '@vscode/l10n';
+import { hasControlChars } from '../base/plainText';
 import { foreignText, redactor } from '../base/redact';
 import { normalizeScopes } from './scopes';
 import { isSecureOrLocal } from '../base/urls';
@@ -575,7 +576,7 @@ export function expiryOf(expiresIn: unknown, accessToken: string, now: number): 
 
 /** OIDC Core §2: `sub` is a non-empty identifier of at most 255 characters (and no control characters here). */
 function isSubject(sub: unknown): sub is string {
-  return typeof sub === 'string' && sub.trim() !== '' && sub.length <= 255 && !/[\u0000-\u001f\u007f-\u009f]/.test(sub);
+  return typeof sub === 'string' && sub.trim() !== '' && sub.length <= 255 && !hasControlChars(sub);
 }
 
 function stringClaim(v: unknown): string | undefined {

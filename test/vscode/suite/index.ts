@@ -29,6 +29,8 @@ const phases: (() => void)[] = [
   () => {
     require('./flowsAfterReload.test');
     require('./endpointAfterReload.test');
+    // Last: it signs an account in to acme-token and out again, which the tests above must not see.
+    require('./markup.test');
   },
 ];
 
