@@ -10,9 +10,12 @@ export const ENV_SECRET = 'SESSION_KEEPER_SECRET';
 export const MAX_REQUEST_BYTES = 16 * 1024;
 /** Largest answer line the command reads (a token and its expiry fit many times over). */
 export const MAX_RESPONSE_BYTES = 64 * 1024;
-/** How long the server waits for a request line, and how long the command waits for the answer. */
+/** How long the server waits for the request line; once it has it, HANDLE_TIMEOUT_MS applies instead. */
 export const REQUEST_READ_TIMEOUT_MS = 5_000;
-export const RESPONSE_TIMEOUT_MS = 45_000;
+/** The longest the server takes to answer a request it has read, an inline renewal included. */
+export const HANDLE_TIMEOUT_MS = 40_000;
+/** How long the command waits for the answer: longer than the server may take, so its answer always arrives. */
+export const RESPONSE_TIMEOUT_MS = HANDLE_TIMEOUT_MS + 5_000;
 
 export const FORMATS = ['bare', 'header', 'json', 'kubectl', 'git'] as const;
 export type OutputFormat = (typeof FORMATS)[number];

@@ -13,9 +13,9 @@ import type { Logger } from '../session/base/log';
 import type { AuthSession } from '../session/provider';
 import type { TerminalAccess } from './consent';
 import {
+  HANDLE_TIMEOUT_MS,
   MAX_REQUEST_BYTES,
   REQUEST_READ_TIMEOUT_MS,
-  RESPONSE_TIMEOUT_MS,
   parseRequest,
   secretMatches,
   type FailureCode,
@@ -177,8 +177,9 @@ export interface ServerOptions {
   readonly secret: string;
   readonly handle: (request: TerminalRequest) => Promise<TerminalResponse>;
   readonly logger: Logger;
-  /** How long a request may take in all (renewal included); a little less than the command waits. */
+  /** How long answering a request may take (renewal included); less than the command waits. */
   readonly handleTimeoutMs?: number;
+  /** How long the request line may take to arrive. */
   readonly readTimeoutMs?: number;
 }
 
@@ -241,6 +242,8 @@ function serve(socket: Socket, options: ServerOptions): void {
     }
     chunks.push(take);
     if (newline < 0) return;
+    // The line is in: from here the handler's own limit applies, which allows for an inline renewal.
+    socket.setTimeout(0);
     socket.pause();
     void answer(Buffer.concat(chunks), options).then(reply);
   });
@@ -262,7 +265,7 @@ async function answer(line: Buffer, options: ServerOptions): Promise<TerminalRes
     );
   }
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeoutMs = options.handleTimeoutMs ?? RESPONSE_TIMEOUT_MS - 5_000;
+  const timeoutMs = options.handleTimeoutMs ?? HANDLE_TIMEOUT_MS;
   try {
     return await Promise.race([
       options.handle(parsed.value),

@@ -8,7 +8,14 @@ import { createLogger, silentLogger, type Logger } from '../../../src/session/ba
 import type { AuthSession } from '../../../src/session/provider';
 import { ask, runCli } from '../../../src/terminal/cli';
 import { TerminalAccess } from '../../../src/terminal/consent';
-import { EXIT_CODES, MAX_REQUEST_BYTES, type TerminalRequest, type TerminalResponse } from '../../../src/terminal/protocol';
+import {
+  EXIT_CODES,
+  HANDLE_TIMEOUT_MS,
+  MAX_REQUEST_BYTES,
+  RESPONSE_TIMEOUT_MS,
+  type TerminalRequest,
+  type TerminalResponse,
+} from '../../../src/terminal/protocol';
 import { TerminalServer, createTokenHandler, newChannel, newSecret, type AccountRef, type TokenSource } from '../../../src/terminal/server';
 import { makeTempDir, removeTempDir } from '../../support/tempDirs.mjs';
 import { CapturingSink, MemoryMemento } from '../../support/fakes';
@@ -21,7 +28,7 @@ function session(account: AccountRef, token = TOKEN): AuthSession {
 }
 
 interface Fixture {
-  readonly source: TokenSource & { accountList: AccountRef[]; failWith?: Error; calls: number };
+  readonly source: TokenSource & { accountList: AccountRef[]; failWith?: Error; calls: number; renewal?: Promise<void> };
   readonly access: TerminalAccess;
   readonly asked: { provider: string; account: string; answer: (allow: boolean | undefined) => void }[];
   readonly handle: (r: TerminalRequest) => Promise<TerminalResponse>;
@@ -31,6 +38,8 @@ function fixture(logger: Logger = silentLogger): Fixture {
   const source = {
     accountList: [{ id: 'alice-sub', label: 'alice', active: true }] as AccountRef[],
     failWith: undefined as Error | undefined,
+    /** While set, getSessions waits for it, as an inline renewal waits for the issuer. */
+    renewal: undefined as Promise<void> | undefined,
     calls: 0,
     providerLabel: (id: string) => (id === 'acme' ? 'Acme SSO' : undefined),
     accounts(this: void) {
@@ -38,6 +47,7 @@ function fixture(logger: Logger = silentLogger): Fixture {
     },
     async getSessions(_id: string, scopes: readonly string[], account: { id: string }) {
       source.calls += 1;
+      await source.renewal;
       if (source.failWith) throw source.failWith;
       if (scopes.includes('admin')) return [];
       return source.accountList.filter((a) => a.id === account.id).map((a) => session(a));
@@ -246,6 +256,35 @@ describe('terminal socket server', () => {
     const pending = io({ SESSION_KEEPER_IPC: server!.channel.path, SESSION_KEEPER_SECRET: secret });
     assert.equal(await runCli(['-p', 'acme'], pending.io), EXIT_CODES.notAllowed);
     assert.match(pending.out.stderr, /Allow terminal access for alice at Acme SSO in VS Code, then run the command again/);
+  });
+
+  it('keeps the connection open while a renewal outlasts the time allowed for reading the request', async () => {
+    // The command waits longer than the server may take to answer, renewal included.
+    assert.ok(RESPONSE_TIMEOUT_MS > HANDLE_TIMEOUT_MS, 'the command gives up before the server does');
+    const slowDir = newChannel(process.platform, dir);
+    const slow = await TerminalServer.listen({ channel: slowDir, secret, handle: f.handle, logger: silentLogger, readTimeoutMs: 20 });
+    try {
+      // A renewal fifteen times longer than the read limit: the answer must still arrive.
+      f.source.renewal = new Promise((resolve) => setTimeout(resolve, 300));
+      const cli = io({ SESSION_KEEPER_IPC: slow.channel.path, SESSION_KEEPER_SECRET: secret });
+      assert.equal(await runCli(['-p', 'acme', '-f', 'bare'], cli.io), EXIT_CODES.ok, cli.out.stderr);
+      assert.equal(cli.out.stdout, `${TOKEN}\n`);
+    } finally {
+      await slow.close();
+    }
+  });
+
+  it('answers "offline" itself when a renewal takes longer than it allows, before the command gives up', async () => {
+    const slowDir = newChannel(process.platform, dir);
+    const slow = await TerminalServer.listen({ channel: slowDir, secret, handle: f.handle, logger: silentLogger, handleTimeoutMs: 30 });
+    try {
+      f.source.renewal = new Promise(() => undefined); // the issuer never answers
+      const cli = io({ SESSION_KEEPER_IPC: slow.channel.path, SESSION_KEEPER_SECRET: secret });
+      assert.equal(await runCli(['-p', 'acme'], cli.io), EXIT_CODES.offline, cli.out.stderr);
+      assert.match(cli.out.stderr, /No token within \d+ seconds; try again/);
+    } finally {
+      await slow.close();
+    }
   });
 
   it('removes its private directory when it cannot listen', async () => {
