@@ -4,7 +4,9 @@
 // missing, it says so on stderr and exits at once with a distinct code (see EXIT_CODES).
 import { readFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
+import { dirname } from 'node:path';
 import { formatToken, parseGitCredentialInput } from './format';
+import { describeProblem, privateDirProblem, privateSocketProblem } from './ownership';
 import {
   ENV_IPC,
   ENV_SECRET,
@@ -18,6 +20,7 @@ import {
   type TerminalRequest,
   type TerminalResponse,
 } from './protocol';
+import { plainText } from './text';
 
 export const USAGE = `Usage: session-keeper --provider <id> [--account <id or name>] [--scope <scope>]... [--format <format>] [--tool <name>]
 
@@ -171,16 +174,35 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   try {
     response = await ask(path, request);
   } catch (err) {
-    io.stderr(`session-keeper: ${(err as Error).message}\n`);
+    io.stderr(`session-keeper: ${plainText((err as Error).message)}\n`);
     return (err as { exitCode?: number }).exitCode ?? EXIT_CODES.failed;
   }
   if (!response.ok) {
-    io.stderr(`session-keeper: ${response.message}\n`);
+    // The server's words, never its escape sequences: they would reach the terminal.
+    io.stderr(`session-keeper: ${plainText(response.message)}\n`);
     return exitCodeFor(response.code);
   }
   io.stdout(formatToken(options.format, response, gitInput));
   return EXIT_CODES.ok;
 }
+
+/**
+ * Why the channel at `path` is not this user's own (POSIX): its folder must be a real 0700 directory
+ * and the socket owner-only, both owned by this user. A socket planted at the path of a folder that
+ * was removed is someone else's. Undefined when it is fine, or on Windows (a named pipe).
+ */
+export function channelProblem(path: string, platform: NodeJS.Platform = process.platform): string | undefined {
+  if (platform === 'win32' || typeof process.getuid !== 'function') return undefined;
+  const uid = process.getuid();
+  const dir = privateDirProblem(dirname(path), uid);
+  const problem = dir ?? privateSocketProblem(path, uid);
+  if (problem === undefined) return undefined;
+  if (problem === 'missing') return GONE;
+  const what = dir ? `the folder of ${path}` : path;
+  return `not sending this terminal's secret: ${describeProblem(problem, what)}, so it is not VS Code's channel. Open a new terminal in VS Code.`;
+}
+
+const GONE = 'VS Code is not running any more (the window that opened this terminal has closed). Open a new terminal in VS Code.';
 
 class ChannelError extends Error {
   constructor(
@@ -194,6 +216,9 @@ class ChannelError extends Error {
 /** One request over the channel, bounded in size and time. */
 export function ask(path: string, request: TerminalRequest, timeoutMs = RESPONSE_TIMEOUT_MS): Promise<TerminalResponse> {
   return new Promise((resolve, reject) => {
+    // Whoever listens there gets the secret and writes to this terminal: it must be this user's own channel.
+    const untrusted = channelProblem(path);
+    if (untrusted) return reject(new ChannelError(untrusted, EXIT_CODES.unreachable));
     const socket = createConnection(path);
     const chunks: Buffer[] = [];
     let size = 0;
@@ -227,7 +252,7 @@ export function ask(path: string, request: TerminalRequest, timeoutMs = RESPONSE
         reject(
           new ChannelError(
             gone
-              ? 'VS Code is not running any more (the window that opened this terminal has closed). Open a new terminal in VS Code.'
+              ? GONE
               : denied
                 ? `VS Code's channel is not accessible to this user (${err.code}).`
                 : `Cannot reach VS Code (${err.code ?? err.message}).`,

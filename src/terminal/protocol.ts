@@ -1,6 +1,7 @@
 // The terminal channel's wire format: one JSON line from the `session-keeper` command, one JSON
 // line back. Pure (no vscode, no sockets): the server, the command and the tests share it.
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { hasControls } from './text';
 
 /** Environment variables the extension gives the terminals of its window. */
 export const ENV_IPC = 'SESSION_KEEPER_IPC';
@@ -140,6 +141,9 @@ export function parseResponse(line: string): TerminalResponse {
   try {
     const r = JSON.parse(line) as Record<string, unknown>;
     if (r.ok === true && typeof r.token === 'string' && r.token && typeof r.account === 'string') {
+      // Printed as they are, so nothing in them may steer a terminal.
+      if (hasControls(r.token) || hasControls(r.account))
+        return { ok: false, code: 'failed', message: 'VS Code sent a credential with control characters in it; it was not printed.' };
       return {
         ok: true,
         token: r.token,
