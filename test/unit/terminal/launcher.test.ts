@@ -35,7 +35,7 @@ describe('terminal launcher', () => {
     assert.ok(statSync(join(bin, 'session-keeper.cmd')).isFile());
   });
 
-  describe('its folder, first on every terminal\'s PATH', () => {
+  describe("its folder, first on every terminal's PATH", () => {
     const posixOnly = function (this: Mocha.Context) {
       if (process.platform === 'win32') this.skip(); // no POSIX owners or modes
     };
