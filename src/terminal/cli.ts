@@ -2,20 +2,24 @@
 // and prints it the way a tool wants it. Pure Node (no vscode): it runs on the runtime VS Code
 // ships, through the launcher the extension writes. It never waits for a person: whatever is
 // missing, it says so on stderr and exits at once with a distinct code (see EXIT_CODES).
-import { readFileSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { dirname } from 'node:path';
 import { formatToken, parseGitCredentialInput } from './format';
 import { describeProblem, privateDirProblem, privateSocketProblem } from './ownership';
 import {
+  ENV_FOLDER_SECRET,
   ENV_IPC,
   ENV_SECRET,
   EXIT_CODES,
   FORMATS,
+  MAX_CALLER_CHARS,
   MAX_RESPONSE_BYTES,
+  PROTOCOL_VERSION,
   RESPONSE_TIMEOUT_MS,
   exitCodeFor,
   parseResponse,
+  type CallerInfo,
   type OutputFormat,
   type TerminalRequest,
   type TerminalResponse,
@@ -34,7 +38,7 @@ Prints a fresh access token from Session Keeper in VS Code. Works in terminals V
                         json: {"token", "expiresAt", "account"}
                         kubectl: a client.authentication.k8s.io/v1 ExecCredential
                         git: the git credential helper protocol (get; store and erase are ignored)
-      --tool <name>     what to call the caller in VS Code's Accounts view
+      --tool <name>     what the caller says it is (VS Code shows it as claimed)
   -h, --help            this text
 
 Exit codes: 0 ok, 1 unexpected error, 2 usage, 3 VS Code not reachable, 4 access not allowed
@@ -123,8 +127,12 @@ export interface CliIo {
   readStdin(): Promise<string>;
   stdout(text: string): void;
   stderr(text: string): void;
+  /** The command's working directory. */
+  cwd(): string;
   /** The caller's process name, when the platform tells (Linux: /proc/<ppid>/comm). */
   parentName?(): string | undefined;
+  /** The caller's command line and directory, when the platform tells (Linux: /proc/<ppid>). */
+  caller?(): CallerInfo;
 }
 
 const shells = new Set(['sh', 'bash', 'zsh', 'dash', 'fish', 'ksh', 'mksh', 'tcsh', 'csh', 'pwsh', 'powershell', 'cmd', 'nu', 'xonsh']);
@@ -160,15 +168,26 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     );
     return EXIT_CODES.unreachable;
   }
+  let cwd: string;
+  try {
+    cwd = io.cwd();
+  } catch {
+    io.stderr('session-keeper: the current directory no longer exists. Change to another one and run the command again.\n');
+    return EXIT_CODES.usage;
+  }
   const gitInput = options.gitOperation === 'get' ? parseGitCredentialInput(await io.readStdin()) : undefined;
+  const folderSecret = io.env[ENV_FOLDER_SECRET];
   const request: TerminalRequest = {
-    v: 1,
+    v: PROTOCOL_VERSION,
     secret,
+    ...(folderSecret && { folderSecret }),
     provider: options.provider,
     ...(options.account !== undefined && { account: options.account }),
     scopes: options.scopes,
     format: options.format,
     tool: toolName(options, io.parentName?.()),
+    cwd,
+    caller: io.caller?.() ?? {},
   };
   let response: TerminalResponse;
   try {
@@ -284,6 +303,31 @@ export function readStdin(stdin: NodeJS.ReadStream, limit = 16 * 1024, timeoutMs
     stdin.on('end', done);
     stdin.on('error', done);
   });
+}
+
+/** A command line as a shell would read it back: words quoted only where they need it, bounded. */
+export function commandLine(args: readonly string[]): string {
+  const line = args.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
+  return line.length > MAX_CALLER_CHARS ? `${line.slice(0, MAX_CALLER_CHARS - 1)}…` : line;
+}
+
+/** What Linux tells of the program that ran this command; nothing elsewhere. */
+export function callerInfo(ppid = process.ppid): CallerInfo {
+  const out: { command?: string; cwd?: string } = {};
+  try {
+    const args = readFileSync(`/proc/${ppid}/cmdline`, 'utf8').split('\0');
+    if (args.at(-1) === '') args.pop();
+    if (args.length) out.command = commandLine(args);
+  } catch {
+    // not Linux, or the caller is gone
+  }
+  try {
+    const cwd = readlinkSync(`/proc/${ppid}/cwd`);
+    if (cwd.length <= 4096) out.cwd = cwd;
+  } catch {
+    // likewise
+  }
+  return out;
 }
 
 /** Linux tells the caller's name; elsewhere the view shows the format's tool. */

@@ -58,3 +58,12 @@ export function writeLauncher(storageDir: string, execPath: string, cliPath: str
   else write(COMMAND_NAME, posixLauncher(execPath, cliPath));
   return bin;
 }
+
+/**
+ * Whether the terminals of a window can reach this extension host's socket and launcher: not when
+ * the window is remote (`remoteName`) and this host is the local UI one, for then the terminals
+ * run on the remote machine.
+ */
+export function terminalsReachHere(remoteName: string | undefined, runsInUiHost: boolean): boolean {
+  return remoteName === undefined || !runsInUiHost;
+}

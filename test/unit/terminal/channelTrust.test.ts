@@ -28,7 +28,13 @@ function io(env: Record<string, string>) {
   const out = { stdout: '', stderr: '' };
   return {
     out,
-    io: { env, readStdin: async () => '', stdout: (t: string) => void (out.stdout += t), stderr: (t: string) => void (out.stderr += t) },
+    io: {
+      env,
+      cwd: () => '/work',
+      readStdin: async () => '',
+      stdout: (t: string) => void (out.stdout += t),
+      stderr: (t: string) => void (out.stderr += t),
+    },
   };
 }
 
