@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, lstatSync, mkdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { posixLauncher, shellQuote, windowsLauncher, writeLauncher } from '../../../src/terminal/launcher';
+import { posixLauncher, shellQuote, terminalsReachHere, windowsLauncher, writeLauncher } from '../../../src/terminal/launcher';
 import { makeTempDir, removeTempDir } from '../../support/tempDirs.mjs';
 
 describe('terminal launcher', () => {
@@ -76,5 +76,20 @@ describe('terminal launcher', () => {
       chownSync(join(storage, 'bin'), 65534, 65534);
       assert.throws(() => writeLauncher(storage, process.execPath, join(dir, 'cli.js'), 'linux'), /belongs to another user/);
     });
+  });
+
+  it("is put on PATH only where the window's terminals run on this extension host's machine", () => {
+    assert.equal(terminalsReachHere(undefined, true), true, 'a local window: terminals and extension on this computer');
+    assert.equal(terminalsReachHere(undefined, false), true);
+    assert.equal(
+      terminalsReachHere('ssh-remote+build', false),
+      true,
+      'a remote window, the extension on the remote side with the terminals',
+    );
+    assert.equal(
+      terminalsReachHere('ssh-remote+build', true),
+      false,
+      'a remote window, the extension on this computer, the terminals remote',
+    );
   });
 });
