@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { registerCommands } from './commands';
+import { realpathSync } from 'node:fs';
 import * as path from 'node:path';
 import { Setting, STORAGE_PREFIX, TERMINAL_ACCESS_KEY } from './contributions';
 import { affectsNetworkSettings, readNetworkSettings } from './editor/network';
@@ -19,7 +20,6 @@ import { defaultPolicy, type RefreshPolicy } from './session/refresh/refresher';
 import type { ProviderSummary } from './session/model';
 import { SessionStore } from './session/storage/store';
 import { registerViews } from './views';
-import { realpathSync } from 'node:fs';
 import { askTerminalAccess } from './commands/terminalAccess';
 import { timeFormatter } from './views/clock';
 import { GRANT_LIFETIME_MS, TerminalAccess, type Grant } from './terminal/consent';

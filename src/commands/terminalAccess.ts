@@ -113,7 +113,7 @@ export async function allowTerminalAccess(model: SessionKeeperModel, actions: Te
     if (!choice) return;
     const folder = await pickOne(
       actions.folders(),
-      (f) => ({ label: escapeIcons(f.name), description: f.path }),
+      (f) => ({ label: escapeIcons(f.name), description: escapeIcons(f.path) }),
       vscode.l10n.t('Select the workspace folder whose terminals may use it'),
     );
     if (!folder) {
