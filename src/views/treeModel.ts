@@ -230,9 +230,14 @@ export function buildTree(providers: readonly ProviderSummary[], now: number, op
       const where = grantPlace(grant);
       const label = l10n.t('Terminal: {0}', where);
       const status = grantStatus(grant, now, time);
-      const tool = grant.lastUse?.tool ?? grant.program?.tool;
-      const description = tool ? l10n.t('{0} · {1}', status, plainText(tool, 64)) : status;
       const program = grant.program;
+      // The program as the system described it; its own name only as a claim.
+      const asker = program?.command
+        ? plainText(program.command, 60)
+        : program
+          ? l10n.t('says it is {0}', plainText(program.tool, 64))
+          : undefined;
+      const description = asker ? l10n.t('{0} · {1}', status, asker) : status;
       return add({
         id: `${parent}/terminal/${grant.id}`,
         parent,

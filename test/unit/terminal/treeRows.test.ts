@@ -40,7 +40,7 @@ describe('accounts tree: terminal grants', () => {
     const outside = grant({ ...webapp, dir: '/tmp/cloned' }, { decidedAt: NOW - 120_000, program: { tool: 'shell' } });
     const [folder, dir] = rows([grant(webapp), outside]);
     assert.equal(folder.label, 'Terminal: webapp');
-    assert.equal(folder.description, `allowed until ${formatTime(NOW - 60_000 + GRANT_LIFETIME_MS)} · kubectl`);
+    assert.equal(folder.description, `allowed until ${formatTime(NOW - 60_000 + GRANT_LIFETIME_MS)} · kubectl get pods`);
     assert.equal(folder.contextValue, 'terminal.allowed');
     assert.deepEqual(
       [folder.providerId, folder.accountId, folder.grantId],
@@ -52,6 +52,7 @@ describe('accounts tree: terminal grants', () => {
     assert.equal(field(folder, 'Program directory'), '/work/webapp/k8s');
     assert.equal(field(folder, 'Says it is'), 'kubectl', 'the name is shown as the program claims it');
     assert.equal(dir.label, 'Terminal: /tmp/cloned (outside webapp)');
+    assert.match(dir.description ?? '', / · says it is shell$/, 'without a command line, the name it gives itself, as a claim');
     assert.equal(field(dir, 'Directory'), '/tmp/cloned');
     assert.notEqual(folder.id, dir.id);
   });
