@@ -26,9 +26,9 @@ export const Command = {
   showLog: 'sessionKeeper.showLog',
   addProvider: 'sessionKeeper.addProvider',
   statusBarMenu: 'sessionKeeper.statusBarMenu',
-  /** Terminal tools may use the account (a terminal row in the tree, or provider and account ids). */
+  /** Programs in a workspace folder's terminals may use the account for a work day, after a modal question (a grant's row, or the palette). */
   allowTerminalAccess: 'sessionKeeper.allowTerminalAccess',
-  /** Terminal tools ask again before using the account. */
+  /** Removes one terminal grant: programs in its folder are asked again. */
   revokeTerminalAccess: 'sessionKeeper.revokeTerminalAccess',
 } as const;
 export type CommandId = (typeof Command)[keyof typeof Command];
@@ -54,5 +54,5 @@ export const STORAGE_PREFIX = 'sessionKeeper';
 /** globalState: the account each provider shows first (account ids only, never tokens). */
 export const ACTIVE_ACCOUNTS_KEY = `${STORAGE_PREFIX}.activeAccounts`;
 
-/** globalState: which accounts terminal tools may use, and which tools asked (account ids, tool names, times). */
+/** globalState: terminal grants per account and folder (ids, folder paths, times, the asking program as shown; never tokens). */
 export const TERMINAL_ACCESS_KEY = `${STORAGE_PREFIX}.terminalAccess`;

@@ -1,9 +1,10 @@
 import * as vscode from 'vscode';
 import { registerCommands } from './commands';
+import { realpathSync } from 'node:fs';
 import * as path from 'node:path';
 import { Setting, STORAGE_PREFIX, TERMINAL_ACCESS_KEY } from './contributions';
 import { affectsNetworkSettings, readNetworkSettings } from './editor/network';
-import { askTerminalAccess, notifyQuarantine, notifySignInNeeded, notifyStaleWindow } from './editor/notifications';
+import { notifyQuarantine, notifySignInNeeded, notifyStaleWindow } from './editor/notifications';
 import { ProviderRegistry } from './editor/registry';
 import { signInInteractively } from './editor/signIn';
 import { AppUriHandler, ScriptedInputs, createFlowHost, currentHostKind } from './editor/flowHost';
@@ -19,9 +20,12 @@ import { defaultPolicy, type RefreshPolicy } from './session/refresh/refresher';
 import type { ProviderSummary } from './session/model';
 import { SessionStore } from './session/storage/store';
 import { registerViews } from './views';
-import { TerminalAccess } from './terminal/consent';
-import { writeLauncher } from './terminal/launcher';
-import { ENV_IPC, ENV_SECRET } from './terminal/protocol';
+import { askTerminalAccess } from './commands/terminalAccess';
+import { timeFormatter } from './views/clock';
+import { GRANT_LIFETIME_MS, TerminalAccess, type Grant } from './terminal/consent';
+import { FolderSecrets, type TerminalFolder } from './terminal/folders';
+import { terminalsReachHere, writeLauncher } from './terminal/launcher';
+import { ENV_FOLDER_SECRET, ENV_IPC, ENV_SECRET } from './terminal/protocol';
 import { TerminalServer, createTokenHandler, newChannel, newSecret, type TokenSource } from './terminal/server';
 
 /** What the extension returns outside production (the in-editor tests): answers for input boxes the test workbench refuses. */
@@ -34,6 +38,8 @@ export interface TestApi {
   providers(): ProviderSummary[];
   /** Signs an account out without the confirmation the test workbench refuses to show. */
   signOut(providerId: string, accountId: string): Promise<void>;
+  /** The terminal grants of a provider's accounts, as the Accounts view lists them. */
+  terminalGrants(providerId: string): ReadonlyMap<string, readonly Grant[]>;
 }
 
 export interface SignInNotice {
@@ -95,9 +101,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<TestAp
   const registry = new ProviderRegistry(engine, logger);
   registry.sync();
 
+  const formatTime = timeFormatter(vscode.env.language, () => engine.now());
   const terminalAccess = new TerminalAccess(context.globalState, TERMINAL_ACCESS_KEY);
   context.subscriptions.push({ dispose: () => terminalAccess.dispose() });
-  await startTerminalChannel(context, engine, terminalAccess, logger);
+  await startTerminalChannel(context, engine, terminalAccess, formatTime, logger);
 
   context.subscriptions.push(
     channel,
@@ -110,8 +117,15 @@ export async function activate(context: vscode.ExtensionContext): Promise<TestAp
       showLog,
       checkIssuer: (issuer, signal) => engine.checkIssuer(issuer, signal),
       terminalAccess: {
-        allow: (providerId, accountId) => terminalAccess.decide(providerId, accountId, 'allowed', engine.now()),
-        revoke: (providerId, accountId) => terminalAccess.revoke(providerId, accountId),
+        grants: (providerId, accountId) => terminalAccess.grants(providerId).get(accountId) ?? [],
+        folders: terminalFolders,
+        allow: (providerId, accountId, scope, program) => {
+          logger.info(`Terminal access for ${providerId} allowed from the Accounts view or the Command Palette`);
+          return terminalAccess.decide(providerId, accountId, scope, 'allowed', program, engine.now());
+        },
+        revoke: (providerId, accountId, grantId) => terminalAccess.revoke(providerId, accountId, grantId, engine.now()),
+        until: () => engine.now() + GRANT_LIFETIME_MS,
+        formatTime,
       },
     }),
     ...registerViews({ model: engine, terminal: terminalAccess }),
@@ -134,21 +148,50 @@ export async function activate(context: vscode.ExtensionContext): Promise<TestAp
       signInNotices,
       providers: () => engine.providers(),
       signOut: (providerId, accountId) => engine.signOut(providerId, accountId),
+      terminalGrants: (providerId) => terminalAccess.grants(providerId),
     }
   );
 }
 
+/** This window's workspace folders on disk, as the terminal channel knows them (symbolic links resolved). */
+function terminalFolders(): TerminalFolder[] {
+  return (vscode.workspace.workspaceFolders ?? [])
+    .filter((f) => f.uri.scheme === 'file')
+    .map((f) => {
+      let path = f.uri.fsPath;
+      try {
+        path = realpathSync(path);
+      } catch {
+        // a folder that does not exist (yet): its terminals cannot start there either
+      }
+      return { uri: f.uri.toString(), name: f.name, path };
+    });
+}
+
 /**
  * The `session-keeper` terminal command: a private socket with this window's secret, a launcher on
- * the PATH of the terminals this window opens, and tokens from the providers' own getSessions.
- * A failure here leaves the rest of the extension working.
+ * the PATH of the terminals this window opens, a secret of its own for each workspace folder's
+ * terminals, and tokens from the providers' own getSessions. A failure here leaves the rest of the
+ * extension working.
  */
 async function startTerminalChannel(
   context: vscode.ExtensionContext,
   engine: SessionKeeperEngine,
   access: TerminalAccess,
+  formatTime: (ms: number) => string,
   logger: ReturnType<typeof createLogger>,
 ): Promise<void> {
+  const env = context.environmentVariableCollection;
+  // A restored terminal of an earlier session would carry a dead channel and an old secret.
+  env.persistent = false;
+  if (!terminalsReachHere(vscode.env.remoteName, context.extension.extensionKind === vscode.ExtensionKind.UI)) {
+    // The terminals run on the remote machine, the socket and launcher would be on this one.
+    env.clear();
+    logger.info(
+      `The terminal command is not offered in this window: its terminals run on ${vscode.env.remoteName}, where they cannot reach Session Keeper, which runs on this computer`,
+    );
+    return;
+  }
   const source: TokenSource = {
     providerLabel: (id) => engine.providers().find((p) => p.id === id)?.label,
     accounts: (id) =>
@@ -166,20 +209,38 @@ async function startTerminalChannel(
   try {
     const bin = writeLauncher(context.globalStorageUri.fsPath, process.execPath, path.join(context.extensionPath, 'dist', 'cli.js'));
     const secret = newSecret();
+    const folders = new FolderSecrets();
     const server = await TerminalServer.listen({
       channel: newChannel(),
       secret,
+      folderOf: (folderSecret) => folders.folderOf(folderSecret),
       logger,
-      handle: createTokenHandler({ source, access, logger, now: () => engine.now(), ask: askTerminalAccess }),
+      handle: createTokenHandler({
+        source,
+        access,
+        logger,
+        now: () => engine.now(),
+        formatTime,
+        ask: (question, answer) => askTerminalAccess(question, formatTime, answer),
+      }),
     });
     context.subscriptions.push({ dispose: () => void server.close() });
-    const env = context.environmentVariableCollection;
-    // A restored terminal of an earlier session would carry a dead channel and an old secret.
-    env.persistent = false;
     env.description = vscode.l10n.t('Lets the session-keeper command get tokens from this window.');
     env.replace(ENV_IPC, server.channel.path);
     env.replace(ENV_SECRET, secret);
     env.prepend('PATH', bin + path.delimiter);
+    // Each folder's terminals get that folder's secret (VS Code matches a terminal to a folder by its working directory).
+    const scopeFolders = (removed: readonly vscode.WorkspaceFolder[] = []) => {
+      folders.update(terminalFolders());
+      for (const f of removed) env.getScoped({ workspaceFolder: f }).delete(ENV_FOLDER_SECRET);
+      // Set again for every folder: VS Code matches scopes by the folder's index, which changes when folders move.
+      for (const f of vscode.workspace.workspaceFolders ?? []) {
+        const folderSecret = folders.secretOf(f.uri.toString());
+        if (folderSecret) env.getScoped({ workspaceFolder: f }).replace(ENV_FOLDER_SECRET, folderSecret);
+      }
+    };
+    scopeFolders();
+    context.subscriptions.push(vscode.workspace.onDidChangeWorkspaceFolders((e) => scopeFolders(e.removed)));
     logger.info('Terminal command ready: session-keeper');
   } catch (err) {
     logger.warn(`The terminal command is not available: ${describeError(err)}`);

@@ -17,7 +17,7 @@ export interface CommandDeps {
   readonly showLog: () => void;
   /** Discovery check for "Add Identity Provider…". */
   readonly checkIssuer: IssuerCheck;
-  /** Allowing and revoking terminal tools' access to an account. */
+  /** Allowing and revoking terminal programs' access to an account. */
   readonly terminalAccess: TerminalAccessActions;
 }
 
@@ -34,8 +34,9 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
     [Command.showLog]: () => deps.showLog(),
     [Command.addProvider]: () => addProvider(deps),
     [Command.statusBarMenu]: () => showStatusBarMenu(deps),
-    [Command.allowTerminalAccess]: (arg) => allowTerminalAccess(deps.model, deps.terminalAccess, targetOf(arg)),
-    [Command.revokeTerminalAccess]: (arg) => revokeTerminalAccess(deps.model, deps.terminalAccess, targetOf(arg)),
+    // Their rows pass a grant id too, which these read themselves.
+    [Command.allowTerminalAccess]: (arg) => allowTerminalAccess(deps.model, deps.terminalAccess, arg),
+    [Command.revokeTerminalAccess]: (arg) => revokeTerminalAccess(deps.model, deps.terminalAccess, arg),
   };
   return Object.entries(commands).map(([id, run]) => vscode.commands.registerCommand(id, run));
 }

@@ -27,30 +27,3 @@ export function notifyStaleWindow(message: string): void {
 export function notifyQuarantine(message: string): void {
   void vscode.window.showWarningMessage(plainText(message, 'notification'));
 }
-
-/**
- * Whether terminal tools may use an account: a notification, never a modal dialog, so nothing
- * waits on it. `answer` gets true, false, or undefined when the notification was dismissed.
- */
-export function askTerminalAccess(providerLabel: string, accountLabel: string, answer: (allow: boolean | undefined) => void): void {
-  const allow = vscode.l10n.t('Allow');
-  const deny = vscode.l10n.t('Deny');
-  void vscode.window
-    .showInformationMessage(
-      plainText(
-        vscode.l10n.t({
-          message:
-            'A command in the terminal asks for the token of {0} at {1}. Allow terminal tools (curl, kubectl, git, …) to use this account?',
-          args: [accountLabel, providerLabel],
-          comment: ['{0} is the account, {1} the identity provider'],
-        }),
-        'notification',
-      ),
-      allow,
-      deny,
-    )
-    .then(
-      (choice) => answer(choice === allow ? true : choice === deny ? false : undefined),
-      () => answer(undefined),
-    );
-}

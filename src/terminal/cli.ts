@@ -2,22 +2,29 @@
 // and prints it the way a tool wants it. Pure Node (no vscode): it runs on the runtime VS Code
 // ships, through the launcher the extension writes. It never waits for a person: whatever is
 // missing, it says so on stderr and exits at once with a distinct code (see EXIT_CODES).
-import { readFileSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
 import { createConnection } from 'node:net';
+import { dirname } from 'node:path';
 import { formatToken, parseGitCredentialInput } from './format';
+import { describeProblem, privateDirProblem, privateSocketProblem } from './ownership';
 import {
+  ENV_FOLDER_SECRET,
   ENV_IPC,
   ENV_SECRET,
   EXIT_CODES,
   FORMATS,
+  MAX_CALLER_CHARS,
   MAX_RESPONSE_BYTES,
+  PROTOCOL_VERSION,
   RESPONSE_TIMEOUT_MS,
   exitCodeFor,
   parseResponse,
+  type CallerInfo,
   type OutputFormat,
   type TerminalRequest,
   type TerminalResponse,
 } from './protocol';
+import { oneLine } from './text';
 
 export const USAGE = `Usage: session-keeper --provider <id> [--account <id or name>] [--scope <scope>]... [--format <format>] [--tool <name>]
 
@@ -31,7 +38,7 @@ Prints a fresh access token from Session Keeper in VS Code. Works in terminals V
                         json: {"token", "expiresAt", "account"}
                         kubectl: a client.authentication.k8s.io/v1 ExecCredential
                         git: the git credential helper protocol (get; store and erase are ignored)
-      --tool <name>     what to call the caller in VS Code's Accounts view
+      --tool <name>     what the caller says it is (VS Code shows it as claimed)
   -h, --help            this text
 
 Exit codes: 0 ok, 1 unexpected error, 2 usage, 3 VS Code not reachable, 4 access not allowed
@@ -120,8 +127,12 @@ export interface CliIo {
   readStdin(): Promise<string>;
   stdout(text: string): void;
   stderr(text: string): void;
+  /** The command's working directory. */
+  cwd(): string;
   /** The caller's process name, when the platform tells (Linux: /proc/<ppid>/comm). */
   parentName?(): string | undefined;
+  /** The caller's command line and directory, when the platform tells (Linux: /proc/<ppid>). */
+  caller?(): CallerInfo;
 }
 
 const shells = new Set(['sh', 'bash', 'zsh', 'dash', 'fish', 'ksh', 'mksh', 'tcsh', 'csh', 'pwsh', 'powershell', 'cmd', 'nu', 'xonsh']);
@@ -157,30 +168,60 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     );
     return EXIT_CODES.unreachable;
   }
+  let cwd: string;
+  try {
+    cwd = io.cwd();
+  } catch {
+    io.stderr('session-keeper: the current directory no longer exists. Change to another one and run the command again.\n');
+    return EXIT_CODES.usage;
+  }
   const gitInput = options.gitOperation === 'get' ? parseGitCredentialInput(await io.readStdin()) : undefined;
+  const folderSecret = io.env[ENV_FOLDER_SECRET];
   const request: TerminalRequest = {
-    v: 1,
+    v: PROTOCOL_VERSION,
     secret,
+    ...(folderSecret && { folderSecret }),
     provider: options.provider,
     ...(options.account !== undefined && { account: options.account }),
     scopes: options.scopes,
     format: options.format,
     tool: toolName(options, io.parentName?.()),
+    cwd,
+    caller: io.caller?.() ?? {},
   };
   let response: TerminalResponse;
   try {
     response = await ask(path, request);
   } catch (err) {
-    io.stderr(`session-keeper: ${(err as Error).message}\n`);
+    io.stderr(`session-keeper: ${oneLine((err as Error).message)}\n`);
     return (err as { exitCode?: number }).exitCode ?? EXIT_CODES.failed;
   }
   if (!response.ok) {
-    io.stderr(`session-keeper: ${response.message}\n`);
+    // The server's words, never its escape sequences: they would reach the terminal.
+    io.stderr(`session-keeper: ${oneLine(response.message)}\n`);
     return exitCodeFor(response.code);
   }
   io.stdout(formatToken(options.format, response, gitInput));
   return EXIT_CODES.ok;
 }
+
+/**
+ * Why the channel at `path` is not this user's own (POSIX): its folder must be a real 0700 directory
+ * and the socket owner-only, both owned by this user. A socket planted at the path of a folder that
+ * was removed is someone else's. Undefined when it is fine, or on Windows (a named pipe).
+ */
+export function channelProblem(path: string, platform: NodeJS.Platform = process.platform): string | undefined {
+  if (platform === 'win32' || typeof process.getuid !== 'function') return undefined;
+  const uid = process.getuid();
+  const dir = privateDirProblem(dirname(path), uid);
+  const problem = dir ?? privateSocketProblem(path, uid);
+  if (problem === undefined) return undefined;
+  if (problem === 'missing') return GONE;
+  const what = dir ? `the folder of ${path}` : path;
+  return `not sending this terminal's secret: ${describeProblem(problem, what)}, so it is not VS Code's channel. Open a new terminal in VS Code.`;
+}
+
+const GONE = 'VS Code is not running any more (the window that opened this terminal has closed). Open a new terminal in VS Code.';
 
 class ChannelError extends Error {
   constructor(
@@ -194,6 +235,9 @@ class ChannelError extends Error {
 /** One request over the channel, bounded in size and time. */
 export function ask(path: string, request: TerminalRequest, timeoutMs = RESPONSE_TIMEOUT_MS): Promise<TerminalResponse> {
   return new Promise((resolve, reject) => {
+    // Whoever listens there gets the secret and writes to this terminal: it must be this user's own channel.
+    const untrusted = channelProblem(path);
+    if (untrusted) return reject(new ChannelError(untrusted, EXIT_CODES.unreachable));
     const socket = createConnection(path);
     const chunks: Buffer[] = [];
     let size = 0;
@@ -227,7 +271,7 @@ export function ask(path: string, request: TerminalRequest, timeoutMs = RESPONSE
         reject(
           new ChannelError(
             gone
-              ? 'VS Code is not running any more (the window that opened this terminal has closed). Open a new terminal in VS Code.'
+              ? GONE
               : denied
                 ? `VS Code's channel is not accessible to this user (${err.code}).`
                 : `Cannot reach VS Code (${err.code ?? err.message}).`,
@@ -259,6 +303,31 @@ export function readStdin(stdin: NodeJS.ReadStream, limit = 16 * 1024, timeoutMs
     stdin.on('end', done);
     stdin.on('error', done);
   });
+}
+
+/** A command line as a shell would read it back: words quoted only where they need it, bounded. */
+export function commandLine(args: readonly string[]): string {
+  const line = args.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
+  return line.length > MAX_CALLER_CHARS ? `${line.slice(0, MAX_CALLER_CHARS - 1)}…` : line;
+}
+
+/** What Linux tells of the program that ran this command; nothing elsewhere. */
+export function callerInfo(ppid = process.ppid): CallerInfo {
+  const out: { command?: string; cwd?: string } = {};
+  try {
+    const args = readFileSync(`/proc/${ppid}/cmdline`, 'utf8').split('\0');
+    if (args.at(-1) === '') args.pop();
+    if (args.length) out.command = commandLine(args);
+  } catch {
+    // not Linux, or the caller is gone
+  }
+  try {
+    const cwd = readlinkSync(`/proc/${ppid}/cwd`);
+    if (cwd.length <= 4096) out.cwd = cwd;
+  } catch {
+    // likewise
+  }
+  return out;
 }
 
 /** Linux tells the caller's name; elsewhere the view shows the format's tool. */

@@ -1,33 +1,55 @@
 // The terminal channel's wire format: one JSON line from the `session-keeper` command, one JSON
 // line back. Pure (no vscode, no sockets): the server, the command and the tests share it.
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { posix, win32 } from 'node:path';
+import { hasControls } from './text';
 
 /** Environment variables the extension gives the terminals of its window. */
 export const ENV_IPC = 'SESSION_KEEPER_IPC';
 export const ENV_SECRET = 'SESSION_KEEPER_SECRET';
+/** Given only to the terminals of one workspace folder: tells the window which folder a terminal belongs to. */
+export const ENV_FOLDER_SECRET = 'SESSION_KEEPER_FOLDER_SECRET';
+
+/** The request format's version; the command and the server always come from the same build. */
+export const PROTOCOL_VERSION = 2;
 
 /** Largest request line the server reads; larger ones are refused unread. */
 export const MAX_REQUEST_BYTES = 16 * 1024;
 /** Largest answer line the command reads (a token and its expiry fit many times over). */
 export const MAX_RESPONSE_BYTES = 64 * 1024;
-/** How long the server waits for a request line, and how long the command waits for the answer. */
+/** How long the server waits for the request line; once it has it, HANDLE_TIMEOUT_MS applies instead. */
 export const REQUEST_READ_TIMEOUT_MS = 5_000;
-export const RESPONSE_TIMEOUT_MS = 45_000;
+/** The longest the server takes to answer a request it has read, an inline renewal included. */
+export const HANDLE_TIMEOUT_MS = 40_000;
+/** How long the command waits for the answer: longer than the server may take, so its answer always arrives. */
+export const RESPONSE_TIMEOUT_MS = HANDLE_TIMEOUT_MS + 5_000;
 
 export const FORMATS = ['bare', 'header', 'json', 'kubectl', 'git'] as const;
 export type OutputFormat = (typeof FORMATS)[number];
 
+/** What the OS tells of the program that ran the command (Linux: /proc/<ppid>); shown to the user, never trusted. */
+export interface CallerInfo {
+  /** Its command line, arguments separated by spaces (quoted where needed). */
+  readonly command?: string;
+  readonly cwd?: string;
+}
+
 export interface TerminalRequest {
-  readonly v: 1;
+  readonly v: typeof PROTOCOL_VERSION;
   readonly secret: string;
+  /** The terminal's workspace folder secret, when VS Code started the terminal for a folder. */
+  readonly folderSecret?: string;
   readonly provider: string;
   /** An account id or label; the provider's active account when absent. */
   readonly account?: string;
   /** Scopes the token must carry beyond what any session has. */
   readonly scopes: readonly string[];
   readonly format: OutputFormat;
-  /** What asked (kubectl, git, curl, …), for the Accounts view; never trusted for anything else. */
+  /** What the caller says it is (kubectl, git, curl, …): shown as claimed, never trusted. */
   readonly tool: string;
+  /** The command's working directory (absolute): a grant covers the terminal's folder only from inside it. */
+  readonly cwd: string;
+  readonly caller: CallerInfo;
 }
 
 /**
@@ -99,9 +121,11 @@ export function parseRequest(line: string | Buffer): Parsed<TerminalRequest> {
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return bad('The request is not a JSON object.');
   const r = raw as Record<string, unknown>;
-  if (r.v !== 1) return bad('Unsupported request version.');
+  if (r.v !== PROTOCOL_VERSION) return bad('Unsupported request version.');
   if (typeof r.secret !== 'string' || r.secret.length === 0)
     return { ok: false, code: 'forbidden', message: 'The request carries no secret.' };
+  if (r.folderSecret !== undefined && (typeof r.folderSecret !== 'string' || r.folderSecret.length === 0 || r.folderSecret.length > 256))
+    return bad('The folder secret is invalid.');
   if (typeof r.provider !== 'string' || !providerPattern.test(r.provider)) return bad('The provider id is missing or invalid.');
   if (r.account !== undefined && (typeof r.account !== 'string' || r.account.length === 0 || r.account.length > 256))
     return bad('The account is invalid.');
@@ -111,18 +135,41 @@ export function parseRequest(line: string | Buffer): Parsed<TerminalRequest> {
   if (typeof r.format !== 'string' || !(FORMATS as readonly string[]).includes(r.format)) return bad('Unknown output format.');
   const tool = r.tool ?? 'shell';
   if (typeof tool !== 'string' || !toolPattern.test(tool)) return bad('The tool name is invalid.');
+  if (!isPath(r.cwd)) return bad('The working directory is missing or invalid.');
+  const caller = (r.caller ?? {}) as Record<string, unknown>;
+  if (typeof caller !== 'object' || caller === null || Array.isArray(caller)) return bad('The caller is invalid.');
+  if (caller.command !== undefined && (typeof caller.command !== 'string' || caller.command.length > MAX_CALLER_CHARS))
+    return bad("The caller's command line is invalid.");
+  if (caller.cwd !== undefined && !isPath(caller.cwd)) return bad("The caller's working directory is invalid.");
   return {
     ok: true,
     value: {
-      v: 1,
+      v: PROTOCOL_VERSION,
       secret: r.secret,
+      ...(r.folderSecret !== undefined && { folderSecret: r.folderSecret }),
       provider: r.provider,
       ...(r.account !== undefined && { account: r.account }),
       scopes: [...new Set(scopes as string[])],
       format: r.format as OutputFormat,
       tool,
+      cwd: r.cwd,
+      caller: {
+        ...(typeof caller.command === 'string' && { command: caller.command }),
+        ...(typeof caller.cwd === 'string' && { cwd: caller.cwd }),
+      },
     },
   };
+}
+
+/** Longest caller command line the command sends (and the server accepts). */
+export const MAX_CALLER_CHARS = 1024;
+const MAX_PATH_CHARS = 4096;
+
+/** An absolute path of this machine or of Windows, without NUL. */
+function isPath(v: unknown): v is string {
+  return (
+    typeof v === 'string' && v.length > 0 && v.length <= MAX_PATH_CHARS && !v.includes('\0') && (posix.isAbsolute(v) || win32.isAbsolute(v))
+  );
 }
 
 /** Constant-time comparison: both sides are hashed first, so neither length nor content leaks through timing. */
@@ -137,6 +184,9 @@ export function parseResponse(line: string): TerminalResponse {
   try {
     const r = JSON.parse(line) as Record<string, unknown>;
     if (r.ok === true && typeof r.token === 'string' && r.token && typeof r.account === 'string') {
+      // Printed as they are, so nothing in them may steer a terminal.
+      if (hasControls(r.token) || hasControls(r.account))
+        return { ok: false, code: 'failed', message: 'VS Code sent a credential with control characters in it; it was not printed.' };
       return {
         ok: true,
         token: r.token,

@@ -10,18 +10,21 @@ import { join } from 'node:path';
 import * as l10n from '@vscode/l10n';
 import { ErrorCode, SessionKeeperError, userMessage } from '../session/base/errors';
 import type { Logger } from '../session/base/log';
+import { MASK, redactor } from '../session/base/redact';
 import type { AuthSession } from '../session/provider';
-import type { TerminalAccess } from './consent';
+import { GRANT_LIFETIME_MS, scopeOf, type Outcome, type Program, type Scope, type TerminalAccess } from './consent';
+import type { TerminalFolder } from './folders';
 import {
+  HANDLE_TIMEOUT_MS,
   MAX_REQUEST_BYTES,
   REQUEST_READ_TIMEOUT_MS,
-  RESPONSE_TIMEOUT_MS,
   parseRequest,
   secretMatches,
   type FailureCode,
   type TerminalRequest,
   type TerminalResponse,
 } from './protocol';
+import { oneLine } from './text';
 
 const MAX_CONNECTIONS = 32;
 
@@ -63,24 +66,59 @@ export interface TokenSource {
   expiresAt(providerId: string, accountId: string, sessionId: string): number | undefined;
 }
 
+/** What the user is asked when a program in a terminal wants an account's token. */
+export interface ConsentQuestion {
+  readonly providerLabel: string;
+  readonly accountLabel: string;
+  /** Where the program runs: what an Allow would cover. */
+  readonly scope: Scope;
+  readonly program: Program;
+  /** Until when an answer given now would hold. */
+  readonly until: number;
+}
+
 export interface HandlerDeps {
   readonly source: TokenSource;
   readonly access: TerminalAccess;
   readonly logger: Logger;
   readonly now: () => number;
+  /** An instant as the user reads it, for messages ("until 18:30"). */
+  readonly formatTime: (ms: number) => string;
+  readonly platform?: NodeJS.Platform;
   /**
-   * Asks the user once whether terminal tools may use the account. Must not wait for the answer:
-   * `answer` is called when (and if) the user decides; undefined means the question was dismissed.
+   * Asks the user once whether programs in the question's scope may use the account. Must not
+   * wait for the answer: `answer` is called when (and if) the user decides; undefined means the
+   * question was dismissed.
    */
-  ask(providerLabel: string, accountLabel: string, answer: (allow: boolean | undefined) => void): void;
+  ask(question: ConsentQuestion, answer: (allow: boolean | undefined) => void): void;
 }
 
 const fail = (code: FailureCode, message: string): TerminalResponse => ({ ok: false, code, message });
 
-/** Answers one validated request whose secret already matched. Never waits for the user. */
-export function createTokenHandler(deps: HandlerDeps): (request: TerminalRequest) => Promise<TerminalResponse> {
+// Long unbroken runs of token alphabet (no slash, so paths survive): a secret on a command line.
+const TOKEN_LIKE = /[A-Za-z0-9_~+=.-]{40,}/g;
+
+/** The caller as the user will see it: no control characters, no token-shaped words, bounded. */
+export function programOf(request: TerminalRequest): Program {
+  const clean = (text: string | undefined, max: number, mask: boolean) => {
+    if (text === undefined) return undefined;
+    const out = oneLine(redactor.redact(text), max);
+    return (mask ? out.replace(TOKEN_LIKE, MASK) : out) || undefined;
+  };
+  const command = clean(request.caller.command, 300, true);
+  const cwd = clean(request.caller.cwd ?? request.cwd, 1000, false);
+  return { tool: request.tool, ...(command && { command }), ...(cwd && { cwd }) };
+}
+
+/**
+ * Answers one validated request whose secret already matched, from a terminal of `folder`
+ * (undefined: a terminal without a workspace folder). Never waits for the user.
+ */
+export function createTokenHandler(
+  deps: HandlerDeps,
+): (request: TerminalRequest, folder: TerminalFolder | undefined) => Promise<TerminalResponse> {
   const { source, access, logger } = deps;
-  return async (request) => {
+  return async (request, folder) => {
     const label = source.providerLabel(request.provider);
     const what = `Terminal request from ${request.tool} for ${request.provider} (${request.format})`;
     if (label === undefined) {
@@ -102,44 +140,69 @@ export function createTokenHandler(deps: HandlerDeps): (request: TerminalRequest
       return fail(
         'notSignedIn',
         request.account
-          ? l10n.t('{0} is not signed in to {1}. Sign in in VS Code, then run the command again.', request.account, label)
+          ? l10n.t('{0} is not signed in to {1}. Sign in in VS Code, then run the command again.', oneLine(request.account), label)
           : l10n.t('No account is signed in to {0}. Sign in in VS Code, then run the command again.', label),
       );
     }
-    const record = (outcome: 'served' | 'notAllowed' | 'failed') =>
-      access
-        .recordUse(request.provider, account.id, { tool: request.tool, format: request.format, lastUsedAt: deps.now(), outcome })
-        .catch(() => undefined);
-    const where = `${what}, account ${account.label}`;
+    const scope = scopeOf(folder, request.cwd, deps.platform);
+    const where = `${what}, account ${account.label}, ${scope.dir === undefined ? `folder ${scope.folderName}` : 'outside the folder'}`;
+    const now = deps.now();
+    const grant = access.lookup(request.provider, account.id, scope, now);
 
-    const decision = access.decision(request.provider, account.id);
-    if (decision !== 'allowed') {
-      await record('notAllowed');
-      if (decision === 'denied') {
+    if (grant?.decision !== 'allowed') {
+      if (grant?.decision === 'denied') {
         logger.info(`${where}: denied`);
+        const until = deps.formatTime(grant.expiresAt);
         return fail(
           'denied',
-          l10n.t(
-            "Terminal access for {0} at {1} was denied. Allow it in VS Code (Session Keeper view, the account's terminal row), then run the command again.",
-            account.label,
-            label,
-          ),
+          scope.dir === undefined
+            ? l10n.t(
+                'Terminal access for {0} at {1} in the workspace folder "{2}" was denied until {3}. Allow it in VS Code (Session Keeper view, the account\'s terminal rows), then run the command again.',
+                account.label,
+                label,
+                scope.folderName ?? '',
+                until,
+              )
+            : l10n.t(
+                "Terminal access for {0} at {1} in {2} was denied until {3}. Allow it in VS Code (Session Keeper view, the account's terminal rows), then run the command again.",
+                account.label,
+                label,
+                oneLine(scope.dir),
+                until,
+              ),
         );
       }
-      if (access.beginAsking(request.provider, account.id)) {
-        deps.ask(label, account.label, (allow) => {
-          if (allow === undefined) return access.endAsking(request.provider, account.id);
-          logger.info(`Terminal access for ${account.label} at ${label} ${allow ? 'allowed' : 'denied'}`);
-          access.decide(request.provider, account.id, allow ? 'allowed' : 'denied', deps.now()).catch(() => undefined);
+      if (access.beginAsking(request.provider, account.id, scope)) {
+        const program = programOf(request);
+        deps.ask({ providerLabel: label, accountLabel: account.label, scope, program, until: now + GRANT_LIFETIME_MS }, (allow) => {
+          if (allow === undefined) return access.endAsking(request.provider, account.id, scope);
+          logger.info(`${where}: the user ${allow ? 'allowed' : 'denied'} terminal access`);
+          access.decide(request.provider, account.id, scope, allow ? 'allowed' : 'denied', program, deps.now()).catch(() => undefined);
         });
       }
       logger.info(`${where}: waiting for the user to allow terminal access`);
       return fail(
         'consentRequired',
-        l10n.t('Allow terminal access for {0} at {1} in VS Code, then run the command again.', account.label, label),
+        scope.dir === undefined
+          ? l10n.t(
+              'Terminal access for {0} at {1} is not allowed in the workspace folder "{2}" yet. Allow it in VS Code, then run the command again.',
+              account.label,
+              label,
+              scope.folderName ?? '',
+            )
+          : l10n.t(
+              'Terminal access for {0} at {1} is not allowed in {2} yet. Allow it in VS Code, then run the command again.',
+              account.label,
+              label,
+              oneLine(scope.dir),
+            ),
       );
     }
 
+    const record = (outcome: Outcome) =>
+      access
+        .recordUse(request.provider, account.id, grant.id, { at: deps.now(), outcome, tool: request.tool, format: request.format })
+        .catch(() => undefined);
     let sessions: readonly AuthSession[];
     try {
       sessions = await source.getSessions(request.provider, request.scopes, { id: account.id, label: account.label });
@@ -168,17 +231,23 @@ export function createTokenHandler(deps: HandlerDeps): (request: TerminalRequest
     await record('served');
     logger.info(`${where}: served`);
     const expiresAt = source.expiresAt(request.provider, account.id, session.id);
-    return { ok: true, token: session.accessToken, account: account.label, ...(expiresAt !== undefined && { expiresAt }) };
+    // The command refuses a name with control characters; an odd display name must not cost the token.
+    const name = oneLine(account.label, 256);
+    return { ok: true, token: session.accessToken, account: name, ...(expiresAt !== undefined && { expiresAt }) };
   };
 }
 
 export interface ServerOptions {
   readonly channel: Channel;
+  /** The window's secret: every request carries it. */
   readonly secret: string;
-  readonly handle: (request: TerminalRequest) => Promise<TerminalResponse>;
+  /** The workspace folder whose terminals got this folder secret; undefined when none did. */
+  readonly folderOf?: (folderSecret: string) => TerminalFolder | undefined;
+  readonly handle: (request: TerminalRequest, folder: TerminalFolder | undefined) => Promise<TerminalResponse>;
   readonly logger: Logger;
-  /** How long a request may take in all (renewal included); a little less than the command waits. */
+  /** How long answering a request may take (renewal included); less than the command waits. */
   readonly handleTimeoutMs?: number;
+  /** How long the request line may take to arrive. */
   readonly readTimeoutMs?: number;
 }
 
@@ -241,6 +310,8 @@ function serve(socket: Socket, options: ServerOptions): void {
     }
     chunks.push(take);
     if (newline < 0) return;
+    // The line is in: from here the handler's own limit applies, which allows for an inline renewal.
+    socket.setTimeout(0);
     socket.pause();
     void answer(Buffer.concat(chunks), options).then(reply);
   });
@@ -261,11 +332,24 @@ async function answer(line: Buffer, options: ServerOptions): Promise<TerminalRes
       ),
     );
   }
+  let folder: TerminalFolder | undefined;
+  if (parsed.value.folderSecret !== undefined) {
+    folder = options.folderOf?.(parsed.value.folderSecret);
+    if (!folder) {
+      options.logger.info('Terminal request refused: the folder secret is not one of this window');
+      return fail(
+        'forbidden',
+        l10n.t(
+          "This terminal's workspace folder is no longer open in its VS Code window (or the terminal belongs to another window). Open a new terminal.",
+        ),
+      );
+    }
+  }
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeoutMs = options.handleTimeoutMs ?? RESPONSE_TIMEOUT_MS - 5_000;
+  const timeoutMs = options.handleTimeoutMs ?? HANDLE_TIMEOUT_MS;
   try {
     return await Promise.race([
-      options.handle(parsed.value),
+      options.handle(parsed.value, folder),
       new Promise<TerminalResponse>((resolve) => {
         timer = setTimeout(
           () => resolve(fail('offline', l10n.t('No token within {0} seconds; try again.', Math.round(timeoutMs / 1000)))),

@@ -3,7 +3,7 @@
 import * as vscode from 'vscode';
 import type { SessionKeeperModel } from '../session/model';
 import type { Event } from '../session/base/events';
-import type { AccountAccess } from '../terminal/consent';
+import type { Grant } from '../terminal/consent';
 import { timeFormatter } from './clock';
 import { CountdownTimer, type TimerHost } from './countdown';
 import { ContextKey, Setting, View } from '../contributions';
@@ -18,7 +18,8 @@ export interface ViewDeps {
 
 export interface TerminalAccessView {
   readonly onDidChange: Event<void>;
-  accounts(providerId: string): ReadonlyMap<string, AccountAccess>;
+  /** Each account's terminal grants. */
+  grants(providerId: string): ReadonlyMap<string, readonly Grant[]>;
 }
 
 export function registerViews({ model, terminal }: ViewDeps): vscode.Disposable[] {
@@ -29,7 +30,7 @@ export function registerViews({ model, terminal }: ViewDeps): vscode.Disposable[
     clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
   };
 
-  const tree = new AccountsTreeProvider(model, formatTime, terminal && ((providerId) => terminal.accounts(providerId)));
+  const tree = new AccountsTreeProvider(model, formatTime, terminal && ((providerId) => terminal.grants(providerId)));
   const view = vscode.window.createTreeView(View.accounts, { treeDataProvider: tree, showCollapseAll: true });
   const context = new ContextKeys();
   const treeTimer = new CountdownTimer(host, () => {

@@ -79,7 +79,14 @@ export class AccountsTreeProvider implements vscode.TreeDataProvider<TreeElement
   private element(node: TreeNode): TreeElement {
     let e = this.elements.get(node.id);
     if (!e) {
-      e = { id: node.id, kind: node.kind, providerId: node.providerId, accountId: node.accountId, sessionId: node.sessionId };
+      e = {
+        id: node.id,
+        kind: node.kind,
+        providerId: node.providerId,
+        accountId: node.accountId,
+        sessionId: node.sessionId,
+        ...(node.grantId !== undefined && { grantId: node.grantId }),
+      };
       this.elements.set(node.id, e);
     }
     return e;

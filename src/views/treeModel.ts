@@ -5,7 +5,8 @@ import { accountSummaryLine, describeHealth } from './healthText';
 import * as l10n from '@vscode/l10n';
 import { worstHealth, type AccountSummary, type ProviderSummary, type SessionInfo } from '../session/model';
 import { earliest, nextHealthTextChange } from './countdown';
-import type { AccountAccess, Outcome } from '../terminal/consent';
+import type { Grant, Outcome } from '../terminal/consent';
+import { oneLine } from '../terminal/text';
 
 export type NodeKind = 'provider' | 'account' | 'session' | 'detail' | 'terminal';
 
@@ -32,6 +33,8 @@ export interface NodeTarget {
   readonly providerId: string;
   readonly accountId?: string;
   readonly sessionId?: string;
+  /** A terminal grant's id, on its row. */
+  readonly grantId?: string;
 }
 
 export interface TreeNode extends NodeTarget {
@@ -45,13 +48,15 @@ export interface TreeNode extends NodeTarget {
   readonly icon: NodeIcon;
   /**
    * For `viewItem` in when clauses: provider, account, account.active, session, detail, and
-   * terminal.allowed, terminal.denied or terminal.ask for a terminal tool's row.
+   * terminal.allowed, terminal.denied or terminal.expired for a terminal grant's row.
    */
   readonly contextValue: string;
   readonly accessibilityLabel: string;
   readonly tooltip?: Tooltip;
   /** The health the description counts down from, when it counts down. */
   readonly health?: Health;
+  /** An instant the row reads differently from (a terminal grant's expiry). */
+  readonly changesAt?: number;
 }
 
 export interface TreeSnapshot {
@@ -64,8 +69,8 @@ export interface TreeSnapshot {
 export interface TreeOptions {
   /** Formats an epoch-ms instant for details and tooltips. */
   readonly formatTime?: (ms: number) => string;
-  /** What terminal tools may use and asked for, per account of a provider. */
-  readonly terminalAccess?: (providerId: string) => ReadonlyMap<string, AccountAccess>;
+  /** Terminal grants, per account of a provider. */
+  readonly terminalAccess?: (providerId: string) => ReadonlyMap<string, readonly Grant[]>;
 }
 
 export const healthIcons: Readonly<Record<HealthState, NodeIcon>> = {
@@ -219,44 +224,60 @@ export function buildTree(providers: readonly ProviderSummary[], now: number, op
     });
   };
 
-  const terminalNodes = (p: ProviderSummary, a: AccountSummary, parent: string): string[] => {
-    const access = options.terminalAccess?.(p.id).get(a.id);
-    if (!access) return [];
-    const decision = access.decision ?? 'ask';
-    const state = decisionText(decision);
-    const rows = access.uses.length ? access.uses : [undefined];
-    return rows.map((use) => {
-      const label = use ? l10n.t('Terminal: {0} ({1})', use.tool, use.format) : l10n.t('Terminal access');
-      const description = use ? l10n.t('{0} · last used {1}', state, time(use.lastUsedAt)) : state;
+  const terminalNodes = (p: ProviderSummary, a: AccountSummary, parent: string): string[] =>
+    (options.terminalAccess?.(p.id).get(a.id) ?? []).map((grant) => {
+      const state = grantState(grant, now);
+      const where = grantPlace(grant);
+      const label = l10n.t('Terminal: {0}', where);
+      const status = grantStatus(grant, now, time);
+      const program = grant.program;
+      // The program as the system described it; its own name only as a claim.
+      const asker = program?.command
+        ? oneLine(program.command, 60)
+        : program
+          ? l10n.t('says it is {0}', oneLine(program.tool, 64))
+          : undefined;
+      const description = asker ? l10n.t('{0} · {1}', status, asker) : status;
       return add({
-        id: `${parent}/terminal/${use ? `${encodeURIComponent(use.tool)}/${use.format}` : '-'}`,
+        id: `${parent}/terminal/${grant.id}`,
         parent,
         children: [],
         expanded: false,
         kind: 'terminal',
         providerId: p.id,
         accountId: a.id,
+        grantId: grant.id,
         label,
         description,
-        icon: { id: 'terminal', color: decision === 'denied' ? 'disabledForeground' : undefined },
-        contextValue: `terminal.${decision === 'allowed' ? 'allowed' : decision === 'denied' ? 'denied' : 'ask'}`,
+        icon: { id: 'terminal', color: state === 'allowed' ? undefined : 'disabledForeground' },
+        contextValue: `terminal.${state}`,
         accessibilityLabel: l10n.t('{0}, {1}', label, description),
+        // Until it expires; an expired row no longer changes by itself.
+        changesAt: state === 'expired' ? undefined : grant.expiresAt,
         tooltip: {
           title: label,
           fields: [
-            { label: l10n.t('Access'), value: state },
-            ...(use
+            { label: l10n.t('Access'), value: status },
+            ...(grant.folderPath !== undefined ? [{ label: l10n.t('Workspace folder'), value: oneLine(grant.folderPath) }] : []),
+            ...(grant.dir !== undefined ? [{ label: l10n.t('Directory'), value: oneLine(grant.dir) }] : []),
+            { label: l10n.t('Decided'), value: time(grant.decidedAt) },
+            ...(program
               ? [
-                  { label: l10n.t('Last used'), value: time(use.lastUsedAt) },
-                  { label: l10n.t('Last result'), value: outcomeText(use.outcome) },
+                  ...(program.command ? [{ label: l10n.t('Program'), value: oneLine(program.command) }] : []),
+                  ...(program.cwd ? [{ label: l10n.t('Program directory'), value: oneLine(program.cwd) }] : []),
+                  { label: l10n.t('Says it is'), value: oneLine(program.tool, 64) },
+                ]
+              : [{ label: l10n.t('Program'), value: l10n.t('(allowed before any program asked)') }]),
+            ...(grant.lastUse
+              ? [
+                  { label: l10n.t('Last used'), value: time(grant.lastUse.at) },
+                  { label: l10n.t('Last result'), value: outcomeText(grant.lastUse.outcome) },
                 ]
               : []),
-            ...(access.decidedAt !== undefined ? [{ label: l10n.t('Decided'), value: time(access.decidedAt) }] : []),
           ],
         },
       });
     });
-  };
 
   const accountNode = (p: ProviderSummary, a: AccountSummary, parent: string): string => {
     const id = nodeId(p.id, a.id);
@@ -330,17 +351,41 @@ export function buildTree(providers: readonly ProviderSummary[], now: number, op
   return { roots: hasAccounts ? roots : [], nodes, hasProviders: providers.length > 0, hasAccounts };
 }
 
-function decisionText(decision: 'allowed' | 'denied' | 'ask'): string {
-  return decision === 'allowed' ? l10n.t('allowed') : decision === 'denied' ? l10n.t('denied') : l10n.t('asks first');
+/** allowed or denied while the grant holds; expired after. */
+export function grantState(grant: Grant, now: number): 'allowed' | 'denied' | 'expired' {
+  return now >= grant.expiresAt ? 'expired' : grant.decision;
+}
+
+/** "allowed until 18:30", "denied until 18:30" or "expired 18:30". */
+export function grantStatus(grant: Grant, now: number, time: (ms: number) => string): string {
+  const state = grantState(grant, now);
+  const until = time(grant.expiresAt);
+  return state === 'allowed'
+    ? l10n.t('allowed until {0}', until)
+    : state === 'denied'
+      ? l10n.t('denied until {0}', until)
+      : l10n.t('expired {0}', until);
+}
+
+/** Where a grant holds, as a row names it: the folder's name, or the directory outside it. */
+export function grantPlace(grant: Grant): string {
+  if (grant.dir === undefined) return oneLine(grant.folderName ?? grant.folder, 200);
+  return grant.folderName !== undefined
+    ? l10n.t('{0} (outside {1})', oneLine(grant.dir, 500), oneLine(grant.folderName, 200))
+    : oneLine(grant.dir, 500);
 }
 
 function outcomeText(outcome: Outcome): string {
-  return outcome === 'served' ? l10n.t('token sent') : outcome === 'notAllowed' ? l10n.t('not allowed') : l10n.t('no token');
+  return outcome === 'served' ? l10n.t('token sent') : l10n.t('no token');
 }
 
 /** The next instant any row's description can read differently; undefined when none counts down. */
 export function nextChangeAt(snapshot: TreeSnapshot, now: number): number | undefined {
-  return earliest([...snapshot.nodes.values()].map((n) => (n.health ? nextHealthTextChange(n.health, now) : undefined)));
+  return earliest(
+    [...snapshot.nodes.values()].map((n) =>
+      n.health ? nextHealthTextChange(n.health, now) : n.changesAt !== undefined && n.changesAt > now ? n.changesAt : undefined,
+    ),
+  );
 }
 
 export interface TreeDiff {

@@ -99,6 +99,15 @@ export function prepareProfile({ dir, issuer, otherFlows = false, endpointServic
     workspaceDir: join(dir, 'workspace'),
   };
   for (const d of Object.values(profile)) mkdirSync(d, { recursive: true });
+  // A second folder, and a workspace of both, for the phase that needs two workspace folders (suite/index.ts).
+  const secondFolderDir = join(dir, 'workspace-b');
+  mkdirSync(secondFolderDir, { recursive: true });
+  const multiRootWorkspace = join(dir, 'two-folders.code-workspace');
+  writeFileSync(
+    multiRootWorkspace,
+    JSON.stringify({ folders: [{ path: profile.workspaceDir }, { path: secondFolderDir }] }, null, 2) + '\n',
+  );
+  Object.assign(profile, { secondFolderDir, multiRootWorkspace });
   writeUserSettings(profile.userDataDir, providerSettings(issuer, { otherFlows, endpointService }));
   installExtension(consumerDir, profile.extensionsDir);
   installExtension(startupPeerDir, profile.extensionsDir);

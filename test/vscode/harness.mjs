@@ -51,9 +51,13 @@ export async function startEnvironment({ idpOptions = {}, endpointService = fals
       }
       removeTempDir(dir);
     },
-    /** The workbench with Session Keeper under development, running `extensionTestsPath` if given. */
-    workbenchUrl(extensionTestsPath) {
-      return env.server.workbenchUrl({ folder: env.profile.workspaceDir, extensionDevelopmentPath: root, extensionTestsPath });
+    /**
+     * The workbench with Session Keeper under development, running `extensionTestsPath` if given;
+     * `multiRoot` opens the two-folder workspace instead of the one folder.
+     */
+    workbenchUrl(extensionTestsPath, { multiRoot = false } = {}) {
+      const where = multiRoot ? { workspace: env.profile.multiRootWorkspace } : { folder: env.profile.workspaceDir };
+      return env.server.workbenchUrl({ ...where, extensionDevelopmentPath: root, extensionTestsPath });
     },
   };
   const stopOnInterrupt = onInterrupt(() => env.close());
@@ -203,15 +207,16 @@ export async function startCodeServer({ entry, dir, userDataDir, extensionsDir, 
     remoteUri(path) {
       return `vscode-remote://127.0.0.1:${port}${path}`;
     },
-    /** The workbench URL with a test payload (see /work/shared/testing-in-real-vscode.md). */
-    workbenchUrl({ folder, extensionDevelopmentPath, extensionTestsPath }) {
+    /** The workbench URL with a test payload (see /work/shared/testing-in-real-vscode.md); a folder, or a .code-workspace file. */
+    workbenchUrl({ folder, workspace, extensionDevelopmentPath, extensionTestsPath }) {
       const payload = [
         ['skipWelcome', 'true'],
         ['skipReleaseNotes', 'true'],
       ];
       if (extensionDevelopmentPath) payload.push(['extensionDevelopmentPath', server.remoteUri(extensionDevelopmentPath)]);
       if (extensionTestsPath) payload.push(['extensionTestsPath', server.remoteUri(extensionTestsPath)]);
-      return `${origin}/?folder=${encodeURIComponent(folder)}&payload=${encodeURIComponent(JSON.stringify(payload))}`;
+      const opened = workspace ? `workspace=${encodeURIComponent(workspace)}` : `folder=${encodeURIComponent(folder)}`;
+      return `${origin}/?${opened}&payload=${encodeURIComponent(JSON.stringify(payload))}`;
     },
   };
   try {
@@ -461,6 +466,36 @@ export function createUiDriver({ context, workbench, plainWorkbenchUrl }) {
         await success.waitFor({ state: 'visible', timeout: 30_000 });
         await screenshot(tab, 'deviceLogin-success');
         await tab.close();
+      },
+
+      /**
+       * Finds the notification whose text contains `text` (a toast, or else in the notification
+       * center), clicks its `button` when one is named, and returns the notification's text.
+       */
+      async notification({ text, button }) {
+        const item = workbench.locator('.notification-list-item').filter({ hasText: text }).first();
+        await waitFor(
+          async () => {
+            if (await item.isVisible()) return true;
+            await workbench.keyboard.press('Escape');
+            await workbench.keyboard.press('F1');
+            await workbench.keyboard.type('Notifications: Show Notifications');
+            await workbench.keyboard.press('Enter');
+            await item.waitFor({ state: 'visible', timeout: 3_000 });
+            return true;
+          },
+          `the notification "${text}"`,
+          60_000,
+          1_000,
+        );
+        const content = (await item.innerText()).replace(/\s+/g, ' ').trim();
+        await screenshot(workbench, 'notification');
+        if (button) {
+          await item.getByRole('button', { name: button, exact: true }).click();
+          // Choosing an action closes the notification; one still there means the click did not land.
+          await item.waitFor({ state: 'detached', timeout: 10_000 });
+        }
+        return content;
       },
 
       /** Opens `url` in a new tab and leaves it open (a link followed from a mail or chat). */

@@ -49,6 +49,8 @@ async function main() {
   /** @type {Phase} */
   let phase; // the phase whose window is open
   let reloadRequested;
+  /** The next phase opens the two-folder workspace (the reload step asks for it). */
+  let multiRootNext = false;
   let onExit;
   let stepsDone = Promise.resolve();
   let finished = false;
@@ -76,6 +78,7 @@ async function main() {
     try {
       if (step === 'reload') {
         reloadRequested = true; // done once this window's tests have finished
+        multiRootNext = args.multiRoot === true;
       } else if (driver.steps[step]) {
         const data = await driver.steps[step](args);
         if (data !== undefined) ack = { ok: true, data };
@@ -104,12 +107,22 @@ async function main() {
       phase = /** @type {Phase} */ ({ number: firstPhase + phases.length });
       phases.push(phase);
       reloadRequested = false;
+      const multiRoot = multiRootNext;
+      multiRootNext = false;
       const exited = new Promise((resolve) => {
         onExit = resolve;
       });
-      console.log(`\n— phase ${phase.number}${phase.number > firstPhase ? ' (after a window reload)' : ''}`);
+      console.log(
+        `\n— phase ${phase.number}${phase.number > firstPhase ? ' (after a window reload)' : ''}${multiRoot ? ', two workspace folders' : ''}`,
+      );
       // One browser context for every phase: the window's secrets live in its storage.
-      await Promise.race([phase.number === firstPhase ? workbench.goto(url) : workbench.reload(), timedOut]);
+      const load =
+        phase.number === firstPhase
+          ? workbench.goto(url)
+          : multiRoot
+            ? workbench.goto(env.workbenchUrl(suitePath, { multiRoot }))
+            : workbench.reload();
+      await Promise.race([load, timedOut]);
       phase.exitCode = await Promise.race([exited, timedOut]);
       await Promise.race([stepsDone, timedOut]);
     } while (reloadRequested);

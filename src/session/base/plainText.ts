@@ -10,8 +10,8 @@
 export const CONTROL_CHARS = /[\p{Cc}\p{Bidi_Control}\u2028\u2029]/u;
 const CONTROL_RUNS = new RegExp(`${CONTROL_CHARS.source}+`, 'gu');
 const EACH_CONTROL = new RegExp(CONTROL_CHARS.source, 'gu');
-/** ANSI/VT escape sequences (CSI, OSC and two-character escapes): removed whole, not only their ESC. */
-const ESCAPE_SEQUENCES = /\u001b(?:\[[0-?]*[ -/]*[@-~]|\][^\u0007\u001b]*(?:\u0007|\u001b\\)?|[@-Z\\-_])/g;
+/** ANSI/VT escape sequences (CSI; OSC, DCS, SOS, PM and APC strings ended by BEL or ST; two-character escapes): removed whole, not only their ESC. */
+const ESCAPE_SEQUENCES = /\u001b(?:\[[0-?]*[ -/]*[@-~]?|[\]PX^_][^\u0007\u001b\u009c]*(?:\u0007|\u001b\\|\u009c)?|[ -/]*[0-~]?)/g;
 
 export function hasControlChars(text: string): boolean {
   return CONTROL_CHARS.test(text);

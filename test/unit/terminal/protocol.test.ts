@@ -2,14 +2,38 @@ import assert from 'node:assert/strict';
 import { parseArgs, toolName } from '../../../src/terminal/cli';
 import { EXIT_CODES, MAX_REQUEST_BYTES, exitCodeFor, parseRequest, parseResponse, secretMatches } from '../../../src/terminal/protocol';
 
-const valid = { v: 1, secret: 's3cret', provider: 'acme', scopes: ['api'], format: 'header', tool: 'curl' };
+const valid = {
+  v: 2,
+  secret: 's3cret',
+  provider: 'acme',
+  scopes: ['api'],
+  format: 'header',
+  tool: 'curl',
+  cwd: '/work/webapp',
+  caller: {},
+};
 const line = (o: unknown) => JSON.stringify(o);
 
 describe('terminal requests', () => {
   it('accepts a valid request and fills defaults', () => {
-    const r = parseRequest(line({ v: 1, secret: 'x', provider: 'acme', format: 'bare' }));
+    const r = parseRequest(line({ v: 2, secret: 'x', provider: 'acme', format: 'bare', cwd: '/home/me' }));
     assert.ok(r.ok);
-    assert.deepEqual(r.value, { v: 1, secret: 'x', provider: 'acme', scopes: [], format: 'bare', tool: 'shell' });
+    assert.deepEqual(r.value, {
+      v: 2,
+      secret: 'x',
+      provider: 'acme',
+      scopes: [],
+      format: 'bare',
+      tool: 'shell',
+      cwd: '/home/me',
+      caller: {},
+    });
+    const inFolder = parseRequest(
+      line({ ...valid, folderSecret: 'f', caller: { command: 'make deploy', cwd: 'C:\\work', extra: 1 }, cwd: 'C:\\work\\x' }),
+    );
+    assert.ok(inFolder.ok);
+    assert.equal(inFolder.value.folderSecret, 'f');
+    assert.deepEqual(inFolder.value.caller, { command: 'make deploy', cwd: 'C:\\work' });
     const full = parseRequest(line({ ...valid, account: 'alice', scopes: ['api', 'api'] }));
     assert.ok(full.ok);
     assert.deepEqual(full.value.scopes, ['api']);
@@ -21,13 +45,22 @@ describe('terminal requests', () => {
       ['{not json', /not JSON/],
       ['[1,2]', /not a JSON object/],
       ['null', /not a JSON object/],
-      [line({ ...valid, v: 2 }), /version/],
+      [line({ ...valid, v: 3 }), /version/],
       [line({ ...valid, format: 'yaml' }), /Unknown output format/],
       [line({ ...valid, provider: '../etc' }), /provider/],
       [line({ ...valid, scopes: 'api' }), /scopes/],
       [line({ ...valid, scopes: ['a b'] }), /scopes/],
       [line({ ...valid, account: '' }), /account/],
       [line({ ...valid, tool: 'rm -rf' }), /tool/],
+      [line({ ...valid, v: 1 }), /version/],
+      [line({ ...valid, cwd: undefined }), /working directory/],
+      [line({ ...valid, cwd: 'relative/dir' }), /working directory/],
+      [line({ ...valid, cwd: '/a\0b' }), /working directory/],
+      [line({ ...valid, folderSecret: '' }), /folder secret/],
+      [line({ ...valid, folderSecret: 7 }), /folder secret/],
+      [line({ ...valid, caller: 'bash' }), /caller/],
+      [line({ ...valid, caller: { command: 'x'.repeat(1025) } }), /command line/],
+      [line({ ...valid, caller: { cwd: 'not/absolute' } }), /caller's working directory/],
       [line({ ...valid, pad: 'x'.repeat(MAX_REQUEST_BYTES) }), /larger than/],
     ];
     for (const [input, message] of cases) {

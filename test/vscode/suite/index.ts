@@ -32,7 +32,14 @@ const phases: (() => void)[] = [
     // Last: it signs an account in to acme-token and out again, which the tests above must not see.
     require('./markup.test');
   },
+  // A window with two workspace folders; bob's pasted-token session of phase 3 is still signed in.
+  () => {
+    require('./terminalFolders.test');
+  },
 ];
+
+/** Phases whose window opens the two-folder workspace instead of the one folder. */
+const multiRootPhases = new Set([5]);
 
 interface Stats {
   passes: number;
@@ -58,5 +65,5 @@ export async function run(): Promise<void> {
   console.log(`@@result ${JSON.stringify({ phase, passes: stats.passes, failures: stats.failures, pending: stats.pending })}`);
   if (stats.failures > 0) throw new Error(`${stats.failures} test(s) failed in phase ${phase}`);
   // A failed phase leaves nothing for the next one to build on, so only a clean phase continues.
-  if (phase < phases.length) await requestReload(phase + 1);
+  if (phase < phases.length) await requestReload(phase + 1, { multiRoot: multiRootPhases.has(phase + 1) });
 }

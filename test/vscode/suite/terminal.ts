@@ -17,7 +17,15 @@ export interface TerminalResult {
 
 let count = 0;
 
-export async function runInTerminal(script: string, timeoutMs = 60_000): Promise<TerminalResult> {
+/**
+ * Runs `script` in a new integrated terminal, started in `cwd` (else where VS Code starts terminals:
+ * the first folder). A URI, as VS Code's own "New Terminal" passes a folder: the workbench matches it
+ * to a workspace folder, which a plain path of the remote side would not be in code-server.
+ */
+export async function runInTerminal(
+  script: string,
+  { timeoutMs = 60_000, cwd }: { timeoutMs?: number; cwd?: vscode.Uri } = {},
+): Promise<TerminalResult> {
   const dir = path.join(testDir, 'terminal');
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   const id = ++count;
@@ -35,7 +43,7 @@ export async function runInTerminal(script: string, timeoutMs = 60_000): Promise
     ].join('\n'),
   );
   // A plain POSIX shell: no profile scripts that could rebuild PATH.
-  const terminal = vscode.window.createTerminal({ name: `session-keeper test ${id}`, shellPath: '/bin/sh', shellArgs: [file('sh')] });
+  const terminal = vscode.window.createTerminal({ name: `session-keeper test ${id}`, shellPath: '/bin/sh', shellArgs: [file('sh')], cwd });
   try {
     const [code, ms] = (
       await waitFor(() => fs.existsSync(file('rc')) && fs.readFileSync(file('rc'), 'utf8'), `terminal script ${id}`, timeoutMs)
@@ -52,5 +60,6 @@ export async function runInTerminal(script: string, timeoutMs = 60_000): Promise
   }
 }
 
-/** The message and exit code of a request that must be refused because access is not allowed (yet). */
-export const CONSENT_MESSAGE = /Allow terminal access for alice at Acme SSO in VS Code, then run the command again/;
+/** The message of a request from the workspace folder that must be refused because access is not allowed (yet). */
+export const CONSENT_MESSAGE =
+  /Terminal access for alice at Acme SSO is not allowed in the workspace folder "workspace" yet. Allow it in VS Code, then run the command again/;

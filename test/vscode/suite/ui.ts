@@ -98,6 +98,15 @@ export async function closeOtherWindows(): Promise<void> {
   if (withBrowser) return ui('closeWindows');
 }
 
+/**
+ * The text of the notification containing `text`, after clicking its `button` if one is named: a
+ * user's click, which no command can stand in for (a modal question is refused in test mode).
+ */
+export async function notification(text: string, button?: string): Promise<string> {
+  if (!withBrowser) throw new Error('notifications need the browser driver');
+  return (await request('notification', { text, ...(button && { button }) }, 120_000)) as string;
+}
+
 export async function screenshot(name: string): Promise<void> {
   if (withBrowser) return ui('screenshot', { name });
 }
@@ -114,10 +123,13 @@ export async function printRunningExtensions(): Promise<boolean> {
   return true;
 }
 
-/** Asks for the window to be reloaded into `phase` once this window's tests have finished. */
-export async function requestReload(phase: number): Promise<void> {
+/**
+ * Asks for the window to be reloaded into `phase` once this window's tests have finished;
+ * `multiRoot` opens the two-folder workspace for it (browser runs only).
+ */
+export async function requestReload(phase: number, { multiRoot = false } = {}): Promise<void> {
   fs.writeFileSync(path.join(testDir, 'phase'), `${phase}\n`);
-  if (withBrowser) return ui('reload', { phase });
+  if (withBrowser) return ui('reload', { phase, ...(multiRoot && { multiRoot }) });
 }
 
 function requiredEnv(name: string): string {
