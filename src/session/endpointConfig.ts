@@ -2,9 +2,9 @@
 // or the first problem found, naming its field (`renew.url`, `read.token.regex`, `inputs[2]`, ...).
 // Messages never quote a template's text, only names and placeholders: a header may hold a secret.
 import * as l10n from '@vscode/l10n';
-import safeRegex from 'safe-regex2';
 import { foreignText } from './base/redact';
 import { isSecureOrLocal } from './base/urls';
+import { Pattern, PatternError } from './protocol/pattern';
 import type {
   EndpointDeclaration,
   EndsRule,
@@ -191,12 +191,11 @@ function parseExtractor(raw: unknown, field: string): Extractor {
     }
     flags = raw.flags;
   }
-  const regex = compileRegex(raw.regex, flags, `${field}.regex`);
-  const groups = new RegExp(`${regex.source}|`, flags).exec('')!.length - 1;
-  if (groups !== 1) {
+  const regex = compilePattern(raw.regex, flags, `${field}.regex`);
+  if (regex.groups !== 1) {
     fail(
       `${field}.regex`,
-      l10n.t('must have exactly one capture group, the value to read; it has {0}. Use (?:...) for other groups.', groups),
+      l10n.t('must have exactly one capture group, the value to read; it has {0}. Use (?:...) for other groups.', regex.groups),
     );
   }
   return { regex };
@@ -210,28 +209,29 @@ function jsonPointer(raw: unknown, field: string): string {
   return raw;
 }
 
-function compileRegex(raw: unknown, flags: string, field: string): RegExp {
+/**
+ * Patterns run on the extension host every extension shares, over answers a server writes: they
+ * are compiled for a linear-time engine (protocol/pattern.ts), which has no backreferences or lookaround.
+ */
+function compilePattern(raw: unknown, flags: string, field: string): Pattern {
   if (typeof raw !== 'string' || !raw) fail(field, l10n.t('must be a regular expression (a non-empty string).'));
   if (raw.length > MAX_REGEX) fail(field, l10n.t('is longer than {0} characters.', MAX_REGEX));
-  let regex: RegExp;
   try {
-    regex = new RegExp(raw, flags);
+    return Pattern.compile(raw, flags);
   } catch (err) {
-    // The engine's message repeats the whole source; keep only its reason.
-    const reason = err instanceof Error ? (err.message.split(': ').pop() ?? '') : '';
-    return fail(field, l10n.t('is not a valid regular expression: {0}.', foreignText(reason, 80)));
+    if (!(err instanceof PatternError)) throw err;
+    const reason = foreignText(err.message, 80);
+    if (err.unsupported) {
+      fail(
+        field,
+        l10n.t(
+          'uses what Session Keeper cannot match in linear time ({0}). Backreferences such as \\1 and lookaround such as (?=...), (?!...), (?<=...) and (?<!...) are not supported; match the text itself instead.',
+          reason,
+        ),
+      );
+    }
+    return fail(field, l10n.t('is not a valid regular expression: {0}.', reason));
   }
-  // Runs on the extension host every extension shares, over answers a server writes: a repetition
-  // inside a repetition can backtrack for minutes on a crafted answer, and cannot be interrupted.
-  if (!safeRegex(regex)) {
-    fail(
-      field,
-      l10n.t(
-        'repeats a group that itself repeats (such as (a+)+ or (\\.\\d+){3}), which can take exponential time on some answers. Write the repetition out or use a character class, e.g. ([^"]+).',
-      ),
-    );
-  }
-  return regex;
 }
 
 function parseRenew(raw: unknown, holdings: Holdings): RenewRequest {
@@ -423,7 +423,7 @@ function parseEnds(raw: unknown): EndsRule {
     });
     if (new Set(status).size !== status.length) fail('ends.status', l10n.t('lists a status twice.'));
   }
-  const body = raw.body === undefined ? undefined : compileRegex(raw.body, '', 'ends.body');
+  const body = raw.body === undefined ? undefined : compilePattern(raw.body, '', 'ends.body');
   if (status.length === 0 && !body) fail('ends.status', l10n.t('is empty and there is no "body": nothing would end the session.'));
   return { status, ...(body && { body }) };
 }

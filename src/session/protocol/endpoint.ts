@@ -112,8 +112,7 @@ export class EndpointSource implements SessionSource {
     } catch (err) {
       throw bodyError(err, combined, host);
     }
-    // search() ignores a global flag's lastIndex.
-    if (ends.body && text.search(ends.body) !== -1) throw this.ended(status);
+    if (ends.body?.test(text)) throw this.ended(status);
     if (status < 200 || status >= 300) {
       throw new SessionKeeperError(
         ErrorCode.InvalidResponse,
@@ -269,9 +268,7 @@ export class EndpointSource implements SessionSource {
       for (const rule of declaration.read) {
         const key = valueKey(rule.target);
         const raw =
-          'json' in rule.from
-            ? resolvePointer(parsed(key, fieldName(key), rule.from.json), rule.from.json)
-            : regexValue(rule.from.regex, text);
+          'json' in rule.from ? resolvePointer(parsed(key, fieldName(key), rule.from.json), rule.from.json) : rule.from.regex.capture(text);
         const value = typeof raw === 'number' && Number.isFinite(raw) ? String(raw) : raw;
         // A value too long to use is never kept anywhere, so it needs no place among the redactor's secrets.
         if (typeof value === 'string' && value.length <= MAX_VALUE_CHARS) redactor.add(value);
@@ -499,14 +496,6 @@ export function resolvePointer(document: unknown, pointer: string): unknown {
     } else return undefined;
   }
   return node;
-}
-
-/** Capture group 1 of the first match, or undefined. */
-function regexValue(regex: RegExp, text: string): string | undefined {
-  regex.lastIndex = 0;
-  const match = regex.exec(text);
-  regex.lastIndex = 0;
-  return match?.[1];
 }
 
 /** An expiry field as epoch ms, or undefined when it is not one. Numbers as strings are accepted for the numeric kinds. */
