@@ -3,7 +3,7 @@
 // Messages never quote a template's text, only names and placeholders: a header may hold a secret.
 import * as l10n from '@vscode/l10n';
 import { foreignText } from './base/redact';
-import { isSecureOrLocal } from './base/urls';
+import { isLoopbackHost, isSecureOrLocal } from './base/urls';
 import { Pattern, PatternError } from './protocol/pattern';
 import type {
   EndpointDeclaration,
@@ -85,9 +85,10 @@ export function isEndpointProblem(result: EndpointDeclaration | EndpointProblem)
   return 'field' in result;
 }
 
-export function parseEndpointDeclaration(entry: Record<string, unknown>): EndpointDeclaration | EndpointProblem {
+/** `loopbackIsLocal`: whether 127.0.0.1 is the user's computer where the extension runs (base/urls.ts). */
+export function parseEndpointDeclaration(entry: Record<string, unknown>, loopbackIsLocal = true): EndpointDeclaration | EndpointProblem {
   try {
-    return parse(entry);
+    return parse(entry, loopbackIsLocal);
   } catch (err) {
     if (err instanceof Invalid) return { field: err.field, message: err.message };
     throw err;
@@ -102,7 +103,7 @@ interface Holdings {
   readonly allCookies: boolean;
 }
 
-function parse(entry: Record<string, unknown>): EndpointDeclaration {
+function parse(entry: Record<string, unknown>, loopbackIsLocal: boolean): EndpointDeclaration {
   rejectUnknown(entry, ENDPOINT_FIELDS.entry, undefined);
   const inputs = parseInputs(entry.inputs);
   const read = parseRead(entry.read);
@@ -115,7 +116,7 @@ function parse(entry: Record<string, unknown>): EndpointDeclaration {
     cookies: new Set(inputs.flatMap((i) => (i.kind === 'cookie' ? [i.name] : []))),
     allCookies: inputs.some((i) => i.kind === 'cookies'),
   };
-  const renew = parseRenew(entry.renew, holdings);
+  const renew = parseRenew(entry.renew, holdings, loopbackIsLocal);
   const expiry = parseExpiry(entry.expiry, holdings);
   const ends = parseEnds(entry.ends);
   const serve = parseServe(entry.serve, holdings);
@@ -234,10 +235,10 @@ function compilePattern(raw: unknown, flags: string, field: string): Pattern {
   }
 }
 
-function parseRenew(raw: unknown, holdings: Holdings): RenewRequest {
+function parseRenew(raw: unknown, holdings: Holdings, loopbackIsLocal: boolean): RenewRequest {
   if (!isRecord(raw)) fail('renew', l10n.t('must be an object describing the renewal request, at least {"url": "https://..."}.'));
   rejectUnknown(raw, ENDPOINT_FIELDS.renew, 'renew');
-  const url = renewUrl(raw.url);
+  const url = renewUrl(raw.url, loopbackIsLocal);
   checkTemplate(url, 'renew.url', holdings);
 
   const query = stringMap(raw.query, 'renew.query', holdings, (name, field) => {
@@ -286,7 +287,7 @@ function parseRenew(raw: unknown, holdings: Holdings): RenewRequest {
 }
 
 /** Absolute, https (http on loopback), and an origin without placeholders: the session's values go there and nowhere else. */
-function renewUrl(raw: unknown): string {
+function renewUrl(raw: unknown, loopbackIsLocal: boolean): string {
   const field = 'renew.url';
   if (typeof raw !== 'string' || !raw.trim()) fail(field, l10n.t('is required: the absolute URL that renews the session.'));
   const text = raw.trim();
@@ -302,8 +303,15 @@ function renewUrl(raw: unknown): string {
     return fail(field, l10n.t('must be an absolute URL such as https://app.example.com/api/session, with literal scheme, host and port.'));
   }
   if (url.origin.includes('${')) fail(field, literalOrigin);
-  if (!isSecureOrLocal(url)) {
-    fail(field, l10n.t('must use https (plain http is allowed only for 127.0.0.1, [::1] or localhost).'));
+  if (!isSecureOrLocal(url, loopbackIsLocal)) {
+    fail(
+      field,
+      loopbackIsLocal || !isLoopbackHost(url.hostname)
+        ? l10n.t('must use https (plain http is allowed only for 127.0.0.1, [::1] or localhost).')
+        : l10n.t(
+            'must use https here: Session Keeper runs on a remote server (code-server or Codespaces in a browser), and 127.0.0.1 or localhost there is that server, not your computer. If the server is your own computer, turn on sessionKeeper.remote.allowLoopbackHttp.',
+          ),
+    );
   }
   if (url.username || url.password) fail(field, l10n.t('must not contain a user name or password; send credentials in "headers".'));
   if (text.includes('#')) fail(field, l10n.t('must not contain a fragment (#...).'));

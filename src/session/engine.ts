@@ -32,6 +32,8 @@ export interface EngineDeps {
   signIn(config: ProviderConfig, source: OAuthSource | EndpointSource, request: SignInRequest): Promise<SignInResult>;
   readonly onSignInNeeded?: (account: StoredAccount, message: string) => void;
   readonly onStaleWindow?: (message: string) => void;
+  /** Whether plain http to 127.0.0.1 reaches the user's computer (base/urls.ts); default yes. */
+  readonly loopbackIsLocal?: () => boolean;
 }
 
 interface Entry {
@@ -167,9 +169,14 @@ export class SessionKeeperEngine implements SessionKeeperModel, Disposable {
     );
   }
 
+  /** Whether 127.0.0.1 is the user's computer where the extension runs (base/urls.ts). */
+  loopbackIsLocal(): boolean {
+    return this.deps.loopbackIsLocal?.() ?? true;
+  }
+
   /** The discovery check of "Add Identity Provider…": the same OAuth client and rules as sign-in. */
   async checkIssuer(issuer: string, signal?: AbortSignal): Promise<{ ok: true } | { ok: false; message: string }> {
-    const problem = issuerProblem(issuer);
+    const problem = issuerProblem(issuer, this.loopbackIsLocal());
     if (problem) return { ok: false, message: problem };
     try {
       await new OAuthClient({

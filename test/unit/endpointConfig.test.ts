@@ -228,6 +228,15 @@ describe('endpoint provider configuration', () => {
       reported(withRenew({ url: 'https://svc.example.com/re\nnew' }), 'renew.url', /control character/);
     });
 
+    it("the URL: no plain http to 127.0.0.1 where that is a remote server, not the user's computer", () => {
+      for (const url of ['http://127.0.0.1:9/x', 'http://localhost/x', 'http://[::1]:8080/x']) {
+        const { problems } = parseProviders([withRenew({ url })], false);
+        assert.equal(problems[0]?.field, 'renew.url');
+        assert.match(problems[0].message, /must use https here: Session Keeper runs on a remote server .*allowLoopbackHttp/);
+      }
+      assert.equal(parseProviders([withRenew({ url: 'https://127.0.0.1:9/x' })], false).problems.length, 0);
+    });
+
     it('the URL: placeholders in the path and query, never in the scheme, host, port or user', () => {
       const url = 'https://svc.example.com/u/${value:user}/renew?t=${token}';
       assert.equal(ok(withRenew({ url }, { inputs: ['token', 'value:user'] })).renew.url, url);

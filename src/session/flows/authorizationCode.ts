@@ -201,7 +201,8 @@ export function assertBrowsable(url: string, issuer: string): void {
   } catch {
     parsed = new URL('invalid:');
   }
-  if (isSecureOrLocal(parsed)) return;
+  // The user's browser opens it, not this host, and nothing of the session is sent there.
+  if (isSecureOrLocal(parsed, true)) return;
   throw new SessionKeeperError(
     ErrorCode.DiscoveryFailed,
     l10n.t('The sign-in page of {0} is not an https address; it was not opened.', issuer),

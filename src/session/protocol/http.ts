@@ -14,6 +14,11 @@
 // Every route keeps the rules of guardedFetch (size limit, 5xx/429, no redirects) and the caller's
 // time limit; the undici routes add connect, header and body limits.
 //
+// On a remote server (code-server, Codespaces in a browser: `remoteServer`) the process environment
+// is the server's, which a repository's dev container sets: no proxy, bypass or certificate is taken
+// from it, the host's own fetch (which reads it) is not used, and plain http to 127.0.0.1 (that
+// server, not the user's computer) is refused unless `loopbackIsLocal` says the server is theirs.
+//
 // undici costs about 100 ms to load; it is loaded on the first request that needs it, not when the
 // extension starts (esbuild keeps the bundled module behind a lazy initializer until the import runs).
 import type * as Undici from 'undici';
@@ -21,6 +26,7 @@ import { readFileSync } from 'node:fs';
 import * as tls from 'node:tls';
 import { ErrorCode, SessionKeeperError } from '../base/errors';
 import { describeProxy, routeFor, type Environment, type NetworkSettings, type Route } from './proxy';
+import { isLoopbackHost } from '../base/urls';
 import * as l10n from '@vscode/l10n';
 
 /** Time limit for each request to an issuer. */
@@ -41,10 +47,16 @@ export interface FetchOptions {
   readonly env?: Environment;
   /** The host's fetch, for requests for which nothing names a proxy (the extension host's, extended by VS Code). */
   readonly systemFetch?: Fetch;
+  /** The extension runs on a remote server, not on the user's computer (see above). */
+  readonly remoteServer?: boolean;
+  /** Whether plain http to 127.0.0.1, [::1] or localhost may be sent (base/urls.ts); read for every request. Default: yes. */
+  readonly loopbackIsLocal?: () => boolean;
 }
 
 /** The variables that choose a proxy or add trusted certificates. */
 const ENV_NAMES = ['https_proxy', 'HTTPS_PROXY', 'http_proxy', 'HTTP_PROXY', 'no_proxy', 'NO_PROXY', 'NODE_EXTRA_CA_CERTS'];
+/** Variables that change what OpenSSL, and so Node, reads as the operating system's certificate store. */
+const SYSTEM_STORE_NAMES = ['SSL_CERT_FILE', 'SSL_CERT_DIR'];
 
 let undici: Promise<typeof Undici> | undefined;
 const loadUndici = () => (undici ??= import('undici'));
@@ -57,21 +69,33 @@ interface Connections {
 
 export function createFetch(timeoutMs: number, options: FetchOptions = {}): Fetch {
   let current: { key: string; connections: Connections } | undefined;
+  const remote = options.remoteServer === true;
+  const source = options.env ?? process.env;
+  // On a remote server the system store counts only while the server's environment leaves it be.
+  const systemStore = !remote || SYSTEM_STORE_NAMES.every((n) => !source[n]);
   const connections = (u: typeof Undici, settings: NetworkSettings, env: Environment): Connections => {
     const key = JSON.stringify([settings, env]);
     if (current?.key !== key) {
       // Requests already under way finish on the old connections, which then close.
       current?.connections.close();
-      current = { key, connections: createConnections(u, timeoutMs, settings, env) };
+      current = { key, connections: createConnections(u, timeoutMs, settings, env, systemStore) };
     }
     return current.connections;
   };
   return async (url, init) => {
     const target = new URL(url);
+    if (target.protocol === 'http:' && isLoopbackHost(target.hostname) && !(options.loopbackIsLocal?.() ?? true)) {
+      throw new SessionKeeperError(
+        ErrorCode.InvalidConfiguration,
+        l10n.t(
+          'Session Keeper runs on a remote server here (code-server or Codespaces in a browser), so http://{0} is that server, not your computer; nothing was sent. Use https, or turn on sessionKeeper.remote.allowLoopbackHttp if the server is your own computer.',
+          target.host,
+        ),
+      );
+    }
     // Read once per request: the route and the connections must come from the same settings.
     const settings = options.network?.() ?? {};
-    const source = options.env ?? process.env;
-    const env: Environment = Object.fromEntries(ENV_NAMES.map((n) => [n, source[n]]));
+    const env: Environment = remote ? {} : Object.fromEntries(ENV_NAMES.map((n) => [n, source[n]]));
     let route: Route;
     try {
       route = routeFor(target, settings, env);
@@ -84,7 +108,7 @@ export function createFetch(timeoutMs: number, options: FetchOptions = {}): Fetc
     const proxy = route.kind === 'proxy' ? route.proxy : undefined;
     try {
       // Never follow a redirect: a token request must reach the endpoint it was sent to, or fail.
-      if (route.kind === 'system' && options.systemFetch) return await options.systemFetch(url, { ...init, redirect: 'manual' });
+      if (route.kind === 'system' && options.systemFetch && !remote) return await options.systemFetch(url, { ...init, redirect: 'manual' });
       const u = await loadUndici();
       const c = connections(u, settings, env);
       const dispatcher = proxy ? c.proxied(proxy) : c.direct();
@@ -95,9 +119,15 @@ export function createFetch(timeoutMs: number, options: FetchOptions = {}): Fetc
   };
 }
 
-function createConnections(u: typeof Undici, timeoutMs: number, settings: NetworkSettings, env: Environment): Connections {
+function createConnections(
+  u: typeof Undici,
+  timeoutMs: number,
+  settings: NetworkSettings,
+  env: Environment,
+  systemStore: boolean,
+): Connections {
   let ca: string[] | undefined;
-  const trusted = () => (ca ??= trustedCertificates(settings, env));
+  const trusted = () => (ca ??= trustedCertificates(systemStore ? settings : { ...settings, systemCertificates: false }, env));
   let direct: Undici.Dispatcher | undefined;
   const proxies = new Map<string, Undici.Dispatcher>();
   const limits = { headersTimeout: timeoutMs, bodyTimeout: timeoutMs };

@@ -552,7 +552,8 @@ function checkEndpoints(as: oauth.AuthorizationServer): void {
     } catch {
       throw new UnsafeEndpoint(field);
     }
-    if (!isSecureOrLocal(url) || url.username || url.password) throw new UnsafeEndpoint(field);
+    // Whether this host's loopback is the user's computer is decided for every request (http.ts).
+    if (!isSecureOrLocal(url, true) || url.username || url.password) throw new UnsafeEndpoint(field);
   }
   if (as.token_endpoint === undefined) throw new UnsafeEndpoint('token_endpoint');
 }
