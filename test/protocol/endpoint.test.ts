@@ -480,11 +480,13 @@ describe('endpoint sessions', function () {
       assert.match(err.message, new RegExp(new URL(closed.url).host.replace(/\./g, '\\.')));
     });
 
-    it('a reset connection is transient', async () => {
+    it('a reset connection is transient, and points at the renewal URL (an endpoint has no issuer)', async () => {
       json.mode({ kind: 'reset' });
       const { err } = await failure(() => source(jsonDeclaration(json.url)).renewValues(cookieValues(json)));
       assert.equal(err.transient, true);
       assert.ok(err.network, err.code);
+      assert.match(err.message, /Check the renewal URL \(renew\.url\) and your network\.$/);
+      assert.doesNotMatch(err.message, /issuer/);
     });
 
     for (const kind of ['hang', 'hangBody'] as const) {
@@ -528,10 +530,7 @@ describe('endpoint sessions', function () {
     it('an answer without the token names the field and the pointer', async () => {
       json.mode({ kind: 'missing' });
       const err = await transient(() => source(jsonDeclaration(json.url)).renewValues(cookieValues(json)), ErrorCode.InvalidResponse);
-      assert.equal(
-        err.message,
-        'Renewing Test Service: the answer has no "token" (read.token, JSON pointer /token). Session Keeper will retry.',
-      );
+      assert.equal(err.message, 'Renewing Test Service: the answer has no "token" (read.token, JSON pointer /token).');
     });
 
     it('a 1 MB answer crafted against a pattern costs no more than one it matches at once (a linear-time engine)', async function () {

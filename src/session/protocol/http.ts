@@ -215,7 +215,7 @@ function networkError(err: unknown, target: URL, proxy: URL | undefined): Sessio
       ErrorCode.Unreachable,
       l10n.t({
         message:
-          "The certificate of {0} is not trusted ({1}); nothing was sent. If your company inspects HTTPS traffic, add its root certificate to your system's trusted certificates or set NODE_EXTRA_CA_CERTS to a file that holds it, then restart VS Code. Session Keeper will retry.",
+          "The certificate of {0} is not trusted ({1}); nothing was sent. If your company inspects HTTPS traffic, add its root certificate to your system's trusted certificates or set NODE_EXTRA_CA_CERTS to a file that holds it, then restart VS Code.",
         args: [host, untrusted],
         comment: ['{0} is a host name, {1} a certificate error code such as SELF_SIGNED_CERT_IN_CHAIN'],
       }),
@@ -226,8 +226,7 @@ function networkError(err: unknown, target: URL, proxy: URL | undefined): Sessio
     return new SessionKeeperError(
       ErrorCode.Unreachable,
       l10n.t({
-        message:
-          'The certificate of {0} is not valid for it ({1}); nothing was sent. Check the issuer URL and the clock. Session Keeper will retry.',
+        message: 'The certificate of {0} is not valid for it ({1}); nothing was sent. Check the address in your settings and the clock.',
         args: [host, invalid],
         comment: ['{0} is a host name, {1} a certificate error code such as CERT_HAS_EXPIRED'],
       }),
@@ -240,7 +239,7 @@ function networkError(err: unknown, target: URL, proxy: URL | undefined): Sessio
     return new SessionKeeperError(
       ErrorCode.Unreachable,
       l10n.t(
-        'The proxy {0} asks for credentials (HTTP 407). Put them in http.proxy (http://user:password@host:port) or http.proxyAuthorization. Session Keeper will retry.',
+        'The proxy {0} asks for credentials (HTTP 407). Put them in http.proxy (http://user:password@host:port) or http.proxyAuthorization.',
         name,
       ),
     );
@@ -249,7 +248,7 @@ function networkError(err: unknown, target: URL, proxy: URL | undefined): Sessio
     return new SessionKeeperError(
       ErrorCode.Unreachable,
       l10n.t({
-        message: 'The proxy {0} could not connect to {1} (HTTP {2}). Session Keeper will retry.',
+        message: 'The proxy {0} could not connect to {1} (HTTP {2}).',
         args: [name, host, tunnel],
         comment: ['{0} is a proxy address, {1} a host name, {2} an HTTP status code'],
       }),
@@ -260,8 +259,7 @@ function networkError(err: unknown, target: URL, proxy: URL | undefined): Sessio
     return new SessionKeeperError(
       ErrorCode.Unreachable,
       l10n.t({
-        message:
-          'Cannot reach the proxy {0} ({1}) on the way to {2}. Check http.proxy, HTTPS_PROXY and your network; Session Keeper will retry.',
+        message: 'Cannot reach the proxy {0} ({1}) on the way to {2}. Check http.proxy, HTTPS_PROXY and your network.',
         args: [name, failed, host],
         comment: ['{0} is a proxy address, {1} a system error code, {2} a host name'],
       }),
@@ -299,21 +297,27 @@ export function oauthErrorBody(response: unknown): { error: string; error_descri
  * MAX_RESPONSE_BYTES. A 4xx body that is an OAuth error is recognized whatever its content type
  * (some servers send `invalid_grant` as text/plain).
  */
-export function guardedFetch(inner: Fetch, now: () => number = Date.now, maxBytes = MAX_RESPONSE_BYTES): Fetch {
+export function guardedFetch(
+  inner: Fetch,
+  now: () => number = Date.now,
+  maxBytes = MAX_RESPONSE_BYTES,
+  /** What the URLs name, so a failure points at the right setting: an OAuth issuer, or an endpoint session's service. */
+  origin: 'issuer' | 'service' = 'issuer',
+): Fetch {
   return async (url, init) => {
     const host = new URL(url).host;
     let response: Response;
     try {
       response = await inner(url, init);
     } catch (err) {
-      throw transportError(err, host, init.signal ?? undefined);
+      throw transportError(err, host, init.signal ?? undefined, origin);
     }
     if (response.status >= 500 || response.status === 429) {
       await response.body?.cancel().catch(() => undefined);
       throw new SessionKeeperError(
         ErrorCode.ServerError,
         l10n.t({
-          message: '{0} answered HTTP {1}; it may be down or overloaded. Session Keeper will retry.',
+          message: '{0} answered HTTP {1}; it may be down or overloaded.',
           args: [host, response.status],
           comment: ['{0} is a host name, {1} an HTTP status code'],
         }),
@@ -331,16 +335,21 @@ export function guardedFetch(inner: Fetch, now: () => number = Date.now, maxByte
       headers: response.headers,
     });
     if (response.status < 400) return limited;
-    return recognizeOAuthError(limited, host, init.signal ?? undefined);
+    return recognizeOAuthError(limited, host, init.signal ?? undefined, origin);
   };
 }
 
-async function recognizeOAuthError(response: Response, host: string, signal: AbortSignal | undefined): Promise<Response> {
+async function recognizeOAuthError(
+  response: Response,
+  host: string,
+  signal: AbortSignal | undefined,
+  origin: 'issuer' | 'service',
+): Promise<Response> {
   let text: string;
   try {
     text = await response.text();
   } catch (err) {
-    throw transportError(err, host, signal);
+    throw transportError(err, host, signal, origin);
   }
   const headers = new Headers(response.headers);
   let body: unknown;
@@ -372,14 +381,14 @@ function tooLarge(host: string): SessionKeeperError {
   return new SessionKeeperError(
     ErrorCode.ResponseTooLarge,
     l10n.t(
-      '{0} sent a response larger than {1} KB, far more than any sign-in needs; it was not read. Session Keeper will retry.',
+      '{0} sent a response larger than {1} KB, far more than any sign-in or renewal needs; it was not read.',
       host,
       MAX_RESPONSE_BYTES / 1024,
     ),
   );
 }
 
-function transportError(err: unknown, host: string, signal: AbortSignal | undefined): SessionKeeperError {
+function transportError(err: unknown, host: string, signal: AbortSignal | undefined, origin: 'issuer' | 'service'): SessionKeeperError {
   if (err instanceof SessionKeeperError) return err;
   const inner = (err as { cause?: unknown })?.cause;
   if (inner instanceof SessionKeeperError) return inner;
@@ -388,21 +397,17 @@ function transportError(err: unknown, host: string, signal: AbortSignal | undefi
   const name = (err as { name?: string })?.name;
   const code = (err as { cause?: { code?: string } })?.cause?.code ?? (err as { code?: string })?.code;
   if (name === 'TimeoutError' || (reason as { name?: string } | undefined)?.name === 'TimeoutError' || /TIMEOUT/.test(code ?? '')) {
-    return new SessionKeeperError(
-      ErrorCode.Timeout,
-      l10n.t('{0} did not answer in time. Check your network; Session Keeper will retry.', host),
-    );
+    return new SessionKeeperError(ErrorCode.Timeout, l10n.t('{0} did not answer in time. Check your network.', host));
   }
   if (name === 'AbortError' && signal?.aborted) {
     return new SessionKeeperError(ErrorCode.Cancelled, l10n.t('The request to {0} was cancelled.', host));
   }
   const known = typeof code === 'string' && /^[A-Z_]{2,40}$/.test(code) ? ` (${code})` : '';
+  const comment = ['{0} is a host name; {1} is empty or a system error code in parentheses, e.g. " (ECONNREFUSED)"'];
   return new SessionKeeperError(
     ErrorCode.Unreachable,
-    l10n.t({
-      message: 'Cannot reach {0}{1}. Check the issuer URL and your network.',
-      args: [host, known],
-      comment: ['{0} is a host name; {1} is empty or a system error code in parentheses, e.g. " (ECONNREFUSED)"'],
-    }),
+    origin === 'issuer'
+      ? l10n.t({ message: 'Cannot reach {0}{1}. Check the issuer URL and your network.', args: [host, known], comment })
+      : l10n.t({ message: 'Cannot reach {0}{1}. Check the renewal URL (renew.url) and your network.', args: [host, known], comment }),
   );
 }

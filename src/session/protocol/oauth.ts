@@ -392,10 +392,7 @@ export class OAuthClient {
       if (error) return this.oauthError(error, body?.error_description);
       return new SessionKeeperError(
         ErrorCode.AuthenticationChallenge,
-        l10n.t(
-          'A server in front of {0} asked for other credentials (HTTP 401); a proxy or gateway may be in the way. Session Keeper will retry.',
-          issuer,
-        ),
+        l10n.t('A server in front of {0} asked for other credentials (HTTP 401); a proxy or gateway may be in the way.', issuer),
       );
     }
     const code = (err as { code?: string })?.code;
