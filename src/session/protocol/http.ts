@@ -114,7 +114,7 @@ export function createFetch(timeoutMs: number, options: FetchOptions = {}): Fetc
       const dispatcher = proxy ? c.proxied(proxy) : c.direct();
       return (await u.fetch(url, { ...(init as object), redirect: 'manual', dispatcher })) as unknown as Response;
     } catch (err) {
-      throw networkError(err, target, proxy) ?? err;
+      throw networkError(err, target, proxy, remote) ?? err;
     }
   };
 }
@@ -200,7 +200,7 @@ const UNTRUSTED = new Set([
 const CONNECT_FAILED = /^(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|ETIMEDOUT|UND_ERR_CONNECT_TIMEOUT|UND_ERR_PRX_CONN)$/;
 
 /** The SessionKeeperError for certificate and proxy failures; other failures are left to guardedFetch. */
-function networkError(err: unknown, target: URL, proxy: URL | undefined): SessionKeeperError | undefined {
+function networkError(err: unknown, target: URL, proxy: URL | undefined, remote: boolean): SessionKeeperError | undefined {
   const codes: string[] = [];
   const messages: string[] = [];
   for (let e = err, depth = 0; e instanceof Object && depth < 8; e = (e as { cause?: unknown }).cause, depth++) {
@@ -211,14 +211,22 @@ function networkError(err: unknown, target: URL, proxy: URL | undefined): Sessio
   const host = target.host;
   const untrusted = codes.find((c) => UNTRUSTED.has(c));
   if (untrusted) {
+    const comment = ['{0} is a host name, {1} a certificate error code such as SELF_SIGNED_CERT_IN_CHAIN'];
     return new SessionKeeperError(
       ErrorCode.Unreachable,
-      l10n.t({
-        message:
-          "The certificate of {0} is not trusted ({1}); nothing was sent. If your company inspects HTTPS traffic, add its root certificate to your system's trusted certificates or set NODE_EXTRA_CA_CERTS to a file that holds it, then restart VS Code.",
-        args: [host, untrusted],
-        comment: ['{0} is a host name, {1} a certificate error code such as SELF_SIGNED_CERT_IN_CHAIN'],
-      }),
+      remote
+        ? l10n.t({
+            message:
+              "The certificate of {0} is not trusted ({1}); nothing was sent. Session Keeper runs on a remote server here and does not read its NODE_EXTRA_CA_CERTS: add your company's root certificate to the server's trusted certificates.",
+            args: [host, untrusted],
+            comment,
+          })
+        : l10n.t({
+            message:
+              "The certificate of {0} is not trusted ({1}); nothing was sent. If your company inspects HTTPS traffic, add its root certificate to your system's trusted certificates or set NODE_EXTRA_CA_CERTS to a file that holds it, then restart VS Code.",
+            args: [host, untrusted],
+            comment,
+          }),
     );
   }
   const invalid = codes.find((c) => c === 'CERT_HAS_EXPIRED' || c === 'CERT_NOT_YET_VALID' || c === 'ERR_TLS_CERT_ALTNAME_INVALID');
