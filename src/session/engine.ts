@@ -51,9 +51,9 @@ export const SET_ASIDE_RETRY_MS = 60 * 60_000;
 /** Each renewal of an endpoint session, request and answer together, finishes within this time. */
 export const ENDPOINT_RENEWAL_TIMEOUT_MS = 10_000;
 
-/** A configuration as text, to tell whether it changed; regular expressions compare by source and flags. */
+/** A configuration as text, to tell whether it changed; patterns compare by source and flags (Pattern.toJSON). */
 function configText(config: ProviderConfig): string {
-  return JSON.stringify(config, (_key, value: unknown) => (value instanceof RegExp ? `/${value.source}/${value.flags}` : value));
+  return JSON.stringify(config);
 }
 
 export class SessionKeeperEngine implements SessionKeeperModel, Disposable {

@@ -25,7 +25,7 @@ export interface SweepDeps {
 export interface SweepResult {
   /** When the next record left is due for removal. */
   readonly nextRemoval?: number;
-  /** A revocation could not be done now (the issuer failed, or no provider names it) and is worth another try. */
+  /** A revocation failed at the issuer and is worth another try. */
   readonly pending: boolean;
 }
 
@@ -78,11 +78,11 @@ export async function sweepSetAside({ store, now, logger, revoker }: SweepDeps):
     }
     const revoke = revoker(binding);
     if (!revoke) {
-      // Tokens go back only where they came from; a provider for that issuer may be configured again.
+      // Tokens go back only where they came from. A provider for that issuer comes with a change of
+      // settings, which sweeps again: no retry of its own.
       logger.info(
         `A record set aside comes from ${binding.issuer}, which no provider names now; its refresh token is revoked once one does, and it is removed on ${day}`,
       );
-      pending = true;
       continue;
     }
     try {
