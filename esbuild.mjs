@@ -31,6 +31,14 @@ const undiciApart = {
   },
 };
 
+/** re2js (patterns from settings, src/session/protocol/pattern.ts) too: only endpoint sessions with a pattern read it. */
+const re2Apart = {
+  name: 're2-apart',
+  setup(build) {
+    build.onResolve({ filter: /^re2js$/ }, () => ({ path: './re2js.js', external: true }));
+  },
+};
+
 /** @type {esbuild.BuildOptions[]} */
 const builds = [
   {
@@ -39,11 +47,12 @@ const builds = [
     outfile: 'dist/extension.js',
     minify: production,
     sourcesContent: false,
-    plugins: [undiciApart],
+    plugins: [undiciApart, re2Apart],
     // import('undici') becomes require('./undici.js'), resolved beside the bundle.
     supported: { 'dynamic-import': false },
   },
   { ...common, entryPoints: ['node_modules/undici/index.js'], outfile: 'dist/undici.js', minify: production, sourcesContent: false },
+  { ...common, entryPoints: ['node_modules/re2js/build/index.cjs'], outfile: 'dist/re2js.js', minify: production, sourcesContent: false },
   // The terminal command: plain Node, run by the launcher on VS Code's own runtime (no vscode module).
   { ...common, entryPoints: ['src/terminal/cliMain.ts'], outfile: 'dist/cli.js', minify: production, sourcemap: false, external: [] },
 ];

@@ -98,6 +98,9 @@ function prepareProfile(issuer, serviceUrl) {
   rmSync(demoDir, { recursive: true, force: true });
   for (const dir of [paths.userData, paths.extensions, paths.workspace, paths.tmp]) mkdirSync(dir, { recursive: true });
   writeUserSettings(paths.userData, {
+    // code-server runs Session Keeper on the server, and the demo's IdP and service listen on its
+    // 127.0.0.1: the server is this computer, which the user has to say (README, remote windows).
+    'sessionKeeper.remote.allowLoopbackHttp': true,
     'sessionKeeper.providers': [
       { id: 'demo', label: 'Demo SSO', issuer, clientId: 'session-keeper' },
       // An endpoint session: no OAuth, a cookie session renewed at the service's own endpoint.

@@ -10,6 +10,8 @@ export const Setting = {
   providers: 'sessionKeeper.providers',
   statusBarEnabled: 'sessionKeeper.statusBar.enabled',
   refreshLeadTimeMinutes: 'sessionKeeper.refresh.leadTimeMinutes',
+  /** Application-scoped: only the user can say that a remote server's 127.0.0.1 is their own computer. */
+  remoteAllowLoopbackHttp: 'sessionKeeper.remote.allowLoopbackHttp',
 } as const;
 
 /** Commands (contributes.commands). */

@@ -3,7 +3,7 @@ import { registerCommands } from './commands';
 import { realpathSync } from 'node:fs';
 import * as path from 'node:path';
 import { Setting, STORAGE_PREFIX, TERMINAL_ACCESS_KEY } from './contributions';
-import { affectsNetworkSettings, readNetworkSettings } from './editor/network';
+import { affectsNetworkSettings, loopbackIsLocal, readNetworkSettings, runsOnRemoteServer } from './editor/network';
 import { notifyQuarantine, notifySignInNeeded, notifyStaleWindow } from './editor/notifications';
 import { ProviderRegistry } from './editor/registry';
 import { signInInteractively } from './editor/signIn';
@@ -68,9 +68,22 @@ export async function activate(context: vscode.ExtensionContext): Promise<TestAp
 
   // VS Code's proxy and certificate settings, read again when they change. Where none names a proxy,
   // the extension host's own fetch, which VS Code extends with the system's proxy configuration
-  // and certificates; undici loads on the first request that needs it.
+  // and certificates; undici loads on the first request that needs it. On a remote server the
+  // server's environment and loopback are not the user's (session/protocol/http.ts).
   let network = readNetworkSettings();
-  const fetch = createFetch(REQUEST_TIMEOUT_MS, { network: () => network, systemFetch: (url, init) => globalThis.fetch(url, init) });
+  const remoteServer = runsOnRemoteServer(context.extension);
+  const loopback = () => loopbackIsLocal(remoteServer);
+  if (remoteServer) {
+    logger.info(
+      `Running on a remote server (${vscode.env.remoteName}): its proxy and certificate variables are not used, and plain http to its 127.0.0.1 ${loopback() ? 'is allowed (sessionKeeper.remote.allowLoopbackHttp)' : 'is refused'}`,
+    );
+  }
+  const fetch = createFetch(REQUEST_TIMEOUT_MS, {
+    network: () => network,
+    systemFetch: (url, init) => globalThis.fetch(url, init),
+    remoteServer,
+    loopbackIsLocal: loopback,
+  });
   const uriHandler = new AppUriHandler();
   const scripted = context.extensionMode === vscode.ExtensionMode.Production ? undefined : new ScriptedInputs();
   const signInNotices: SignInNotice[] = [];
@@ -97,6 +110,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<TestAp
       notifySignInNeeded(provider?.label ?? account.providerId, account.account.label, message, () => engine.signIn(account.providerId));
     },
     onStaleWindow: notifyStaleWindow,
+    loopbackIsLocal: loopback,
   });
   const registry = new ProviderRegistry(engine, logger);
   registry.sync();
@@ -130,7 +144,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<TestAp
     }),
     ...registerViews({ model: engine, terminal: terminalAccess }),
     vscode.workspace.onDidChangeConfiguration((e) => {
-      if (e.affectsConfiguration(Setting.providers)) registry.sync();
+      if (e.affectsConfiguration(Setting.providers) || e.affectsConfiguration(Setting.remoteAllowLoopbackHttp)) registry.sync();
       if (e.affectsConfiguration(Setting.refreshLeadTimeMinutes)) policy.leadMs = leadTime();
       if (affectsNetworkSettings(e)) network = readNetworkSettings();
     }),

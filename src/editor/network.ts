@@ -1,6 +1,8 @@
 // VS Code's network settings for the engine's HTTP (session/protocol/http.ts): the proxy, the hosts
-// that bypass it, certificate checks through it, and whether the system's certificates count.
+// that bypass it, certificate checks through it, and whether the system's certificates count; and
+// where the extension runs, which decides whose environment and loopback this host's are.
 import * as vscode from 'vscode';
+import { Setting } from '../contributions';
 import type { NetworkSettings } from '../session/protocol/proxy';
 
 const KEYS = ['proxy', 'noProxy', 'proxyStrictSSL', 'proxyAuthorization', 'proxySupport', 'systemCertificates'] as const;
@@ -29,4 +31,18 @@ export function readNetworkSettings(): NetworkSettings {
 
 export function affectsNetworkSettings(e: vscode.ConfigurationChangeEvent): boolean {
   return KEYS.some((k) => e.affectsConfiguration(`http.${k}`));
+}
+
+/**
+ * Whether the extension runs on a remote server instead of the user's computer: code-server or
+ * Codespaces in a browser, which have no extension host on the user's side. In desktop remote
+ * windows (SSH, WSL, containers) package.json's extensionKind ("ui" first) keeps it on the user's computer.
+ */
+export function runsOnRemoteServer(extension: vscode.Extension<unknown>): boolean {
+  return vscode.env.remoteName !== undefined && extension.extensionKind === vscode.ExtensionKind.Workspace;
+}
+
+/** Whether this host's 127.0.0.1 is the user's computer: it is where the extension runs there, or where the user says the server is. */
+export function loopbackIsLocal(remoteServer: boolean): boolean {
+  return !remoteServer || vscode.workspace.getConfiguration().get<unknown>(Setting.remoteAllowLoopbackHttp) === true;
 }

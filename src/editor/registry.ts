@@ -19,7 +19,10 @@ export class ProviderRegistry implements vscode.Disposable {
 
   /** Reads the setting and adds, replaces or removes registrations to match it. */
   sync(): void {
-    const { providers, problems } = parseProviders(vscode.workspace.getConfiguration().get(Setting.providers));
+    const { providers, problems } = parseProviders(
+      vscode.workspace.getConfiguration().get(Setting.providers),
+      this.engine.loopbackIsLocal(),
+    );
     for (const p of problems) this.reportProblem(describeProblem(p));
     const { added, removed } = this.engine.configure(providers);
     // VS Code ignores a second registration of a live id, so the old one always goes first.

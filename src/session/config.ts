@@ -6,7 +6,7 @@ import { FLOW_IDS, type FlowId, type FlowSetting } from './flows/contract';
 import { ENDPOINT_CLIENT_ID, type EndpointDeclaration } from './protocol/endpointDeclaration';
 import { isEndpointProblem, parseEndpointDeclaration } from './endpointConfig';
 import { cleanLabel } from './base/plainText';
-import { isSecureOrLocal } from './base/urls';
+import { isLoopbackHost, isSecureOrLocal } from './base/urls';
 
 export interface ProviderConfig {
   /** `oauth`: an OpenID Connect issuer; `endpoint`: a service renewed by its own endpoint (`endpoint` holds how). */
@@ -56,16 +56,23 @@ const RESERVED_PARAMETERS = new Set([
   'code_challenge_method',
 ]);
 
-/** RFC 8414 §2 / OIDC Discovery §3: https only, except a loopback issuer for local development. */
-export function issuerProblem(issuer: string): string | undefined {
+/**
+ * RFC 8414 §2 / OIDC Discovery §3: https only, except a loopback issuer for local development, on
+ * the user's own computer (`loopbackIsLocal`, base/urls.ts).
+ */
+export function issuerProblem(issuer: string, loopbackIsLocal = true): string | undefined {
   let url: URL;
   try {
     url = new URL(issuer);
   } catch {
     return l10n.t('"issuer" must be an absolute URL such as https://login.example.com/realms/dev.');
   }
-  if (!isSecureOrLocal(url)) {
-    return l10n.t('"issuer" must use https (plain http is allowed only for 127.0.0.1 or localhost).');
+  if (!isSecureOrLocal(url, loopbackIsLocal)) {
+    return loopbackIsLocal || !isLoopbackHost(url.hostname)
+      ? l10n.t('"issuer" must use https (plain http is allowed only for 127.0.0.1 or localhost).')
+      : l10n.t(
+          '"issuer" must use https here: Session Keeper runs on a remote server (code-server or Codespaces in a browser), and 127.0.0.1 or localhost there is that server, not your computer. If the server is your own computer, turn on sessionKeeper.remote.allowLoopbackHttp.',
+        );
   }
   if (url.search || url.hash) {
     return l10n.t('"issuer" must not contain a query or fragment.');
@@ -81,7 +88,8 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-export function parseProviders(raw: unknown): { providers: ProviderConfig[]; problems: ConfigProblem[] } {
+/** `loopbackIsLocal`: whether 127.0.0.1 is the user's computer where the extension runs (base/urls.ts). */
+export function parseProviders(raw: unknown, loopbackIsLocal = true): { providers: ProviderConfig[]; problems: ConfigProblem[] } {
   const providers: ProviderConfig[] = [];
   const problems: ConfigProblem[] = [];
   if (raw === undefined || raw === null) return { providers, problems };
@@ -109,7 +117,7 @@ export function parseProviders(raw: unknown): { providers: ProviderConfig[]; pro
     // A label is shown everywhere an account's is, so it is cleaned the same way.
     const label = (typeof entry.label === 'string' && cleanLabel(entry.label)) || id;
     if (entry.kind === 'endpoint') {
-      const declaration = parseEndpointDeclaration(entry);
+      const declaration = parseEndpointDeclaration(entry, loopbackIsLocal);
       if (isEndpointProblem(declaration)) {
         problems.push({ index, id, field: declaration.field, message: declaration.message });
         return;
@@ -139,7 +147,7 @@ export function parseProviders(raw: unknown): { providers: ProviderConfig[]; pro
       return;
     }
     const issuer = typeof entry.issuer === 'string' ? entry.issuer.trim() : '';
-    const issuerIssue = issuerProblem(issuer);
+    const issuerIssue = issuerProblem(issuer, loopbackIsLocal);
     if (issuerIssue) {
       problem(issuerIssue, id);
       return;

@@ -2,10 +2,10 @@
 // or the first problem found, naming its field (`renew.url`, `read.token.regex`, `inputs[2]`, ...).
 // Messages never quote a template's text, only names and placeholders: a header may hold a secret.
 import * as l10n from '@vscode/l10n';
-import safeRegex from 'safe-regex2';
 import { CONTROL_CHARS as CONTROL } from './base/plainText';
 import { foreignText } from './base/redact';
-import { isSecureOrLocal } from './base/urls';
+import { isLoopbackHost, isSecureOrLocal } from './base/urls';
+import { Pattern, PatternError } from './protocol/pattern';
 import type {
   EndpointDeclaration,
   EndsRule,
@@ -85,9 +85,10 @@ export function isEndpointProblem(result: EndpointDeclaration | EndpointProblem)
   return 'field' in result;
 }
 
-export function parseEndpointDeclaration(entry: Record<string, unknown>): EndpointDeclaration | EndpointProblem {
+/** `loopbackIsLocal`: whether 127.0.0.1 is the user's computer where the extension runs (base/urls.ts). */
+export function parseEndpointDeclaration(entry: Record<string, unknown>, loopbackIsLocal = true): EndpointDeclaration | EndpointProblem {
   try {
-    return parse(entry);
+    return parse(entry, loopbackIsLocal);
   } catch (err) {
     if (err instanceof Invalid) return { field: err.field, message: err.message };
     throw err;
@@ -102,7 +103,7 @@ interface Holdings {
   readonly allCookies: boolean;
 }
 
-function parse(entry: Record<string, unknown>): EndpointDeclaration {
+function parse(entry: Record<string, unknown>, loopbackIsLocal: boolean): EndpointDeclaration {
   rejectUnknown(entry, ENDPOINT_FIELDS.entry, undefined);
   const inputs = parseInputs(entry.inputs);
   const read = parseRead(entry.read);
@@ -115,7 +116,7 @@ function parse(entry: Record<string, unknown>): EndpointDeclaration {
     cookies: new Set(inputs.flatMap((i) => (i.kind === 'cookie' ? [i.name] : []))),
     allCookies: inputs.some((i) => i.kind === 'cookies'),
   };
-  const renew = parseRenew(entry.renew, holdings);
+  const renew = parseRenew(entry.renew, holdings, loopbackIsLocal);
   const expiry = parseExpiry(entry.expiry, holdings);
   const ends = parseEnds(entry.ends);
   const serve = parseServe(entry.serve, holdings);
@@ -191,12 +192,11 @@ function parseExtractor(raw: unknown, field: string): Extractor {
     }
     flags = raw.flags;
   }
-  const regex = compileRegex(raw.regex, flags, `${field}.regex`);
-  const groups = new RegExp(`${regex.source}|`, flags).exec('')!.length - 1;
-  if (groups !== 1) {
+  const regex = compilePattern(raw.regex, flags, `${field}.regex`);
+  if (regex.groups !== 1) {
     fail(
       `${field}.regex`,
-      l10n.t('must have exactly one capture group, the value to read; it has {0}. Use (?:...) for other groups.', groups),
+      l10n.t('must have exactly one capture group, the value to read; it has {0}. Use (?:...) for other groups.', regex.groups),
     );
   }
   return { regex };
@@ -210,34 +210,35 @@ function jsonPointer(raw: unknown, field: string): string {
   return raw;
 }
 
-function compileRegex(raw: unknown, flags: string, field: string): RegExp {
+/**
+ * Patterns run on the extension host every extension shares, over answers a server writes: they
+ * are compiled for a linear-time engine (protocol/pattern.ts), which has no backreferences or lookaround.
+ */
+function compilePattern(raw: unknown, flags: string, field: string): Pattern {
   if (typeof raw !== 'string' || !raw) fail(field, l10n.t('must be a regular expression (a non-empty string).'));
   if (raw.length > MAX_REGEX) fail(field, l10n.t('is longer than {0} characters.', MAX_REGEX));
-  let regex: RegExp;
   try {
-    regex = new RegExp(raw, flags);
+    return Pattern.compile(raw, flags);
   } catch (err) {
-    // The engine's message repeats the whole source; keep only its reason.
-    const reason = err instanceof Error ? (err.message.split(': ').pop() ?? '') : '';
-    return fail(field, l10n.t('is not a valid regular expression: {0}.', foreignText(reason, 80)));
+    if (!(err instanceof PatternError)) throw err;
+    const reason = foreignText(err.message, 80);
+    if (err.unsupported) {
+      fail(
+        field,
+        l10n.t(
+          'uses what Session Keeper cannot match in linear time ({0}). Backreferences such as \\1 and lookaround such as (?=...), (?!...), (?<=...) and (?<!...) are not supported; match the text itself instead.',
+          reason,
+        ),
+      );
+    }
+    return fail(field, l10n.t('is not a valid regular expression: {0}.', reason));
   }
-  // Runs on the extension host every extension shares, over answers a server writes: a repetition
-  // inside a repetition can backtrack for minutes on a crafted answer, and cannot be interrupted.
-  if (!safeRegex(regex)) {
-    fail(
-      field,
-      l10n.t(
-        'repeats a group that itself repeats (such as (a+)+ or (\\.\\d+){3}), which can take exponential time on some answers. Write the repetition out or use a character class, e.g. ([^"]+).',
-      ),
-    );
-  }
-  return regex;
 }
 
-function parseRenew(raw: unknown, holdings: Holdings): RenewRequest {
+function parseRenew(raw: unknown, holdings: Holdings, loopbackIsLocal: boolean): RenewRequest {
   if (!isRecord(raw)) fail('renew', l10n.t('must be an object describing the renewal request, at least {"url": "https://..."}.'));
   rejectUnknown(raw, ENDPOINT_FIELDS.renew, 'renew');
-  const url = renewUrl(raw.url);
+  const url = renewUrl(raw.url, loopbackIsLocal);
   checkTemplate(url, 'renew.url', holdings);
 
   const query = stringMap(raw.query, 'renew.query', holdings, (name, field) => {
@@ -286,7 +287,7 @@ function parseRenew(raw: unknown, holdings: Holdings): RenewRequest {
 }
 
 /** Absolute, https (http on loopback), and an origin without placeholders: the session's values go there and nowhere else. */
-function renewUrl(raw: unknown): string {
+function renewUrl(raw: unknown, loopbackIsLocal: boolean): string {
   const field = 'renew.url';
   if (typeof raw !== 'string' || !raw.trim()) fail(field, l10n.t('is required: the absolute URL that renews the session.'));
   const text = raw.trim();
@@ -302,8 +303,15 @@ function renewUrl(raw: unknown): string {
     return fail(field, l10n.t('must be an absolute URL such as https://app.example.com/api/session, with literal scheme, host and port.'));
   }
   if (url.origin.includes('${')) fail(field, literalOrigin);
-  if (!isSecureOrLocal(url)) {
-    fail(field, l10n.t('must use https (plain http is allowed only for 127.0.0.1, [::1] or localhost).'));
+  if (!isSecureOrLocal(url, loopbackIsLocal)) {
+    fail(
+      field,
+      loopbackIsLocal || !isLoopbackHost(url.hostname)
+        ? l10n.t('must use https (plain http is allowed only for 127.0.0.1, [::1] or localhost).')
+        : l10n.t(
+            'must use https here: Session Keeper runs on a remote server (code-server or Codespaces in a browser), and 127.0.0.1 or localhost there is that server, not your computer. If the server is your own computer, turn on sessionKeeper.remote.allowLoopbackHttp.',
+          ),
+    );
   }
   if (url.username || url.password) fail(field, l10n.t('must not contain a user name or password; send credentials in "headers".'));
   if (text.includes('#')) fail(field, l10n.t('must not contain a fragment (#...).'));
@@ -423,7 +431,7 @@ function parseEnds(raw: unknown): EndsRule {
     });
     if (new Set(status).size !== status.length) fail('ends.status', l10n.t('lists a status twice.'));
   }
-  const body = raw.body === undefined ? undefined : compileRegex(raw.body, '', 'ends.body');
+  const body = raw.body === undefined ? undefined : compilePattern(raw.body, '', 'ends.body');
   if (status.length === 0 && !body) fail('ends.status', l10n.t('is empty and there is no "body": nothing would end the session.'));
   return { status, ...(body && { body }) };
 }

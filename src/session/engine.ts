@@ -7,7 +7,7 @@ import type { Coordinator } from './storage/coordination';
 import { Emitter, type Disposable, type Event } from './base/events';
 import type { Fetch } from './protocol/http';
 import type { Logger } from './base/log';
-import { userMessage } from './base/errors';
+import { describeError, userMessage } from './base/errors';
 import { ActiveAccounts } from './activeAccounts';
 import { accountLine, summarizeProvider, type ProviderSummary, type SessionKeeperModel } from './model';
 import { OAuthClient } from './protocol/oauth';
@@ -17,6 +17,7 @@ import type { SessionSource } from './refresh/source';
 import { SessionKeeperProvider, type SignInRequest, type SignInResult } from './provider';
 import { Refresher, type RefreshPolicy } from './refresh/refresher';
 import { isBoundTo, type MementoLike, type SessionStore, type StoredAccount } from './storage/store';
+import { sweepSetAside, type Revoker } from './storage/setAside';
 
 export interface EngineDeps {
   readonly store: SessionStore;
@@ -32,6 +33,8 @@ export interface EngineDeps {
   signIn(config: ProviderConfig, source: OAuthSource | EndpointSource, request: SignInRequest): Promise<SignInResult>;
   readonly onSignInNeeded?: (account: StoredAccount, message: string) => void;
   readonly onStaleWindow?: (message: string) => void;
+  /** Whether plain http to 127.0.0.1 reaches the user's computer (base/urls.ts); default yes. */
+  readonly loopbackIsLocal?: () => boolean;
 }
 
 interface Entry {
@@ -42,12 +45,15 @@ interface Entry {
   readonly provider: SessionKeeperProvider;
 }
 
+/** How soon a set-aside record's revocation that could not be done is tried again. */
+export const SET_ASIDE_RETRY_MS = 60 * 60_000;
+
 /** Each renewal of an endpoint session, request and answer together, finishes within this time. */
 export const ENDPOINT_RENEWAL_TIMEOUT_MS = 10_000;
 
-/** A configuration as text, to tell whether it changed; regular expressions compare by source and flags. */
+/** A configuration as text, to tell whether it changed; patterns compare by source and flags (Pattern.toJSON). */
 function configText(config: ProviderConfig): string {
-  return JSON.stringify(config, (_key, value: unknown) => (value instanceof RegExp ? `/${value.source}/${value.flags}` : value));
+  return JSON.stringify(config);
 }
 
 export class SessionKeeperEngine implements SessionKeeperModel, Disposable {
@@ -57,6 +63,9 @@ export class SessionKeeperEngine implements SessionKeeperModel, Disposable {
   readonly onDidChange: Event<void> = this.changed.event;
   private readonly subscriptions: Disposable[];
   private readonly active: ActiveAccounts;
+  /** The set-aside sweep: one at a time, again after the one under way when asked meanwhile, and a timer for the next. */
+  private sweep: { running?: Promise<void>; again: boolean; timer?: unknown } = { again: false };
+  private disposed = false;
 
   constructor(private readonly deps: EngineDeps) {
     this.active = new ActiveAccounts(deps.memento);
@@ -113,8 +122,52 @@ export class SessionKeeperEngine implements SessionKeeperModel, Disposable {
     for (const [id, e] of sorted) this.entries.set(id, e);
     if (added.length || removed.length) this.changed.fire();
     this.refresher.start();
+    // A provider for the issuer of a set-aside record may have come.
+    this.sweepSetAside();
     return { added, removed };
   }
+
+  /** Revokes what records set aside as damaged still hold, where they came from, and removes them in time (storage/setAside.ts). */
+  private sweepSetAside(): void {
+    if (this.disposed) return;
+    if (this.sweep.running) {
+      this.sweep.again = true;
+      return;
+    }
+    const { clock, logger, store } = this.deps;
+    if (this.sweep.timer !== undefined) clock.clearTimeout(this.sweep.timer);
+    this.sweep.timer = undefined;
+    this.sweep.running = sweepSetAside({ store, now: clock.now, logger, revoker: this.setAsideRevoker })
+      .then(({ nextRemoval, pending }) => {
+        const next = Math.min(nextRemoval ?? Infinity, pending ? clock.now() + SET_ASIDE_RETRY_MS : Infinity);
+        if (Number.isFinite(next) && !this.disposed) {
+          this.sweep.timer = clock.setTimeout(() => this.sweepSetAside(), Math.max(0, next - clock.now()));
+        }
+      })
+      .catch((err) => logger.warn(`Looking after the records set aside failed: ${describeError(err)}`))
+      .finally(() => {
+        this.sweep.running = undefined;
+        if (this.sweep.again) {
+          this.sweep.again = false;
+          this.sweepSetAside();
+        }
+      });
+  }
+
+  /** Settles once the sweep under way, and the one asked for meanwhile, are done. */
+  async setAsideSwept(): Promise<void> {
+    while (this.sweep.running) await this.sweep.running;
+  }
+
+  /** A set-aside record's refresh token goes back only to a configured OAuth provider for its issuer and client. */
+  private readonly setAsideRevoker: Revoker = (binding) => {
+    for (const { config, source } of this.entries.values()) {
+      const bound =
+        config.kind === 'oauth' && config.issuer === binding.issuer && (binding.clientId ?? config.clientId) === config.clientId;
+      if (bound && source.revoke) return (token) => source.revoke!(token, 'refresh_token');
+    }
+    return undefined;
+  };
 
   /** What renews a provider's sessions: its OAuth client at the issuer, or its declared endpoint. */
   private sourceFor(config: ProviderConfig): { client?: OAuthClient; source: OAuthSource | EndpointSource } {
@@ -167,9 +220,14 @@ export class SessionKeeperEngine implements SessionKeeperModel, Disposable {
     );
   }
 
+  /** Whether 127.0.0.1 is the user's computer where the extension runs (base/urls.ts). */
+  loopbackIsLocal(): boolean {
+    return this.deps.loopbackIsLocal?.() ?? true;
+  }
+
   /** The discovery check of "Add Identity Provider…": the same OAuth client and rules as sign-in. */
   async checkIssuer(issuer: string, signal?: AbortSignal): Promise<{ ok: true } | { ok: false; message: string }> {
-    const problem = issuerProblem(issuer);
+    const problem = issuerProblem(issuer, this.loopbackIsLocal());
     if (problem) return { ok: false, message: problem };
     try {
       await new OAuthClient({
@@ -230,6 +288,8 @@ export class SessionKeeperEngine implements SessionKeeperModel, Disposable {
   }
 
   dispose(): void {
+    this.disposed = true;
+    if (this.sweep.timer !== undefined) this.deps.clock.clearTimeout(this.sweep.timer);
     for (const d of this.subscriptions) d.dispose();
     for (const e of this.entries.values()) e.provider.dispose();
     this.entries.clear();

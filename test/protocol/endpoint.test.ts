@@ -10,6 +10,7 @@ import { ErrorCode, SessionKeeperError } from '../../src/session/base/errors';
 import { redactor } from '../../src/session/base/redact';
 import { EndpointSource } from '../../src/session/protocol/endpoint';
 import type { EndpointDeclaration, EndpointValues } from '../../src/session/protocol/endpointDeclaration';
+import { Pattern } from '../../src/session/protocol/pattern';
 import { createFetch, type Fetch } from '../../src/session/protocol/http';
 import { freshRefreshState, type StoredAccount, type StoredSession } from '../../src/session/storage/store';
 import { startHtmlSessionService, type HtmlSessionService } from '../support/htmlSessionService';
@@ -20,7 +21,7 @@ const TIMEOUT_MS = 500;
 /** Every failure settles within this, however slow the machine. */
 const BOUND_MS = 15_000;
 const DAY = 86_400_000;
-const TOKEN_REGEX = /localStorage\.setItem\("token",\s*"([^"]*)"\)/;
+const TOKEN_REGEX = Pattern.compile('localStorage\\.setItem\\("token",\\s*"([^"]*)"\\)', '');
 
 const fetch: Fetch = createFetch(5_000);
 
@@ -398,9 +399,11 @@ describe('endpoint sessions', function () {
 
     it('a body matching the end pattern ends the session whatever the status', async () => {
       json.mode({ kind: 'end', body: '{"error":"login_required","hint":"do sign in"}' });
-      const declaration = jsonDeclaration(json.url, { ends: { status: [401], body: /"error"\s*:\s*"login_required"/g } });
+      const declaration = jsonDeclaration(json.url, {
+        ends: { status: [401], body: Pattern.compile('"error"\\s*:\\s*"login_required"', '') },
+      });
       for (let i = 0; i < 2; i++) {
-        // Twice: a global pattern must not remember where it stopped.
+        // Twice: a pattern must not remember where it stopped.
         const { err } = await failure(() => source(declaration).renewValues(cookieValues(json)));
         assert.equal(err.code, ErrorCode.GrantRevoked);
         assert.equal(err.message, 'Test Service ended the session (HTTP 200). Sign in again.');
@@ -477,11 +480,13 @@ describe('endpoint sessions', function () {
       assert.match(err.message, new RegExp(new URL(closed.url).host.replace(/\./g, '\\.')));
     });
 
-    it('a reset connection is transient', async () => {
+    it('a reset connection is transient, and points at the renewal URL (an endpoint has no issuer)', async () => {
       json.mode({ kind: 'reset' });
       const { err } = await failure(() => source(jsonDeclaration(json.url)).renewValues(cookieValues(json)));
       assert.equal(err.transient, true);
       assert.ok(err.network, err.code);
+      assert.match(err.message, /Check the renewal URL \(renew\.url\) and your network\.$/);
+      assert.doesNotMatch(err.message, /issuer/);
     });
 
     for (const kind of ['hang', 'hangBody'] as const) {
@@ -525,14 +530,51 @@ describe('endpoint sessions', function () {
     it('an answer without the token names the field and the pointer', async () => {
       json.mode({ kind: 'missing' });
       const err = await transient(() => source(jsonDeclaration(json.url)).renewValues(cookieValues(json)), ErrorCode.InvalidResponse);
-      assert.equal(
-        err.message,
-        'Renewing Test Service: the answer has no "token" (read.token, JSON pointer /token). Session Keeper will retry.',
-      );
+      assert.equal(err.message, 'Renewing Test Service: the answer has no "token" (read.token, JSON pointer /token).');
+    });
+
+    it('a 1 MB answer crafted against a pattern costs no more than one it matches at once (a linear-time engine)', async function () {
+      this.timeout(60_000);
+      // `(\d+) seconds` over digits with no " seconds" after them: a backtracking engine tries every
+      // start and every length, n²/2 steps (about 5·10¹¹ here); a linear one reads the answer once.
+      const digits = (n: number) => '7'.repeat(n);
+      const size = 1024 * 1024 - 16;
+      const cost = async (declaration: EndpointDeclaration, body: string) => {
+        json.mode({ kind: 'end', body });
+        return failure(() => source(declaration).renewValues(cookieValues(json)));
+      };
+      const cases = [
+        {
+          declaration: jsonDeclaration(json.url, {
+            read: [{ target: { kind: 'token' }, from: { regex: Pattern.compile('(\\d+) seconds', '') } }],
+          }),
+          matched: { body: `${digits(size - 8)} seconds`, message: /longer than 16 KB/ },
+          crafted: { body: digits(size), message: /has no "token"/ },
+        },
+        {
+          // A repetition inside a repetition, which would be exponential there.
+          declaration: jsonDeclaration(json.url, { ends: { status: [401], body: Pattern.compile('(\\d+)+ seconds left', '') } }),
+          matched: { body: `${digits(size - 13)} seconds left`, message: /ended the session/ },
+          crafted: { body: `${digits(size - 1)}!`, message: /not JSON/ },
+        },
+      ];
+      for (const { declaration, matched, crafted } of cases) {
+        // Both answers come over HTTP the same way; only the matching differs. The first run warms up.
+        await cost(declaration, matched.body);
+        const m = await cost(declaration, matched.body);
+        const c = await cost(declaration, crafted.body);
+        assert.match(m.err.message, matched.message);
+        assert.match(c.err.message, crafted.message);
+        // Linear: both cost about one reading of the answer. A backtracking engine spends ~n/2 (500 000)
+        // times longer on the crafted one; 20 leaves room for any pause of a loaded machine.
+        assert.ok(c.ms <= 20 * Math.max(m.ms, 1), `crafted ${c.ms} ms, matched ${m.ms} ms`);
+      }
     });
 
     it('a value over 16 KB is refused', async () => {
-      const declaration = jsonDeclaration(json.url, { read: [{ target: { kind: 'token' }, from: { regex: /^([\s\S]*)$/ } }] });
+      const declaration = jsonDeclaration(json.url, {
+        read: [{ target: { kind: 'token' }, from: { regex: Pattern.compile('^([\\s\\S]*)$', '') } }],
+      });
       json.mode({ kind: 'huge', bytes: 64 * 1024 });
       const err = await transient(() => source(declaration).renewValues(cookieValues(json)), ErrorCode.InvalidResponse);
       assert.match(err.message, /16 KB/);

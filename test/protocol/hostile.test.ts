@@ -672,6 +672,14 @@ describe('hostile issuer', function () {
       });
     }
 
+    it('JWKS: a key set over the size limit fails the sign-in, saying why, with no promise of a retry that a sign-in does not make', async () => {
+      srv.on('jwks', { kind: 'stream', prefix: '{"keys":[],"padding":"', fill: 'a', suffix: '"}', bytes: 2 * 1024 * 1024 });
+      const { err } = await signInFails({});
+      assert.equal(err.code, ErrorCode.ResponseTooLarge, err.message);
+      assert.match(err.message, /sent a response larger than 1024 KB/);
+      assert.doesNotMatch(err.message, /retry|try again/i);
+    });
+
     it('JWKS: a gzip-encoded key set is accepted (control)', async () => {
       srv.on('jwks', () => ({ kind: 'gzip', body: JSON.stringify(srv.jwks()) }));
       const run = await signIn({});

@@ -13,7 +13,7 @@ import { withAccount } from '../../src/session/flows/contract';
 import { authorizationCodeFlow, type BrowserHost } from '../../src/session/flows/authorizationCode';
 import { ErrorCode, SessionKeeperError } from '../../src/session/base/errors';
 import { Agent, fetch as undiciFetch } from 'undici';
-import { createFetch, type Fetch } from '../../src/session/protocol/http';
+import { createFetch, type Fetch, type FetchOptions } from '../../src/session/protocol/http';
 import type { Environment, NetworkSettings } from '../../src/session/protocol/proxy';
 import { createLogger } from '../../src/session/base/log';
 import { OAuthClient } from '../../src/session/protocol/oauth';
@@ -26,14 +26,14 @@ import { OAuthSource } from '../../src/session/protocol/oauthSource';
 
 const TIMEOUT_MS = 3_000;
 
-function setup(idp: Idp, network: () => NetworkSettings, env: Environment, systemFetch?: Fetch) {
+function setup(idp: Idp, network: () => NetworkSettings, env: Environment, systemFetch?: Fetch, where: Partial<FetchOptions> = {}) {
   const sink = new CapturingSink();
   const logger = createLogger(sink);
   const store = new SessionStore(new MemorySecrets(), new MemoryMemento(), logger);
   const client = new OAuthClient({
     issuer: idp.issuer,
     clientId: 'session-keeper',
-    fetch: createFetch(TIMEOUT_MS, { network, env, systemFetch }),
+    fetch: createFetch(TIMEOUT_MS, { network, env, systemFetch, ...where }),
     timeoutMs: TIMEOUT_MS,
   });
   const host: BrowserHost = {
@@ -242,6 +242,33 @@ describe('HTTP through a proxy to an https issuer with a company CA', function (
     }
   });
 
+  it("on a remote server, takes no proxy, bypass or certificate from the server's environment and skips the host's fetch; settings still apply", async () => {
+    // code-server or Codespaces in a browser: a repository's dev container sets this environment.
+    const remote = { remoteServer: true };
+    const asked: string[] = [];
+    const hostFetch: Fetch = async (url, init) => (asked.push(url), fetch(url, init));
+    const env = { HTTPS_PROXY: proxy.url, NO_PROXY: '127.0.0.1', NODE_EXTRA_CA_CERTS: ca.caFile };
+    let before = proxy.count();
+    // Neither HTTPS_PROXY nor the CA file counts: direct, and the test CA is not trusted.
+    await rejectsWith(
+      setup(idp, () => ({}), env, hostFetch, remote).client.metadata(),
+      ErrorCode.Unreachable,
+      /is not trusted .*runs on a remote server here and does not read its NODE_EXTRA_CA_CERTS/,
+    );
+    assert.equal(proxy.count(), before, 'HTTPS_PROXY of the server was not used');
+    assert.deepEqual(asked, [], "the host's fetch, which reads that environment, was not used");
+    // VS Code's settings are the user's: http.proxy applies, and NO_PROXY does not take it away.
+    before = proxy.count();
+    idp.resetStats();
+    await setup(idp, () => ({ proxy: proxy.url, strictSSL: false }), env, hostFetch, remote).signInAndRefresh();
+    assert.ok(proxy.count() > before, 'http.proxy was used although NO_PROXY names the issuer');
+    assert.equal(idp.stats().refreshes, 1);
+    // The same environment on the user's own computer is theirs, and counts.
+    before = proxy.count();
+    await setup(idp, () => ({}), { HTTPS_PROXY: proxy.url, NODE_EXTRA_CA_CERTS: ca.caFile }).client.metadata();
+    assert.equal(proxy.count(), before + 1);
+  });
+
   it('reads the settings again when they change', async () => {
     let settings: NetworkSettings = {};
     const ctx = setup(idp, () => settings, { NODE_EXTRA_CA_CERTS: ca.caFile });
@@ -264,6 +291,36 @@ describe('HTTP through a proxy to a plain http issuer on this computer', functio
   after(async () => {
     await proxy?.close();
     await idp?.close();
+  });
+
+  it("refuses plain http to 127.0.0.1 where that is a remote server's, and sends nothing", async () => {
+    let allowed = false;
+    const server = createServer((socket) => socket.destroy()).listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const { port } = server.address() as { port: number };
+    let connections = 0;
+    server.on('connection', () => connections++);
+    try {
+      const remote = { remoteServer: true, loopbackIsLocal: () => allowed };
+      const ctx = setup(idp, () => ({}), {}, undefined, remote);
+      await rejectsWith(
+        ctx.client.metadata(),
+        ErrorCode.InvalidConfiguration,
+        /runs on a remote server .*nothing was sent.*allowLoopbackHttp/,
+      );
+      const fetchRemote = createFetch(TIMEOUT_MS, remote);
+      for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`]) {
+        await rejectsWith(fetchRemote(`http://${host}/token`, { method: 'POST' }), ErrorCode.InvalidConfiguration, /remote server/);
+      }
+      assert.equal(connections, 0);
+      // The user said the server is their computer (sessionKeeper.remote.allowLoopbackHttp): it goes out.
+      allowed = true;
+      await fetchRemote(`http://127.0.0.1:${port}/token`, { method: 'POST' }).catch(() => undefined);
+      assert.equal(connections, 1);
+      await ctx.client.metadata();
+    } finally {
+      server.close();
+    }
   });
 
   it('sends absolute-URI requests through HTTP_PROXY, not a tunnel', async () => {

@@ -48,6 +48,22 @@ describe('provider configuration', () => {
     assert.match(problems[0].message, /must use https/);
   });
 
+  it("refuses plain http to 127.0.0.1 where that is a remote server, not the user's computer, and says how to allow it", () => {
+    for (const issuer of ['http://127.0.0.1:8080', 'http://localhost:8080/realms/x', 'http://[::1]:8080']) {
+      const { providers, problems } = parseProviders([{ ...good, issuer }], false);
+      assert.equal(providers.length, 0);
+      assert.match(
+        problems[0].message,
+        /"issuer" must use https here: Session Keeper runs on a remote server .*sessionKeeper\.remote\.allowLoopbackHttp/,
+      );
+    }
+    assert.match(
+      parseProviders([{ ...good, issuer: 'http://login.example.com' }], false).problems[0].message,
+      /plain http is allowed only/,
+    );
+    assert.equal(parseProviders([{ ...good, issuer: 'https://127.0.0.1:8443' }], false).problems.length, 0);
+  });
+
   it('refuses authorization parameters the flow sets itself', () => {
     const { problems } = parseProviders([{ ...good, authorizationParameters: { redirect_uri: 'http://evil.example' } }]);
     assert.match(problems[0].message, /cannot set "redirect_uri"/);

@@ -3,14 +3,15 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, rmSync, utimesSync, writeFileSync, mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { FileCoordinator, LOCK_STALE_MS } from '../../src/session/storage/coordination';
+import { FileCoordinator, LOCK_STALE_MS, lockNameForAccount } from '../../src/session/storage/coordination';
 import { ErrorCode, SessionKeeperError } from '../../src/session/base/errors';
-import { silentLogger } from '../../src/session/base/log';
+import { systemClock } from '../../src/session/base/clock';
+import { createLogger, silentLogger } from '../../src/session/base/log';
 import type { OAuthClient } from '../../src/session/protocol/oauth';
 import { Refresher, defaultPolicy } from '../../src/session/refresh/refresher';
 import { FULL_CHECK_MS, SessionStore, freshRefreshState, type StoredSession } from '../../src/session/storage/store';
 import { FakeClock } from '../support/fakeClock';
-import { MemoryMemento, MemorySecrets } from '../support/fakes';
+import { CapturingSink, MemoryMemento, MemorySecrets } from '../support/fakes';
 import { makeTempDir, removeTempDir } from '../support/tempDirs.mjs';
 import { OAuthSource } from '../../src/session/protocol/oauthSource';
 
@@ -162,6 +163,80 @@ describe('coordination between windows', () => {
     assert.ok(timedOut(err), String(err));
     release();
     await held;
+  });
+
+  describe('a window that died holding an account lock after it renewed (desktop: one shared SecretStorage)', () => {
+    const FIVE_MINUTES = 5 * 60_000;
+
+    /** A and B share secrets; A renews (rotating the refresh token), saves, and dies before it lets go of the lock. */
+    async function renewedThenDied() {
+      const secrets = new MemorySecrets();
+      const a = new SessionStore(secrets, new MemoryMemento(), silentLogger, { coordinator: new FileCoordinator(dir) });
+      await a.load();
+      const issuedAt = Date.now() - FIVE_MINUTES + 20_000;
+      await a.putSession(
+        'corp',
+        'https://idp',
+        { id: 'alice', label: 'alice' },
+        {
+          ...session('s1', issuedAt + FIVE_MINUTES),
+          createdAt: issuedAt,
+          refreshToken: 'rt-1',
+        },
+      );
+      const coordinator = new FileCoordinator(dir);
+      const sink = new CapturingSink();
+      const logger = createLogger(sink);
+      const b = new SessionStore(secrets, new MemoryMemento(), logger, { coordinator });
+      await b.load();
+      const now = Date.now();
+      await a.updateSession('s1', (s) => ({
+        ...s,
+        accessToken: 'at-renewed-in-a',
+        refreshToken: 'rt-2',
+        expiresAt: now + FIVE_MINUTES,
+        refresh: { ...s.refresh, lastRefreshAt: now, refreshCount: 1, nextRefreshAt: now + 142_000 },
+      }));
+      const key = b.find('s1')!.key;
+      leftBehind(lockNameForAccount(key), { host: hostname(), pid: deadPid() });
+      const presented: string[] = [];
+      const source = new OAuthSource({
+        refreshTokenGrant: async (rt: string) => {
+          presented.push(rt);
+          return { accessToken: 'at-renewed-in-b', tokenType: 'Bearer', refreshToken: 'rt-3', expiresAt: Date.now() + FIVE_MINUTES };
+        },
+      } as unknown as OAuthClient);
+      const refresher = new Refresher({ store: b, source: () => source, clock: systemClock, logger, policy: defaultPolicy, coordinator });
+      return { b, refresher, presented, sink };
+    }
+
+    it('Refresh Now, after taking the lock over, renews with the refresh token that window saved', async () => {
+      const { b, refresher, presented } = await renewedThenDied();
+      try {
+        const after = await refresher.refresh('s1');
+        // Not the spent rt-1 this window last saw, and not nothing: the user asked for a renewal.
+        assert.deepEqual(presented, ['rt-2']);
+        assert.equal(after?.accessToken, 'at-renewed-in-b');
+        assert.equal(b.find('s1')?.session.refreshToken, 'rt-3');
+        assert.equal(after?.refresh.refreshCount, 2);
+        assert.equal(after?.refresh.consecutiveFailures, 0);
+      } finally {
+        refresher.dispose();
+      }
+    });
+
+    it('a caller that needs a valid token gets the one that window renewed, with no second renewal, and the log says so', async () => {
+      const { refresher, presented, sink } = await renewedThenDied();
+      try {
+        // This window still holds the token about to expire, so it renews inline and takes what it finds.
+        const served = await refresher.ensureFresh('s1');
+        assert.equal(served?.accessToken, 'at-renewed-in-a');
+        assert.deepEqual(presented, []);
+        assert.match(sink.text(), /info Took the tokens another window renewed for alice .*next renewal in 1[34]\d s/);
+      } finally {
+        refresher.dispose();
+      }
+    });
   });
 
   describe('a host that keeps one SecretStorage copy per window (code-server)', () => {

@@ -104,7 +104,7 @@ describe('endpoint provider configuration', () => {
       assert.equal(d.renew.method, 'GET');
       const rule = d.read[0];
       assert.ok('regex' in rule.from);
-      assert.equal(rule.from.regex.exec('<script>localStorage.setItem("token", "abc.def")</script>')?.[1], 'abc.def');
+      assert.equal(rule.from.regex.capture('<script>localStorage.setItem("token", "abc.def")</script>'), 'abc.def');
       assert.deepEqual(d.expiry, { from: 'jwt' });
       assert.deepEqual(d.ends.status, [401]);
       assert.ok(d.ends.body?.test('Your session expired.'));
@@ -226,6 +226,15 @@ describe('endpoint provider configuration', () => {
       reported(withRenew({ url: 'https://svc.example.com/renew#top' }), 'renew.url', /fragment/);
       reported(withRenew({ url: 'https://svc.example.com/renew#' }), 'renew.url', /fragment/);
       reported(withRenew({ url: 'https://svc.example.com/re\nnew' }), 'renew.url', /control character/);
+    });
+
+    it("the URL: no plain http to 127.0.0.1 where that is a remote server, not the user's computer", () => {
+      for (const url of ['http://127.0.0.1:9/x', 'http://localhost/x', 'http://[::1]:8080/x']) {
+        const { problems } = parseProviders([withRenew({ url })], false);
+        assert.equal(problems[0]?.field, 'renew.url');
+        assert.match(problems[0].message, /must use https here: Session Keeper runs on a remote server .*allowLoopbackHttp/);
+      }
+      assert.equal(parseProviders([withRenew({ url: 'https://127.0.0.1:9/x' })], false).problems.length, 0);
     });
 
     it('the URL: placeholders in the path and query, never in the scheme, host, port or user', () => {
@@ -397,18 +406,32 @@ describe('endpoint provider configuration', () => {
       reported({ ...minimal, read: { token: { regex: '' } } }, 'read.token.regex');
       reported({ ...minimal, read: { token: { regex: '(x)', flags: 'g' } } }, 'read.token.flags');
       reported({ ...minimal, read: { token: { regex: '(x)', flags: 'ii' } } }, 'read.token.flags');
-      ok({ ...minimal, read: { token: { regex: '(?<t>x)(?:y)(?=z)', flags: 'ims' } } });
+      ok({ ...minimal, read: { token: { regex: '(?<t>x)(?:y)\\u0041', flags: 'ims' } } });
     });
 
-    it('refuses a regex that repeats a repeating group, which a crafted answer could keep busy for minutes', () => {
-      const slow = /repeats a group that itself repeats .*exponential time/;
-      reported({ ...minimal, read: { token: { regex: '^(a+)+$' } } }, 'read.token.regex', slow);
-      reported({ ...minimal, read: { token: { regex: 'token=((?:\\w+\\.)*\\w+)' } } }, 'read.token.regex', slow);
-      reported({ ...minimal, read: { 'value:ip': { regex: '(\\d{1,3}(?:\\.\\d{1,3}){3})' } } }, 'read.value:ip.regex', slow);
-      reported({ ...minimal, ends: { body: '(x+x+)+y' } }, 'ends.body', slow);
-      // The same matches written out are fine, and so is one level of repetition.
-      ok({ ...minimal, read: { 'value:ip': { regex: '(\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3})' } } });
-      ok({ ...minimal, read: { token: { regex: 'token=([\\w.]+)' } } });
+    it('refuses backreferences and lookaround, which no linear-time engine runs, naming the field', () => {
+      const unsupported = /cannot match in linear time .*Backreferences .*lookaround/;
+      reported({ ...minimal, read: { token: { regex: '(["\'])\\1' } } }, 'read.token.regex', unsupported);
+      reported({ ...minimal, read: { token: { regex: 'token=(\\w+)(?=;)' } } }, 'read.token.regex', unsupported);
+      reported({ ...minimal, read: { token: { regex: 'token=(?!x)(\\w+)' } } }, 'read.token.regex', unsupported);
+      reported({ ...minimal, read: { 'value:v': { regex: '(?<=v=)(\\w+)' } } }, 'read.value:v.regex', unsupported);
+      reported({ ...minimal, ends: { body: '(?<!not )expired' } }, 'ends.body', unsupported);
+      // Not JavaScript at all: invalid, not unsupported.
+      reported(
+        { ...minimal, read: { token: { regex: 'token=(' } } },
+        'read.token.regex',
+        /not a valid regular expression: missing closing \)/,
+      );
+    });
+
+    it('takes a repetition inside a repetition, which a linear-time engine runs at no extra cost', () => {
+      const d = ok({ ...minimal, read: { token: { regex: 'token=((?:\\w+\\.)*\\w+)' } }, ends: { body: '^(a+)+$' } });
+      const rule = d.read[0].from;
+      assert.ok('regex' in rule);
+      assert.equal(rule.regex.capture('x token=a.b.c;'), 'a.b.c');
+      assert.ok(d.ends.body?.test('aaaa'));
+      // The answer that keeps a backtracking engine busy for good: no match, and at once.
+      assert.equal(d.ends.body?.test(`${'a'.repeat(5_000)}!`), false);
     });
 
     it('a bad regex is reported without echoing it', () => {
@@ -578,6 +601,6 @@ describe('the README examples of endpoint sessions', () => {
     const booking = providers[1].endpoint!;
     const rule = booking.read[0].from;
     assert.ok('regex' in rule);
-    assert.equal(rule.regex.exec('<script>localStorage.setItem("token", "abc.def.ghi")</script>')?.[1], 'abc.def.ghi');
+    assert.equal(rule.regex.capture('<script>localStorage.setItem("token", "abc.def.ghi")</script>'), 'abc.def.ghi');
   });
 });

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { ErrorCode, SessionKeeperError } from '../../src/session/base/errors';
 import { parseProviders } from '../../src/session/config';
+import { signInTimedOut } from '../../src/session/flows/authorizationCode';
 import {
   FLOWS,
   chooseFlows,
@@ -165,5 +166,20 @@ describe('trying another way', () => {
       ),
       (e: unknown) => e instanceof SessionKeeperError && e.code === ErrorCode.InvalidConfiguration,
     );
+  });
+});
+
+describe('the time limit of a sign-in', () => {
+  it('is told in the unit it was given in, never as "0 minutes"', () => {
+    const told = (ms: number) => {
+      const err = signInTimedOut(ms);
+      assert.equal(err.code, ErrorCode.SignInTimedOut);
+      return err.message;
+    };
+    assert.equal(told(300), 'Sign-in did not finish within a second. Try again.');
+    assert.equal(told(8_000), 'Sign-in did not finish within 8 seconds. Try again.');
+    assert.equal(told(90_000), 'Sign-in did not finish within 90 seconds. Try again.');
+    assert.equal(told(60_000), 'Sign-in did not finish within a minute. Try again.');
+    assert.equal(told(5 * 60_000), 'Sign-in did not finish within 5 minutes. Try again.');
   });
 });

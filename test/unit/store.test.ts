@@ -7,8 +7,9 @@ import {
   freshRefreshState,
   type StoredSession,
 } from '../../src/session/storage/store';
-import { silentLogger } from '../../src/session/base/log';
-import { MemoryMemento, MemorySecrets } from '../support/fakes';
+import { createLogger, silentLogger } from '../../src/session/base/log';
+import { SET_ASIDE_KEEP_MS, sweepSetAside, type Revoker } from '../../src/session/storage/setAside';
+import { CapturingSink, MemoryMemento, MemorySecrets } from '../support/fakes';
 
 function session(id: string, scopes = ['openid'], extra: Partial<StoredSession> = {}): StoredSession {
   return {
@@ -392,5 +393,137 @@ describe('session store', () => {
     assert.equal(store.accounts().length, 1);
     assert.equal(store.accounts()[0].clientId, 'vscode');
     assert.ok(secrets.data.has(accountKey('corp', 'a')));
+  });
+});
+
+describe('records set aside as damaged', () => {
+  const DAY = 86_400_000;
+  const good = (refreshToken: string | undefined) =>
+    JSON.stringify({
+      v: 2,
+      kind: 'oauth',
+      providerId: 'corp',
+      issuer: 'https://idp.example',
+      clientId: 'vscode',
+      account: { id: 'a', label: 'alice' },
+      generation: 'damaged',
+      sessions: [{ ...session('s1'), refreshToken }],
+    });
+
+  async function world(records: Record<string, string>, options: { listKeys?: boolean } = {}) {
+    let now = 1_000_000;
+    const secrets = new MemorySecrets();
+    if (options.listKeys) Object.assign(secrets, { keys: async () => [...secrets.data.keys()] });
+    const memento = new MemoryMemento();
+    for (const [key, raw] of Object.entries(records)) secrets.data.set(key, raw);
+    secrets.data.set(INDEX_KEY, JSON.stringify({ v: 2, accounts: Object.keys(records).filter((k) => k.includes('.account/')) }));
+    const sink = new CapturingSink();
+    const logger = createLogger(sink);
+    const store = new SessionStore(secrets, memento, logger, { now: () => now });
+    await store.load();
+    const revoked: Array<{ issuer: string; token: string }> = [];
+    let failing = false;
+    const revoker: Revoker = (binding) =>
+      binding.issuer === 'https://idp.example' && (binding.clientId ?? 'vscode') === 'vscode'
+        ? async (token) => {
+            if (failing) throw new Error('issuer down');
+            revoked.push({ issuer: binding.issuer, token });
+            return true;
+          }
+        : undefined;
+    const sweep = () => sweepSetAside({ store, now: () => now, logger, revoker });
+    const aside = () => [...secrets.data.keys()].filter((k) => k.startsWith('sessionKeeper.quarantine/'));
+    return {
+      secrets,
+      memento,
+      sink,
+      store,
+      revoked,
+      sweep,
+      aside,
+      pass: (ms: number) => (now += ms),
+      fail: (on: boolean) => (failing = on),
+    };
+  }
+
+  it('revokes a refresh token once, where the record came from, and removes the record after seven days', async () => {
+    const w = await world({ [accountKey('corp', 'a')]: good('rt-of-the-damaged-record') });
+    assert.equal(w.aside().length, 1);
+    assert.equal((await w.sweep()).nextRemoval, 1_000_000 + SET_ASIDE_KEEP_MS);
+    assert.deepEqual(w.revoked, [{ issuer: 'https://idp.example', token: 'rt-of-the-damaged-record' }]);
+    w.pass(6 * DAY);
+    await w.sweep();
+    assert.equal(w.revoked.length, 1, 'revoked once');
+    assert.equal(w.aside().length, 1);
+    w.pass(DAY);
+    assert.deepEqual(await w.sweep(), { nextRemoval: undefined, pending: false });
+    assert.deepEqual(w.aside(), []);
+    assert.deepEqual(w.memento.get('sessionKeeper.setAside'), []);
+    const log = w.sink.text();
+    assert.match(log, /Revoked 1 refresh token\(s\) of a record set aside, at https:\/\/idp\.example; the record is removed on 1970-01-08/);
+    assert.match(log, /Removed a record set aside on 1970-01-01, 7 days later/);
+    assert.ok(!log.includes('rt-of-the-damaged-record'));
+  });
+
+  it('tries a failed revocation again, and still removes the record in time', async () => {
+    const w = await world({ [accountKey('corp', 'a')]: good('rt-x-123456789') });
+    w.fail(true);
+    assert.equal((await w.sweep()).pending, true);
+    assert.match(w.sink.text(), /failed .*issuer down.*tried again later/);
+    w.fail(false);
+    await w.sweep();
+    assert.equal(w.revoked.length, 1);
+    w.fail(true);
+    w.pass(SET_ASIDE_KEEP_MS);
+    await w.sweep();
+    assert.deepEqual(w.aside(), []);
+  });
+
+  it('sends nothing for a record without a readable binding, another issuer or client, no refresh token, or no JSON at all', async () => {
+    const broken = JSON.parse(good('rt-unbound-1234567')) as Record<string, unknown>;
+    const w = await world({
+      [accountKey('corp', 'a')]: JSON.stringify({ ...broken, issuer: 42 }),
+      [accountKey('corp', 'b')]: JSON.stringify({ ...broken, issuer: 'https://other.example' }),
+      [accountKey('corp', 'c')]: JSON.stringify({ ...broken, clientId: 'another' }),
+      [accountKey('corp', 'd')]: good(undefined),
+      [accountKey('corp', 'e')]: '{"v":2, cut short',
+      [accountKey('dash', 'f')]: JSON.stringify({ ...broken, kind: 'endpoint' }),
+    });
+    assert.equal(w.aside().length, 6);
+    // A provider for another issuer or client comes with a change of settings, which sweeps again.
+    assert.equal((await w.sweep()).pending, false);
+    assert.deepEqual(w.revoked, []);
+    assert.match(w.sink.text(), /does not say which issuer/);
+    assert.match(w.sink.text(), /is not an OAuth session, so nothing of it is revoked/);
+    assert.match(w.sink.text(), /comes from https:\/\/other\.example, which no provider names now/);
+    w.pass(SET_ASIDE_KEEP_MS);
+    await w.sweep();
+    assert.deepEqual(w.aside(), []);
+    assert.deepEqual(w.revoked, []);
+  });
+
+  it('leaves the old refresh token alone once the account is signed in again (some issuers would end the new sign-in too)', async () => {
+    const w = await world({ [accountKey('corp', 'a')]: good('rt-old-123456789') });
+    await w.store.putSession('corp', { issuer: 'https://idp.example', clientId: 'vscode' }, { id: 'a', label: 'alice' }, session('s9'));
+    await w.sweep();
+    assert.deepEqual(w.revoked, []);
+    assert.match(w.sink.text(), /is signed in again, so its old refresh token is not revoked/);
+    w.pass(SET_ASIDE_KEEP_MS);
+    await w.sweep();
+    assert.deepEqual(w.aside(), []);
+    assert.equal(w.store.accounts().length, 1, 'the new sign-in stays');
+  });
+
+  it('finds records an earlier version set aside without noting them, where SecretStorage lists its keys', async () => {
+    const legacy = `sessionKeeper.quarantine/500000/${accountKey('corp', 'a')}`;
+    const w = await world({ [legacy]: good('rt-legacy-123456789') }, { listKeys: true });
+    await w.sweep();
+    assert.deepEqual(
+      w.revoked.map((r) => r.token),
+      ['rt-legacy-123456789'],
+    );
+    w.pass(SET_ASIDE_KEEP_MS);
+    await w.sweep();
+    assert.deepEqual(w.aside(), []);
   });
 });

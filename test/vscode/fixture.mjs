@@ -29,6 +29,9 @@ export const quietSettings = {
  */
 export function providerSettings(issuer, { otherFlows = false, endpointService = undefined } = {}) {
   return {
+    // code-server runs the extension on the server, whose 127.0.0.1 the test IdP and services share
+    // with the browser: this machine is the user's, which only the user may say (README, remote windows).
+    'sessionKeeper.remote.allowLoopbackHttp': true,
     'sessionKeeper.providers': [
       {
         id: 'acme',

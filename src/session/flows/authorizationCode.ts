@@ -48,18 +48,7 @@ export async function authorizationCodeFlow(
   const signal = AbortSignal.any([request.signal, deadline]);
   // Fail fast on a broken issuer before a browser tab opens.
   await client.metadata(signal);
-  const loopback = await startLoopbackRedirect(
-    AbortSignal.any([
-      request.signal,
-      abortWith(
-        deadline,
-        new SessionKeeperError(
-          ErrorCode.SignInTimedOut,
-          l10n.t('Sign-in did not finish within {0} minutes. Try again.', Math.round(timeoutMs / 60_000)),
-        ),
-      ),
-    ]),
-  );
+  const loopback = await startLoopbackRedirect(AbortSignal.any([request.signal, abortWith(deadline, signInTimedOut(timeoutMs))]));
   try {
     const redirectUri = await chooseRedirectUri(loopback.redirectUri, host, logger);
     const pending = await client.authorizationRequest({
@@ -93,10 +82,7 @@ export async function authorizationCodeFlow(
       message: err instanceof SessionKeeperError ? err.message : l10n.t('Sign-in failed.'),
     });
     if (deadline.aborted && !(err instanceof SessionKeeperError && err.code === ErrorCode.SignInTimedOut)) {
-      throw new SessionKeeperError(
-        ErrorCode.SignInTimedOut,
-        l10n.t('Sign-in did not finish within {0} minutes. Try again.', Math.round(timeoutMs / 60_000)),
-      );
+      throw signInTimedOut(timeoutMs);
     }
     throw err;
   }
@@ -132,10 +118,7 @@ export async function uriHandlerFlow(
           ? request.signal.reason instanceof SessionKeeperError
             ? request.signal.reason
             : new SessionKeeperError(ErrorCode.Cancelled, l10n.t('Sign-in was cancelled.'))
-          : new SessionKeeperError(
-              ErrorCode.SignInTimedOut,
-              l10n.t('Sign-in did not finish within {0} minutes. Try again.', Math.round(timeoutMs / 60_000)),
-            ),
+          : signInTimedOut(timeoutMs),
       );
     if (signal.aborted) onAbort();
     signal.addEventListener('abort', onAbort, { once: true });
@@ -193,6 +176,18 @@ async function chooseRedirectUri(loopback: string, host: BrowserHost, logger: Lo
   return loopback;
 }
 
+/** The time limit in the unit it was given in: a limit under a minute is not "0 minutes". */
+export function signInTimedOut(timeoutMs: number): SessionKeeperError {
+  const minutes = timeoutMs / 60_000;
+  const seconds = Math.max(1, Math.round(timeoutMs / 1000));
+  let message: string;
+  if (Number.isInteger(minutes) && minutes > 1) message = l10n.t('Sign-in did not finish within {0} minutes. Try again.', minutes);
+  else if (minutes === 1) message = l10n.t('Sign-in did not finish within a minute. Try again.');
+  else if (seconds === 1) message = l10n.t('Sign-in did not finish within a second. Try again.');
+  else message = l10n.t('Sign-in did not finish within {0} seconds. Try again.', seconds);
+  return new SessionKeeperError(ErrorCode.SignInTimedOut, message);
+}
+
 /** Only an https page (or http on this computer) is handed to the browser: never a command or file URI. */
 export function assertBrowsable(url: string, issuer: string): void {
   let parsed: URL;
@@ -201,7 +196,8 @@ export function assertBrowsable(url: string, issuer: string): void {
   } catch {
     parsed = new URL('invalid:');
   }
-  if (isSecureOrLocal(parsed)) return;
+  // The user's browser opens it, not this host, and nothing of the session is sent there.
+  if (isSecureOrLocal(parsed, true)) return;
   throw new SessionKeeperError(
     ErrorCode.DiscoveryFailed,
     l10n.t('The sign-in page of {0} is not an https address; it was not opened.', issuer),

@@ -53,18 +53,14 @@ export class EndpointSource implements SessionSource {
   constructor(private readonly options: EndpointSourceOptions) {
     this.origin = new URL(options.declaration.renew.url).origin;
     this.now = options.now ?? Date.now;
-    this.fetch = guardedFetch(options.fetch, this.now);
+    this.fetch = guardedFetch(options.fetch, this.now, undefined, 'service');
   }
 
   async renew(session: StoredSession, account: StoredAccount): Promise<Credentials> {
     if (sameOrigin(account.issuer, this.origin) === false) {
       throw new SessionKeeperError(
         ErrorCode.InvalidConfiguration,
-        l10n.t(
-          'The session of {0} belongs to another address than {1}; nothing was sent. Session Keeper will retry.',
-          this.label,
-          this.origin,
-        ),
+        l10n.t('The session of {0} belongs to another address than {1}; nothing was sent.', this.label, this.origin),
       );
     }
     const current = (session as EndpointSession).endpoint;
@@ -97,8 +93,7 @@ export class EndpointSource implements SessionSource {
       throw new SessionKeeperError(
         ErrorCode.InvalidResponse,
         l10n.t({
-          message:
-            'Renewing {0}: {1} answered with a redirect (HTTP {2}), which is not followed. Check the renewal URL. Session Keeper will retry.',
+          message: 'Renewing {0}: {1} answered with a redirect (HTTP {2}), which is not followed. Check the renewal URL.',
           args: [this.label, host, status],
           comment: ['{0} is a provider label, {1} a host name, {2} an HTTP status code'],
         }),
@@ -110,13 +105,12 @@ export class EndpointSource implements SessionSource {
     } catch (err) {
       throw bodyError(err, combined, host);
     }
-    // search() ignores a global flag's lastIndex.
-    if (ends.body && text.search(ends.body) !== -1) throw this.ended(status);
+    if (ends.body?.test(text)) throw this.ended(status);
     if (status < 200 || status >= 300) {
       throw new SessionKeeperError(
         ErrorCode.InvalidResponse,
         l10n.t({
-          message: 'Renewing {0}: {1} answered HTTP {2}. Session Keeper will retry.',
+          message: 'Renewing {0}: {1} answered HTTP {2}.',
           args: [this.label, host, status],
           comment: ['{0} is a provider label, {1} a host name, {2} an HTTP status code'],
         }),
@@ -183,7 +177,7 @@ export class EndpointSource implements SessionSource {
         throw new SessionKeeperError(
           ErrorCode.InvalidConfiguration,
           l10n.t(
-            'Renewing {0}: the header {1} would hold characters a header cannot carry; nothing was sent. Session Keeper will retry.',
+            'Renewing {0}: the header {1} would hold characters a header cannot carry; nothing was sent.',
             this.label,
             configText(name, 64),
           ),
@@ -217,7 +211,7 @@ export class EndpointSource implements SessionSource {
         } catch {
           throw this.invalid(
             l10n.t({
-              message: 'Renewing {0}: the answer is not JSON, so it has no {1} ({2}, JSON pointer {3}). Session Keeper will retry.',
+              message: 'Renewing {0}: the answer is not JSON, so it has no {1} ({2}, JSON pointer {3}).',
               args: [this.label, name, field, pointer],
               comment: [
                 '{0} is a provider label, {1} a value name such as token, {2} a setting field such as read.token, {3} a JSON pointer',
@@ -232,16 +226,14 @@ export class EndpointSource implements SessionSource {
     const cookies = new Map(Object.entries(current.cookies));
     for (const cookie of parseSetCookie(setCookies, { decodeValues: false, silent: true, split: false })) {
       if (!TOKEN.test(cookie.name)) {
-        throw this.invalid(
-          l10n.t('Renewing {0}: the answer sets a cookie with an invalid name; nothing was stored. Session Keeper will retry.', this.label),
-        );
+        throw this.invalid(l10n.t('Renewing {0}: the answer sets a cookie with an invalid name; nothing was stored.', this.label));
       }
       if (cookie.value.length <= MAX_VALUE_CHARS) redactor.add(cookie.value);
       if (cookie.value.length > MAX_VALUE_CHARS || CONTROL.test(cookie.value)) {
         throw this.invalid(
           l10n.t({
             message:
-              'Renewing {0}: the answer sets the cookie {1} to a value longer than {2} KB or with control characters; nothing was stored. Session Keeper will retry.',
+              'Renewing {0}: the answer sets the cookie {1} to a value longer than {2} KB or with control characters; nothing was stored.',
             args: [this.label, configText(cookie.name, 64), MAX_VALUE_CHARS / 1024],
             comment: ['{0} is a provider label, {1} a cookie name'],
           }),
@@ -267,9 +259,7 @@ export class EndpointSource implements SessionSource {
       for (const rule of declaration.read) {
         const key = valueKey(rule.target);
         const raw =
-          'json' in rule.from
-            ? resolvePointer(parsed(key, fieldName(key), rule.from.json), rule.from.json)
-            : regexValue(rule.from.regex, text);
+          'json' in rule.from ? resolvePointer(parsed(key, fieldName(key), rule.from.json), rule.from.json) : rule.from.regex.capture(text);
         const value = typeof raw === 'number' && Number.isFinite(raw) ? String(raw) : raw;
         // A value too long to use is never kept anywhere, so it needs no place among the redactor's secrets.
         if (typeof value === 'string' && value.length <= MAX_VALUE_CHARS) redactor.add(value);
@@ -277,8 +267,7 @@ export class EndpointSource implements SessionSource {
         if (value.length > MAX_VALUE_CHARS || CONTROL.test(value)) {
           throw this.invalid(
             l10n.t({
-              message:
-                'Renewing {0}: the {1} in the answer ({2}) is longer than {3} KB or holds control characters; it was not used. Session Keeper will retry.',
+              message: 'Renewing {0}: the {1} in the answer ({2}) is longer than {3} KB or holds control characters; it was not used.',
               args: [this.label, key, fieldName(key), MAX_VALUE_CHARS / 1024],
               comment: ['{0} is a provider label, {1} a value name such as token, {2} a setting field such as read.token'],
             }),
@@ -335,8 +324,7 @@ export class EndpointSource implements SessionSource {
     if (at === undefined || !Number.isFinite(at) || at <= now) {
       throw this.invalid(
         l10n.t({
-          message:
-            'Renewing {0}: the answer has no usable expiry ({1}): it is missing, not a time, or not in the future. Session Keeper will retry.',
+          message: 'Renewing {0}: the answer has no usable expiry ({1}): it is missing, not a time, or not in the future.',
           args: [this.label, where],
           comment: ['{0} is a provider label, {1} the expiry setting, such as "expiry, JSON pointer /expiresAt" (not translated)'],
         }),
@@ -349,7 +337,7 @@ export class EndpointSource implements SessionSource {
     const how = 'json' in rule.from ? `JSON pointer ${rule.from.json}` : 'regex';
     return this.invalid(
       l10n.t({
-        message: 'Renewing {0}: the answer has no "{1}" ({2}, {3}). Session Keeper will retry.',
+        message: 'Renewing {0}: the answer has no "{1}" ({2}, {3}).',
         args: [this.label, key, fieldName(key), how],
         comment: [
           '{0} is a provider label, {1} a value name such as token, {2} a setting field such as read.token, {3} "JSON pointer /..." or "regex" (not translated)',
@@ -362,7 +350,7 @@ export class EndpointSource implements SessionSource {
     const what = this.options.declaration.serve === 'token' ? 'token' : 'cookies';
     return this.invalid(
       l10n.t({
-        message: 'Renewing {0}: the session has no {1} to serve (serve: {1}). Session Keeper will retry.',
+        message: 'Renewing {0}: the session has no {1} to serve (serve: {1}).',
         args: [this.label, what],
         comment: ['{0} is a provider label, {1} is token or cookies (not translated)'],
       }),
@@ -389,7 +377,7 @@ export function expand(template: string, current: EndpointValues, where: string,
       throw new SessionKeeperError(
         ErrorCode.InvalidConfiguration,
         l10n.t({
-          message: 'The session holds no value for {0}, which {1} uses. Session Keeper will retry; sign in again if it keeps happening.',
+          message: 'The session holds no value for {0}, which {1} uses. Sign in again if it keeps happening.',
           args: [configText(`\${${name}}`), configText(where)],
           comment: ['{0} is a placeholder name such as token or cookie:sid, {1} a setting field such as renew.headers.Authorization'],
         }),
@@ -499,14 +487,6 @@ export function resolvePointer(document: unknown, pointer: string): unknown {
   return node;
 }
 
-/** Capture group 1 of the first match, or undefined. */
-function regexValue(regex: RegExp, text: string): string | undefined {
-  regex.lastIndex = 0;
-  const match = regex.exec(text);
-  regex.lastIndex = 0;
-  return match?.[1];
-}
-
 /** An expiry field as epoch ms, or undefined when it is not one. Numbers as strings are accepted for the numeric kinds. */
 function timeOf(value: unknown, as: 'seconds' | 'epochSeconds' | 'epochMillis' | 'date', now: number): number | undefined {
   if (as === 'date') {
@@ -573,10 +553,7 @@ function abortError(signal: AbortSignal, host: string): SessionKeeperError {
   const reason = signal.reason as { name?: string } | undefined;
   if (reason instanceof SessionKeeperError) return reason;
   if (reason?.name === 'TimeoutError') {
-    return new SessionKeeperError(
-      ErrorCode.Timeout,
-      l10n.t('{0} did not answer in time. Check your network; Session Keeper will retry.', host),
-    );
+    return new SessionKeeperError(ErrorCode.Timeout, l10n.t('{0} did not answer in time. Check your network.', host));
   }
   return new SessionKeeperError(ErrorCode.Cancelled, l10n.t('The request to {0} was cancelled.', host));
 }
@@ -586,10 +563,7 @@ function bodyError(err: unknown, signal: AbortSignal, host: string): SessionKeep
   const own = findSessionKeeperError(err);
   if (own) return own;
   if (signal.aborted) return abortError(signal, host);
-  return new SessionKeeperError(
-    ErrorCode.Unreachable,
-    l10n.t('The connection to {0} broke while its answer was read. Session Keeper will retry.', host),
-  );
+  return new SessionKeeperError(ErrorCode.Unreachable, l10n.t('The connection to {0} broke while its answer was read.', host));
 }
 
 async function discard(response: Response): Promise<void> {

@@ -2,6 +2,7 @@
 // OAuth): what the user pastes to start it, how it renews, how to read the answer, when it
 // expires, what ends it and what callers get. Parsed and validated from the `sessionKeeper.providers`
 // setting by endpointConfig.ts; run by endpoint.ts.
+import type { Pattern } from './pattern';
 
 /** A value a session holds, by the name placeholders use: `token`, `value:<name>` or `cookie:<name>`. */
 export type ValueRef =
@@ -39,7 +40,7 @@ export interface RenewRequest {
 }
 
 /** How one value is read from a renewal answer: a JSON pointer (RFC 6901), or a regular expression with one capture group. */
-export type Extractor = { readonly json: string } | { readonly regex: RegExp };
+export type Extractor = { readonly json: string } | { readonly regex: Pattern };
 
 export interface ReadRule {
   /** `token` or `value:<name>`; cookies are updated from Set-Cookie, never read from the body. */
@@ -65,7 +66,7 @@ export interface EndsRule {
   /** 4xx statuses that mean the session is over (default [401]). */
   readonly status: readonly number[];
   /** A body that matches means the session is over, whatever the status. */
-  readonly body?: RegExp;
+  readonly body?: Pattern;
 }
 
 export interface EndpointDeclaration {

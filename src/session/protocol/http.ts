@@ -14,6 +14,11 @@
 // Every route keeps the rules of guardedFetch (size limit, 5xx/429, no redirects) and the caller's
 // time limit; the undici routes add connect, header and body limits.
 //
+// On a remote server (code-server, Codespaces in a browser: `remoteServer`) the process environment
+// is the server's, which a repository's dev container sets: no proxy, bypass or certificate is taken
+// from it, the host's own fetch (which reads it) is not used, and plain http to 127.0.0.1 (that
+// server, not the user's computer) is refused unless `loopbackIsLocal` says the server is theirs.
+//
 // undici costs about 100 ms to load; it is loaded on the first request that needs it, not when the
 // extension starts (esbuild keeps the bundled module behind a lazy initializer until the import runs).
 import type * as Undici from 'undici';
@@ -21,6 +26,7 @@ import { readFileSync } from 'node:fs';
 import * as tls from 'node:tls';
 import { ErrorCode, SessionKeeperError } from '../base/errors';
 import { describeProxy, routeFor, type Environment, type NetworkSettings, type Route } from './proxy';
+import { isLoopbackHost } from '../base/urls';
 import * as l10n from '@vscode/l10n';
 
 /** Time limit for each request to an issuer. */
@@ -41,10 +47,16 @@ export interface FetchOptions {
   readonly env?: Environment;
   /** The host's fetch, for requests for which nothing names a proxy (the extension host's, extended by VS Code). */
   readonly systemFetch?: Fetch;
+  /** The extension runs on a remote server, not on the user's computer (see above). */
+  readonly remoteServer?: boolean;
+  /** Whether plain http to 127.0.0.1, [::1] or localhost may be sent (base/urls.ts); read for every request. Default: yes. */
+  readonly loopbackIsLocal?: () => boolean;
 }
 
 /** The variables that choose a proxy or add trusted certificates. */
 const ENV_NAMES = ['https_proxy', 'HTTPS_PROXY', 'http_proxy', 'HTTP_PROXY', 'no_proxy', 'NO_PROXY', 'NODE_EXTRA_CA_CERTS'];
+/** Variables that change what OpenSSL, and so Node, reads as the operating system's certificate store. */
+const SYSTEM_STORE_NAMES = ['SSL_CERT_FILE', 'SSL_CERT_DIR'];
 
 let undici: Promise<typeof Undici> | undefined;
 const loadUndici = () => (undici ??= import('undici'));
@@ -57,21 +69,33 @@ interface Connections {
 
 export function createFetch(timeoutMs: number, options: FetchOptions = {}): Fetch {
   let current: { key: string; connections: Connections } | undefined;
+  const remote = options.remoteServer === true;
+  const source = options.env ?? process.env;
+  // On a remote server the system store counts only while the server's environment leaves it be.
+  const systemStore = !remote || SYSTEM_STORE_NAMES.every((n) => !source[n]);
   const connections = (u: typeof Undici, settings: NetworkSettings, env: Environment): Connections => {
     const key = JSON.stringify([settings, env]);
     if (current?.key !== key) {
       // Requests already under way finish on the old connections, which then close.
       current?.connections.close();
-      current = { key, connections: createConnections(u, timeoutMs, settings, env) };
+      current = { key, connections: createConnections(u, timeoutMs, settings, env, systemStore) };
     }
     return current.connections;
   };
   return async (url, init) => {
     const target = new URL(url);
+    if (target.protocol === 'http:' && isLoopbackHost(target.hostname) && !(options.loopbackIsLocal?.() ?? true)) {
+      throw new SessionKeeperError(
+        ErrorCode.InvalidConfiguration,
+        l10n.t(
+          'Session Keeper runs on a remote server here (code-server or Codespaces in a browser), so http://{0} is that server, not your computer; nothing was sent. Use https, or turn on sessionKeeper.remote.allowLoopbackHttp if the server is your own computer.',
+          target.host,
+        ),
+      );
+    }
     // Read once per request: the route and the connections must come from the same settings.
     const settings = options.network?.() ?? {};
-    const source = options.env ?? process.env;
-    const env: Environment = Object.fromEntries(ENV_NAMES.map((n) => [n, source[n]]));
+    const env: Environment = remote ? {} : Object.fromEntries(ENV_NAMES.map((n) => [n, source[n]]));
     let route: Route;
     try {
       route = routeFor(target, settings, env);
@@ -84,20 +108,26 @@ export function createFetch(timeoutMs: number, options: FetchOptions = {}): Fetc
     const proxy = route.kind === 'proxy' ? route.proxy : undefined;
     try {
       // Never follow a redirect: a token request must reach the endpoint it was sent to, or fail.
-      if (route.kind === 'system' && options.systemFetch) return await options.systemFetch(url, { ...init, redirect: 'manual' });
+      if (route.kind === 'system' && options.systemFetch && !remote) return await options.systemFetch(url, { ...init, redirect: 'manual' });
       const u = await loadUndici();
       const c = connections(u, settings, env);
       const dispatcher = proxy ? c.proxied(proxy) : c.direct();
       return (await u.fetch(url, { ...(init as object), redirect: 'manual', dispatcher })) as unknown as Response;
     } catch (err) {
-      throw networkError(err, target, proxy) ?? err;
+      throw networkError(err, target, proxy, remote) ?? err;
     }
   };
 }
 
-function createConnections(u: typeof Undici, timeoutMs: number, settings: NetworkSettings, env: Environment): Connections {
+function createConnections(
+  u: typeof Undici,
+  timeoutMs: number,
+  settings: NetworkSettings,
+  env: Environment,
+  systemStore: boolean,
+): Connections {
   let ca: string[] | undefined;
-  const trusted = () => (ca ??= trustedCertificates(settings, env));
+  const trusted = () => (ca ??= trustedCertificates(systemStore ? settings : { ...settings, systemCertificates: false }, env));
   let direct: Undici.Dispatcher | undefined;
   const proxies = new Map<string, Undici.Dispatcher>();
   const limits = { headersTimeout: timeoutMs, bodyTimeout: timeoutMs };
@@ -170,7 +200,7 @@ const UNTRUSTED = new Set([
 const CONNECT_FAILED = /^(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|ETIMEDOUT|UND_ERR_CONNECT_TIMEOUT|UND_ERR_PRX_CONN)$/;
 
 /** The SessionKeeperError for certificate and proxy failures; other failures are left to guardedFetch. */
-function networkError(err: unknown, target: URL, proxy: URL | undefined): SessionKeeperError | undefined {
+function networkError(err: unknown, target: URL, proxy: URL | undefined, remote: boolean): SessionKeeperError | undefined {
   const codes: string[] = [];
   const messages: string[] = [];
   for (let e = err, depth = 0; e instanceof Object && depth < 8; e = (e as { cause?: unknown }).cause, depth++) {
@@ -181,14 +211,22 @@ function networkError(err: unknown, target: URL, proxy: URL | undefined): Sessio
   const host = target.host;
   const untrusted = codes.find((c) => UNTRUSTED.has(c));
   if (untrusted) {
+    const comment = ['{0} is a host name, {1} a certificate error code such as SELF_SIGNED_CERT_IN_CHAIN'];
     return new SessionKeeperError(
       ErrorCode.Unreachable,
-      l10n.t({
-        message:
-          "The certificate of {0} is not trusted ({1}); nothing was sent. If your company inspects HTTPS traffic, add its root certificate to your system's trusted certificates or set NODE_EXTRA_CA_CERTS to a file that holds it, then restart VS Code. Session Keeper will retry.",
-        args: [host, untrusted],
-        comment: ['{0} is a host name, {1} a certificate error code such as SELF_SIGNED_CERT_IN_CHAIN'],
-      }),
+      remote
+        ? l10n.t({
+            message:
+              "The certificate of {0} is not trusted ({1}); nothing was sent. Session Keeper runs on a remote server here and does not read its NODE_EXTRA_CA_CERTS: add your company's root certificate to the server's trusted certificates.",
+            args: [host, untrusted],
+            comment,
+          })
+        : l10n.t({
+            message:
+              "The certificate of {0} is not trusted ({1}); nothing was sent. If your company inspects HTTPS traffic, add its root certificate to your system's trusted certificates or set NODE_EXTRA_CA_CERTS to a file that holds it, then restart VS Code.",
+            args: [host, untrusted],
+            comment,
+          }),
     );
   }
   const invalid = codes.find((c) => c === 'CERT_HAS_EXPIRED' || c === 'CERT_NOT_YET_VALID' || c === 'ERR_TLS_CERT_ALTNAME_INVALID');
@@ -196,8 +234,7 @@ function networkError(err: unknown, target: URL, proxy: URL | undefined): Sessio
     return new SessionKeeperError(
       ErrorCode.Unreachable,
       l10n.t({
-        message:
-          'The certificate of {0} is not valid for it ({1}); nothing was sent. Check the issuer URL and the clock. Session Keeper will retry.',
+        message: 'The certificate of {0} is not valid for it ({1}); nothing was sent. Check the address in your settings and the clock.',
         args: [host, invalid],
         comment: ['{0} is a host name, {1} a certificate error code such as CERT_HAS_EXPIRED'],
       }),
@@ -210,7 +247,7 @@ function networkError(err: unknown, target: URL, proxy: URL | undefined): Sessio
     return new SessionKeeperError(
       ErrorCode.Unreachable,
       l10n.t(
-        'The proxy {0} asks for credentials (HTTP 407). Put them in http.proxy (http://user:password@host:port) or http.proxyAuthorization. Session Keeper will retry.',
+        'The proxy {0} asks for credentials (HTTP 407). Put them in http.proxy (http://user:password@host:port) or http.proxyAuthorization.',
         name,
       ),
     );
@@ -219,7 +256,7 @@ function networkError(err: unknown, target: URL, proxy: URL | undefined): Sessio
     return new SessionKeeperError(
       ErrorCode.Unreachable,
       l10n.t({
-        message: 'The proxy {0} could not connect to {1} (HTTP {2}). Session Keeper will retry.',
+        message: 'The proxy {0} could not connect to {1} (HTTP {2}).',
         args: [name, host, tunnel],
         comment: ['{0} is a proxy address, {1} a host name, {2} an HTTP status code'],
       }),
@@ -230,8 +267,7 @@ function networkError(err: unknown, target: URL, proxy: URL | undefined): Sessio
     return new SessionKeeperError(
       ErrorCode.Unreachable,
       l10n.t({
-        message:
-          'Cannot reach the proxy {0} ({1}) on the way to {2}. Check http.proxy, HTTPS_PROXY and your network; Session Keeper will retry.',
+        message: 'Cannot reach the proxy {0} ({1}) on the way to {2}. Check http.proxy, HTTPS_PROXY and your network.',
         args: [name, failed, host],
         comment: ['{0} is a proxy address, {1} a system error code, {2} a host name'],
       }),
@@ -269,21 +305,27 @@ export function oauthErrorBody(response: unknown): { error: string; error_descri
  * MAX_RESPONSE_BYTES. A 4xx body that is an OAuth error is recognized whatever its content type
  * (some servers send `invalid_grant` as text/plain).
  */
-export function guardedFetch(inner: Fetch, now: () => number = Date.now, maxBytes = MAX_RESPONSE_BYTES): Fetch {
+export function guardedFetch(
+  inner: Fetch,
+  now: () => number = Date.now,
+  maxBytes = MAX_RESPONSE_BYTES,
+  /** What the URLs name, so a failure points at the right setting: an OAuth issuer, or an endpoint session's service. */
+  origin: 'issuer' | 'service' = 'issuer',
+): Fetch {
   return async (url, init) => {
     const host = new URL(url).host;
     let response: Response;
     try {
       response = await inner(url, init);
     } catch (err) {
-      throw transportError(err, host, init.signal ?? undefined);
+      throw transportError(err, host, init.signal ?? undefined, origin);
     }
     if (response.status >= 500 || response.status === 429) {
       await response.body?.cancel().catch(() => undefined);
       throw new SessionKeeperError(
         ErrorCode.ServerError,
         l10n.t({
-          message: '{0} answered HTTP {1}; it may be down or overloaded. Session Keeper will retry.',
+          message: '{0} answered HTTP {1}; it may be down or overloaded.',
           args: [host, response.status],
           comment: ['{0} is a host name, {1} an HTTP status code'],
         }),
@@ -301,16 +343,21 @@ export function guardedFetch(inner: Fetch, now: () => number = Date.now, maxByte
       headers: response.headers,
     });
     if (response.status < 400) return limited;
-    return recognizeOAuthError(limited, host, init.signal ?? undefined);
+    return recognizeOAuthError(limited, host, init.signal ?? undefined, origin);
   };
 }
 
-async function recognizeOAuthError(response: Response, host: string, signal: AbortSignal | undefined): Promise<Response> {
+async function recognizeOAuthError(
+  response: Response,
+  host: string,
+  signal: AbortSignal | undefined,
+  origin: 'issuer' | 'service',
+): Promise<Response> {
   let text: string;
   try {
     text = await response.text();
   } catch (err) {
-    throw transportError(err, host, signal);
+    throw transportError(err, host, signal, origin);
   }
   const headers = new Headers(response.headers);
   let body: unknown;
@@ -342,14 +389,14 @@ function tooLarge(host: string): SessionKeeperError {
   return new SessionKeeperError(
     ErrorCode.ResponseTooLarge,
     l10n.t(
-      '{0} sent a response larger than {1} KB, far more than any sign-in needs; it was not read. Session Keeper will retry.',
+      '{0} sent a response larger than {1} KB, far more than any sign-in or renewal needs; it was not read.',
       host,
       MAX_RESPONSE_BYTES / 1024,
     ),
   );
 }
 
-function transportError(err: unknown, host: string, signal: AbortSignal | undefined): SessionKeeperError {
+function transportError(err: unknown, host: string, signal: AbortSignal | undefined, origin: 'issuer' | 'service'): SessionKeeperError {
   if (err instanceof SessionKeeperError) return err;
   const inner = (err as { cause?: unknown })?.cause;
   if (inner instanceof SessionKeeperError) return inner;
@@ -358,21 +405,17 @@ function transportError(err: unknown, host: string, signal: AbortSignal | undefi
   const name = (err as { name?: string })?.name;
   const code = (err as { cause?: { code?: string } })?.cause?.code ?? (err as { code?: string })?.code;
   if (name === 'TimeoutError' || (reason as { name?: string } | undefined)?.name === 'TimeoutError' || /TIMEOUT/.test(code ?? '')) {
-    return new SessionKeeperError(
-      ErrorCode.Timeout,
-      l10n.t('{0} did not answer in time. Check your network; Session Keeper will retry.', host),
-    );
+    return new SessionKeeperError(ErrorCode.Timeout, l10n.t('{0} did not answer in time. Check your network.', host));
   }
   if (name === 'AbortError' && signal?.aborted) {
     return new SessionKeeperError(ErrorCode.Cancelled, l10n.t('The request to {0} was cancelled.', host));
   }
   const known = typeof code === 'string' && /^[A-Z_]{2,40}$/.test(code) ? ` (${code})` : '';
+  const comment = ['{0} is a host name; {1} is empty or a system error code in parentheses, e.g. " (ECONNREFUSED)"'];
   return new SessionKeeperError(
     ErrorCode.Unreachable,
-    l10n.t({
-      message: 'Cannot reach {0}{1}. Check the issuer URL and your network.',
-      args: [host, known],
-      comment: ['{0} is a host name; {1} is empty or a system error code in parentheses, e.g. " (ECONNREFUSED)"'],
-    }),
+    origin === 'issuer'
+      ? l10n.t({ message: 'Cannot reach {0}{1}. Check the issuer URL and your network.', args: [host, known], comment })
+      : l10n.t({ message: 'Cannot reach {0}{1}. Check the renewal URL (renew.url) and your network.', args: [host, known], comment }),
   );
 }

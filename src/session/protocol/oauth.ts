@@ -393,10 +393,7 @@ export class OAuthClient {
       if (error) return this.oauthError(error, body?.error_description);
       return new SessionKeeperError(
         ErrorCode.AuthenticationChallenge,
-        l10n.t(
-          'A server in front of {0} asked for other credentials (HTTP 401); a proxy or gateway may be in the way. Session Keeper will retry.',
-          issuer,
-        ),
+        l10n.t('A server in front of {0} asked for other credentials (HTTP 401); a proxy or gateway may be in the way.', issuer),
       );
     }
     const code = (err as { code?: string })?.code;
@@ -553,7 +550,8 @@ function checkEndpoints(as: oauth.AuthorizationServer): void {
     } catch {
       throw new UnsafeEndpoint(field);
     }
-    if (!isSecureOrLocal(url) || url.username || url.password) throw new UnsafeEndpoint(field);
+    // Whether this host's loopback is the user's computer is decided for every request (http.ts).
+    if (!isSecureOrLocal(url, true) || url.username || url.password) throw new UnsafeEndpoint(field);
   }
   if (as.token_endpoint === undefined) throw new UnsafeEndpoint('token_endpoint');
 }

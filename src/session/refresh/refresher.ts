@@ -82,6 +82,17 @@ export function backoffDelay(failures: number, policy: RefreshPolicy, random: ()
   return Math.min(policy.maxBackoffMs, Math.max(delay, asked));
 }
 
+export interface RefreshOptions {
+  /** Started by the plan: needs auto-refresh on, and first gives the window that renewed last a head start. */
+  readonly planned?: boolean;
+  /**
+   * Tokens another window renewed since this window last looked stand for this refresh while they
+   * are not due: the plan, a caller that needs a valid token, a probe. Not for Refresh Now, which
+   * asked for a renewal; under the lock the newest refresh token is the one it presents.
+   */
+  readonly adopt?: boolean;
+}
+
 export interface RefresherDeps {
   readonly store: SessionStore;
   /**
@@ -256,7 +267,7 @@ export class Refresher implements Disposable {
       timer = this.deps.clock.setTimeout(() => resolve('timeout'), this.deps.policy.inlineWaitMs);
     });
     try {
-      const result = await Promise.race([this.refresh(sessionId), timeout]);
+      const result = await Promise.race([this.refresh(sessionId, { adopt: true }), timeout]);
       const now = this.deps.store.find(sessionId)?.session;
       if (!now || now.refresh.needsSignIn) return undefined;
       const fresh = usable(result === 'timeout' ? now : result);
@@ -284,11 +295,12 @@ export class Refresher implements Disposable {
   /**
    * Refreshes one session; concurrent callers share the same refresh. A planned refresh first
    * gives the window that renewed last a head start, so windows do not race for the same token.
+   * Without options (Refresh Now) it renews, whatever another window did meanwhile.
    */
-  refresh(sessionId: string, options: { planned?: boolean } = {}): Promise<StoredSession | undefined> {
+  refresh(sessionId: string, options: RefreshOptions = {}): Promise<StoredSession | undefined> {
     let p = this.inFlight.get(sessionId);
     if (!p) {
-      p = this.runRefresh(sessionId, options.planned === true).finally(() => {
+      p = this.runRefresh(sessionId, options).finally(() => {
         this.inFlight.delete(sessionId);
         // An attempt that leaves the session due (whatever the reason) waits for the heartbeat,
         // so no path can turn into a loop that starves the extension host.
@@ -351,7 +363,7 @@ export class Refresher implements Disposable {
       if (due === undefined) continue;
       this.replanned++;
       if (due <= now) {
-        void this.refresh(s.id, { planned: true }).catch(() => undefined);
+        void this.refresh(s.id, { planned: true, adopt: true }).catch(() => undefined);
         continue;
       }
       this.plan.set(s.id, { due, key });
@@ -430,7 +442,7 @@ export class Refresher implements Disposable {
     for (let due = this.earliestDue(); due !== undefined && due <= now; due = this.earliestDue()) {
       const { id } = this.queue.pop()!;
       this.unplan(id);
-      void this.refresh(id, { planned: true }).catch(() => undefined);
+      void this.refresh(id, { planned: true, adopt: true }).catch(() => undefined);
     }
     this.arm();
   }
@@ -453,7 +465,7 @@ export class Refresher implements Disposable {
         this.holdUntil.delete(id);
         const label = this.deps.describe?.(found.account) ?? found.account.account.label;
         this.deps.logger.info(`${source.origin} answers again; renewing the session of ${label} now`);
-        void this.refresh(id).catch(() => undefined);
+        void this.refresh(id, { adopt: true }).catch(() => undefined);
       }
     }
     this.arm();
@@ -475,17 +487,17 @@ export class Refresher implements Disposable {
     return hold === undefined ? planned : Math.max(planned, hold);
   }
 
-  private async runRefresh(sessionId: string, planned: boolean): Promise<StoredSession | undefined> {
-    if (planned) await this.yieldToLastWriter(sessionId);
+  private async runRefresh(sessionId: string, options: RefreshOptions): Promise<StoredSession | undefined> {
+    if (options.planned) await this.yieldToLastWriter(sessionId);
     await this.acquireSlot();
     try {
-      return await this.refreshLocked(sessionId, planned);
+      return await this.refreshLocked(sessionId, options);
     } finally {
       this.releaseSlot();
     }
   }
 
-  private async refreshLocked(sessionId: string, planned: boolean): Promise<StoredSession | undefined> {
+  private async refreshLocked(sessionId: string, { planned = false, adopt = false }: RefreshOptions): Promise<StoredSession | undefined> {
     const { store, coordinator, logger, clock } = this.deps;
     // A planned refresh needs auto-refresh on; an explicit one (Refresh Now, a caller) only a way to renew.
     const may = planned ? canRefresh : isRenewable;
@@ -502,8 +514,10 @@ export class Refresher implements Disposable {
       if (!current || !may(current.session)) return current?.session;
       // The configuration may have changed while this refresh waited: the binding is checked again.
       if (this.deps.source(current.account) !== source) return current.session;
-      if (renewedElsewhere(found.session, current.session) && !this.isDue(current.session)) {
-        logger.debug(`Adopted the tokens another window renewed for ${label}`);
+      if (adopt && renewedElsewhere(found.session, current.session) && !this.isDue(current.session)) {
+        const next = current.session.refresh.nextRefreshAt;
+        const when = next === undefined ? 'no renewal planned' : `next renewal in ${Math.round((next - clock.now()) / 1000)} s`;
+        logger.info(`Took the tokens another window renewed for ${label} instead of renewing them again; ${when}`);
         return current.session;
       }
       const started = clock.now();

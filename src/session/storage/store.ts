@@ -19,6 +19,8 @@ export interface SecretStorageLike {
   get(key: string): PromiseLike<string | undefined>;
   store(key: string, value: string): PromiseLike<void>;
   delete(key: string): PromiseLike<void>;
+  /** Every key, in hosts that can list them; absent in older ones. */
+  keys?(): PromiseLike<string[]>;
 }
 
 /** The subset of vscode.Memento used to mirror the index (account keys only, never tokens). */
@@ -32,6 +34,26 @@ const PREFIX = STORAGE_PREFIX;
 export const INDEX_KEY = `${PREFIX}.index`;
 const MIRROR_KEY = `${PREFIX}.accountKeys`;
 const QUARANTINE_PREFIX = `${PREFIX}.quarantine`;
+/** The records set aside, with when and whether their revocation is settled (keys only, never token material). */
+const SET_ASIDE_KEY = `${PREFIX}.setAside`;
+
+/** A record the store set aside as damaged, as the list in global state knows it. */
+export interface SetAsideEntry {
+  /** Its secret key: `sessionKeeper.quarantine/<epoch ms>/<the key it had>`. */
+  readonly key: string;
+  /** When it was set aside (epoch ms). */
+  readonly at: number;
+  /** Its refresh tokens were revoked, or there was nothing to revoke or nowhere to revoke it. */
+  readonly settled: boolean;
+}
+
+/** What can still be read from a set-aside record: where it came from, and the refresh tokens it holds. */
+export interface SetAsideContent {
+  readonly binding?: { readonly issuer: string; readonly clientId?: string; readonly kind?: unknown };
+  /** The account (subject) it held, when readable. */
+  readonly accountId?: string;
+  readonly refreshTokens: readonly string[];
+}
 
 export interface RefreshState {
   lastRefreshAt?: number;
@@ -509,12 +531,19 @@ export class SessionStore {
     return record as unknown as StoredAccount;
   }
 
-  /** Moves a bad record aside under its own key so nothing is lost, and says so once. */
+  /**
+   * Moves a bad record aside under its own key, and says so once. It stays there for a bounded time
+   * (storage/setAside.ts revokes what it holds where it can, then removes it).
+   */
   private async quarantine(key: string, raw: string, reason: string): Promise<void> {
     const now = (this.options.now ?? Date.now)();
     const aside = `${QUARANTINE_PREFIX}/${now}/${key}`;
     try {
       await this.secrets.store(aside, raw);
+      await this.mirror.update(SET_ASIDE_KEY, [
+        ...this.setAsideList().filter((e) => e.key !== aside),
+        { key: aside, at: now, settled: false },
+      ]);
       await this.secrets.delete(key);
     } catch (err) {
       this.logger.error(`Could not set aside a damaged record: ${describeError(err)}`);
@@ -528,6 +557,64 @@ export class SessionStore {
             describeKey(key),
           ),
     );
+  }
+
+  /**
+   * Every record set aside: those the list in global state names, and (where SecretStorage can list
+   * its keys) those an earlier version set aside without one.
+   */
+  setAside(): Promise<SetAsideEntry[]> {
+    return this.exclusive(async () => {
+      const entries = new Map(this.setAsideList().map((e) => [e.key, e]));
+      let keys: string[] = [];
+      try {
+        keys = (await this.secrets.keys?.()) ?? [];
+      } catch {
+        // Listing is a bonus; the list in global state still holds what this version set aside.
+      }
+      for (const key of keys) {
+        const at = setAsideTime(key);
+        if (at !== undefined && !entries.has(key)) entries.set(key, { key, at, settled: false });
+      }
+      return [...entries.values()].sort((x, y) => x.at - y.at);
+    });
+  }
+
+  /** Where a set-aside record came from and the refresh tokens it holds, as far as it can still be read. */
+  readSetAside(key: string): Promise<SetAsideContent | undefined> {
+    return this.exclusive(async () => {
+      const raw = await this.secrets.get(key);
+      return raw === undefined ? undefined : setAsideContent(raw);
+    });
+  }
+
+  /** Notes that a set-aside record's revocation is settled, so it is not attempted again. */
+  settleSetAside(key: string, at: number): Promise<void> {
+    return this.exclusive(async () => {
+      await this.mirror.update(SET_ASIDE_KEY, [...this.setAsideList().filter((e) => e.key !== key), { key, at, settled: true }]);
+    });
+  }
+
+  /** Deletes a set-aside record for good. */
+  removeSetAside(key: string): Promise<void> {
+    return this.exclusive(async () => {
+      await this.secrets.delete(key);
+      await this.mirror.update(
+        SET_ASIDE_KEY,
+        this.setAsideList().filter((e) => e.key !== key),
+      );
+    });
+  }
+
+  private setAsideList(): SetAsideEntry[] {
+    const list = this.mirror.get<unknown>(SET_ASIDE_KEY);
+    if (!Array.isArray(list)) return [];
+    return list.flatMap((e: unknown) => {
+      const { key, at, settled } = (e ?? {}) as Record<string, unknown>;
+      return typeof key === 'string' && key.startsWith(`${QUARANTINE_PREFIX}/`) && isTime(at)
+        ? [{ key, at, settled: settled === true }]
+        : [];
+    });
   }
 
   private async writeAccount(key: string, record: StoredAccount): Promise<void> {
@@ -567,6 +654,41 @@ function staleWindowError(): SessionKeeperError {
       'Another VS Code window changed your sign-ins and this window cannot see the change. Reload this window (Developer: Reload Window) to continue here.',
     ),
   );
+}
+
+/** When a record was set aside, from its key. */
+function setAsideTime(key: string): number | undefined {
+  if (!key.startsWith(`${QUARANTINE_PREFIX}/`)) return undefined;
+  const at = Number(key.slice(QUARANTINE_PREFIX.length + 1).split('/')[0]);
+  return Number.isFinite(at) && at > 0 ? at : undefined;
+}
+
+/**
+ * A damaged record read as far as it goes: its issuer binding when those fields are intact, and
+ * every refresh token it still holds. Each token joins the redactor before anyone can log it.
+ */
+function setAsideContent(raw: string): SetAsideContent {
+  let record: Record<string, unknown>;
+  try {
+    const parsed: unknown = JSON.parse(raw);
+    if (typeof parsed !== 'object' || parsed === null) return { refreshTokens: [] };
+    record = parsed as Record<string, unknown>;
+  } catch {
+    // Not JSON at all: nothing in it can be told apart.
+    return { refreshTokens: [] };
+  }
+  const refreshTokens = (Array.isArray(record.sessions) ? record.sessions : []).flatMap((s: unknown) => {
+    const token = (s as { refreshToken?: unknown } | null)?.refreshToken;
+    return typeof token === 'string' && token ? [token] : [];
+  });
+  for (const t of refreshTokens) redactor.add(t);
+  const { issuer, clientId, kind, account } = record;
+  const binding =
+    isString(issuer) && issuer && isOptional(clientId, isString)
+      ? { issuer, ...(clientId === undefined ? {} : { clientId: clientId as string }), kind }
+      : undefined;
+  const accountId = (account as { id?: unknown } | null)?.id;
+  return { ...(binding && { binding }), ...(isString(accountId) && { accountId }), refreshTokens: [...new Set(refreshTokens)] };
 }
 
 function describeKey(key: string): string {

@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import { startForwardProxy } from '../../support/forwardProxy';
-import { configuredProvider, consumer, sessionKeeperTestApi } from './fixtures';
+import { configuredProvider, consumer, sessionKeeper, sessionKeeperTestApi } from './fixtures';
 import { issuer } from './ui';
 import { waitFor, within } from './wait';
 
@@ -72,5 +72,82 @@ suite('HTTP through the proxy in VS Code settings', () => {
       await http().update('proxy', undefined, vscode.ConfigurationTarget.Global);
       await proxy.close();
     }
+  });
+});
+
+// code-server runs Session Keeper in the server's extension host, as Codespaces in a browser does:
+// package.json's extensionKind has nowhere on the user's side to put it. This host's environment
+// and its 127.0.0.1 are then the server's. The test shares the extension host's process, and so
+// its environment, with Session Keeper.
+suite('On a remote server (code-server runs Session Keeper on the server)', () => {
+  test('it runs in the workspace extension host of a remote window', async () => {
+    const extension = await sessionKeeper();
+    assert.ok(vscode.env.remoteName, 'code-server windows are remote');
+    assert.equal(extension.extensionKind, vscode.ExtensionKind.Workspace);
+  });
+
+  test("the server's HTTP_PROXY and HTTPS_PROXY are not used: Refresh Now goes to the issuer directly", async function () {
+    this.timeout(120_000);
+    const provider = configuredProvider();
+    const { api } = await consumer();
+    const proxy = await startForwardProxy();
+    const origin = new URL(issuer).origin;
+    const relayed = () => proxy.requests.filter((u) => u.startsWith(`${origin}/`)).length + proxy.tunnels.length;
+    const current = async () =>
+      (await within(api.getSession(provider.id, ['openid'], { silent: true }), 'getSession', 10_000))?.accessToken;
+    const saved = { HTTP_PROXY: process.env.HTTP_PROXY, HTTPS_PROXY: process.env.HTTPS_PROXY };
+    try {
+      const before = await current();
+      assert.ok(before, "alice's session before the test");
+      // As a dev container's containerEnv would set them for the whole server.
+      process.env.HTTP_PROXY = proxy.url;
+      process.env.HTTPS_PROXY = proxy.url;
+      await within(Promise.resolve(vscode.commands.executeCommand('sessionKeeper.refreshNow', provider.id)), 'Refresh Now', 20_000);
+      await waitFor(
+        async () => {
+          const token = await current();
+          return token && token !== before ? token : undefined;
+        },
+        'a new token after Refresh Now',
+        20_000,
+        250,
+      );
+      assert.equal(
+        relayed(),
+        0,
+        `the server's proxy variables were used (${proxy.requests.length} requests, ${proxy.tunnels.length} tunnels)`,
+      );
+    } finally {
+      for (const [name, value] of Object.entries(saved)) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+      await proxy.close();
+    }
+  });
+
+  test("plain http to the server's 127.0.0.1 needs sessionKeeper.remote.allowLoopbackHttp; the account waits meanwhile", async function () {
+    this.timeout(120_000);
+    const provider = configuredProvider();
+    const setting = () => vscode.workspace.getConfiguration('sessionKeeper.remote');
+    const configured = async () => (await sessionKeeperTestApi()).providers().some((p) => p.id === provider.id);
+    assert.equal(setting().get('allowLoopbackHttp'), true, 'the launcher allows it: browser and server share this machine');
+    assert.ok(await configured());
+    try {
+      await setting().update('allowLoopbackHttp', false, vscode.ConfigurationTarget.Global);
+      // The http://127.0.0.1 issuer is refused: the provider goes, its accounts stay stored.
+      await waitFor(async () => !(await configured()), `${provider.id} to be refused without the setting`, 15_000, 100);
+    } finally {
+      await setting().update('allowLoopbackHttp', true, vscode.ConfigurationTarget.Global);
+    }
+    await waitFor(configured, `${provider.id} to be back with the setting`, 15_000, 100);
+    const { api } = await consumer();
+    const account = await waitFor(
+      async () => (await api.getAccounts(provider.id)).find((a) => a.label === 'alice'),
+      'alice listed again',
+      15_000,
+      250,
+    );
+    assert.ok(account);
   });
 });
