@@ -7,9 +7,7 @@
 // SessionKeeperError whose message is a short, clean sentence without token text, and, for
 // refreshes, whether the session is kept (transient) or ends (terminal).
 //
-// Run alone with: npx mocha --node-option import=tsx --timeout 30000 test/protocol/hostile.test.ts
-// (with --config test/protocol/.mocharc.json a file argument is added to the config's spec glob,
-// so every protocol test runs).
+// Run alone with: npm run test:protocol -- test/protocol/hostile.test.ts
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
