@@ -5,6 +5,7 @@ import { ErrorCode, SessionKeeperError } from '../../src/session/base/errors';
 import { silentLogger } from '../../src/session/base/log';
 import { SessionStore } from '../../src/session/storage/store';
 import { assertNothingStored, rejectsWith } from '../support/assert';
+import { FakeClock } from '../support/fakeClock';
 import { MemoryMemento, MemorySecrets } from '../support/fakes';
 import { freePort } from '../support/net.mjs';
 import { waitFor } from '../support/wait.mjs';
@@ -64,6 +65,32 @@ describe('shared test helpers', () => {
       ),
     );
     assert.equal(message, 'timed out after 0 s waiting for a service that never comes (last error: still down)');
+  });
+
+  it('FakeClock fires timers in due order (ties in the order set) up to the end, timers they set included, and a jump leaves timers their wait', async () => {
+    const clock = new FakeClock(1_000);
+    const fired: string[] = [];
+    clock.setTimeout(() => fired.push(`b@${clock.now()}`), 20);
+    clock.setTimeout(() => fired.push(`a@${clock.now()}`), 10);
+    clock.setTimeout(() => {
+      fired.push(`c@${clock.now()}`);
+      clock.setTimeout(() => fired.push(`e@${clock.now()}`), 10);
+      void Promise.resolve().then(() => clock.setTimeout(() => fired.push(`f@${clock.now()}`), 20));
+    }, 20);
+    const cancelled = clock.setTimeout(() => fired.push('never'), 5);
+    clock.clearTimeout(cancelled);
+    clock.setTimeout(() => fired.push(`late@${clock.now()}`), 41);
+    await clock.advance(40);
+    assert.deepEqual(fired, ['a@1010', 'b@1020', 'c@1020', 'e@1030', 'f@1040']);
+    assert.equal(clock.now(), 1_040);
+    assert.equal(clock.pendingTimers, 1);
+    clock.jump(3_600_000);
+    assert.equal(clock.now(), 3_601_040);
+    await clock.advance(0);
+    assert.equal(fired.length, 5, 'the jump fired nothing');
+    await clock.advance(1);
+    assert.deepEqual(fired.slice(5), ['late@3601041']);
+    assert.equal(clock.pendingTimers, 0);
   });
 
   it('freePort gives a port nothing listens on', async () => {
