@@ -2,20 +2,113 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-/** Modules that must run without the editor: the engine, and the views' and commands' pure parts. */
-const pure = [
-  'src/session/**/*.ts',
-  'src/contributions.ts',
+// Layers and what each may import (docs/ARCHITECTURE.md). In flat config a later block's
+// no-restricted-imports replaces an earlier one's for the same file, so each source file is in
+// exactly one of the blocks `layers` makes; test/unit/layers.test.ts holds every file to its layer.
+// A new layer (such as a folder of session kinds) is one more entry, and the entries it takes files
+// from list them in `ignores`.
+
+/** `vscode` in modules that run without the editor: types only (`import type`), which the build erases. */
+const vscodeTypesOnly = {
+  name: 'vscode',
+  allowTypeImports: true,
+  message: 'This module runs without the editor: import only types from vscode; the editor integration passes in what it needs.',
+};
+
+const engineOutward = {
+  group: ['**/views/**', '**/commands/**', '**/editor/**', '**/terminal/**', '**/extension'],
+  message: 'The engine never depends on views, commands, the terminal or the editor integration.',
+};
+const viewsReadTheModel = {
+  group: ['**/session/storage/**', '**/session/protocol/**', '**/session/flows/**', '**/session/engine', '**/session/provider'],
+  message: "Views and commands read the engine's model; they never touch tokens, storage or the protocol.",
+};
+const notTheWiring = {
+  group: ['**/extension'],
+  message: 'Only extension.ts wires the parts together; nothing imports it.',
+};
+
+/** Pure views and commands: their tests run them in Node, without the editor. */
+const PURE_VIEWS = [
   'src/views/countdown.ts',
   'src/views/healthText.ts',
   'src/views/statusText.ts',
   'src/views/treeModel.ts',
   'src/views/clock.ts',
   'src/commands/providerEntry.ts',
-  'src/editor/notices.ts',
-  // The terminal command and its channel: the command runs outside the editor, the server is wired in extension.ts.
-  'src/terminal/**/*.ts',
 ];
+/** The editor integration's words, tested in Node. */
+const PURE_EDITOR = ['src/editor/notices.ts'];
+
+const layers = [
+  {
+    files: ['src/session/base/**/*.ts'],
+    patterns: [{ group: ['../**'], message: 'base imports nothing of ours outside base.' }],
+  },
+  {
+    // A folder of the engine that becomes its own layer (a session kind's) goes in `ignores` here.
+    files: ['src/session/**/*.ts'],
+    ignores: ['src/session/base/**'],
+    patterns: [engineOutward],
+  },
+  {
+    files: ['src/views/**/*.ts', 'src/commands/**/*.ts'],
+    patterns: [
+      viewsReadTheModel,
+      { group: ['**/editor/**', '**/extension'], message: 'Views and commands reach the editor through vscode only.' },
+    ],
+    vscode: true,
+    pure: PURE_VIEWS,
+  },
+  {
+    files: ['src/editor/**/*.ts'],
+    patterns: [
+      {
+        group: ['**/views/**', '**/commands/**', '**/terminal/**'],
+        message: 'The editor integration serves the engine; views, commands and the terminal are wired in extension.ts.',
+      },
+      notTheWiring,
+    ],
+    vscode: true,
+    pure: PURE_EDITOR,
+  },
+  {
+    // The terminal command runs outside the editor; the server is wired in extension.ts.
+    files: ['src/terminal/**/*.ts'],
+    patterns: [
+      {
+        // Not `**/session/**`: a file whose folder a pattern matched cannot be let in again by a `!`.
+        group: ['**/session/*', '!**/session/base'],
+        allowTypeImports: true,
+        message: "The terminal uses base and the engine's types only.",
+      },
+      {
+        group: ['**/views/**', '**/commands/**', '**/editor/**'],
+        message: 'The terminal never depends on views, commands or the editor integration.',
+      },
+      notTheWiring,
+    ],
+  },
+  {
+    files: ['src/contributions.ts'],
+    patterns: [{ group: ['./**', '../**'], message: 'contributions.ts holds ids and imports nothing of ours.' }],
+  },
+  // src/extension.ts wires everything and is in no layer.
+];
+
+/** @returns {import('eslint').Linter.Config} */
+const restrict = (files, ignores, patterns, paths) => ({
+  files,
+  ignores,
+  rules: { '@typescript-eslint/no-restricted-imports': ['error', { paths, patterns }] },
+});
+
+/** One block per layer; a layer that may use `vscode` gets a second block for its `pure` files, which import its types only. */
+const layerBlocks = layers.flatMap(({ files, ignores = [], patterns, vscode = false, pure = [] }) =>
+  vscode
+    ? [restrict(files, [...ignores, ...pure], patterns, []), ...(pure.length ? [restrict(pure, [], patterns, [vscodeTypesOnly])] : [])]
+    : [restrict(files, ignores, patterns, [vscodeTypesOnly])],
+);
 
 export default tseslint.config(
   { ignores: ['dist/**', 'out/**', 'node_modules/**', '.vscode-test/**', '.test-artifacts/**', 'media/**', 'l10n/**'] },
@@ -48,39 +141,7 @@ export default tseslint.config(
     files: ['test/vscode/suite/index.ts', 'test/vscode/consumer/*.js'],
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
-  {
-    files: pure,
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          paths: [{ name: 'vscode', message: 'This module runs without the editor; the editor integration passes in what it needs.' }],
-          patterns: [
-            {
-              group: ['**/views/*', '**/commands/*', '**/editor/*', '**/extension'],
-              message: 'The engine never depends on views, commands or the editor integration.',
-            },
-          ],
-        },
-      ],
-    },
-  },
-  {
-    files: ['src/views/**/*.ts', 'src/commands/**/*.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            {
-              group: ['**/session/storage/*', '**/session/protocol/*', '**/session/flows/*'],
-              message: "Views and commands read the engine's model; they never touch tokens, storage or the protocol.",
-            },
-          ],
-        },
-      ],
-    },
-  },
+  ...layerBlocks,
   {
     // VS Code renders [label](command:…) in notification text as a link that runs the command.
     files: ['src/**/*.ts'],

@@ -15,14 +15,7 @@ import { MemoryMemento, MemorySecrets } from '../support/fakes';
 import { startHtmlSessionService, type HtmlSessionService } from '../support/htmlSessionService';
 import { startJsonSessionService, type JsonSessionService } from '../support/jsonSessionService';
 import { jsonServiceSetting } from '../support/jsonServiceSetting.mjs';
-
-async function waitFor(what: string, cond: () => boolean | Promise<boolean>, ms = 60_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+import { waitFor } from '../support/wait.mjs';
 
 /** The README's JSON example: cookies in, a token and its expiry date out. */
 const jsonSetting = (origin: string) => jsonServiceSetting(origin, { id: 'dash', label: 'Team Dashboard' });
@@ -105,15 +98,16 @@ describe('endpoint sessions through the engine', function () {
     assert.equal(first[0].accessToken, json.current().token);
 
     // 3 s tokens renew every 1.5 s; each renewal presents the cookie the one before set.
-    await waitFor('three background renewals', () => json.stats.renewals >= 4, 30_000);
+    await waitFor(() => json.stats.renewals >= 4, 'three background renewals');
     const renewals = json.stats.requests.filter((r) => r.url === '/session');
     for (const r of renewals) assert.equal(r.cookies.theme, 'dark', 'cookies the service did not rotate are kept');
     // Between two renewals, callers get the service's newest token and the store holds its newest sid.
     await waitFor(
-      'the newest token served and the newest sid stored',
       async () =>
         (await provider.getSessions([]))[0]?.accessToken === json.current().token &&
         t.store.accounts('dash')[0].sessions[0].endpoint?.cookies.sid.value === json.current().sid,
+      'the newest token served and the newest sid stored',
+      60_000,
     );
     const stored = t.store.accounts('dash')[0];
     assert.equal(stored.kind, 'endpoint');
@@ -121,7 +115,7 @@ describe('endpoint sessions through the engine', function () {
     assert.ok(t.lines.some((l) => /Team Dashboard: alice · valid · renews in \d+s · refreshed \d+× · last error none/.test(l)));
 
     json.mode({ kind: 'end' });
-    await waitFor('the end of the session', () => t.ended.length > 0, 30_000);
+    await waitFor(() => t.ended.length > 0, 'the end of the session');
     assert.match(t.ended[0].message, /Team Dashboard ended the session \(HTTP 401\)/);
     await new Promise((r) => setTimeout(r, 3_000));
     assert.equal(t.ended.length, 1, 'one notice, however often the service is asked');
@@ -139,30 +133,27 @@ describe('endpoint sessions through the engine', function () {
     const session = () => t.store.accounts('dash')[0].sessions[0];
     // Answers that rotate the sid but carry no token, then normal answers.
     json.mode({ kind: 'missing' });
-    await waitFor('a failed renewal, recorded', () => session().refresh.consecutiveFailures > 0, 30_000);
+    await waitFor(() => session().refresh.consecutiveFailures > 0, 'a failed renewal, recorded');
     json.mode({ kind: 'normal' });
     const count = session().refresh.refreshCount;
-    await waitFor(
-      'a renewal after it',
-      () => session().refresh.refreshCount > count && session().refresh.consecutiveFailures === 0,
-      30_000,
-    );
+    await waitFor(() => session().refresh.refreshCount > count && session().refresh.consecutiveFailures === 0, 'a renewal after it');
     assert.equal(t.ended.length, 0, 'the session did not end');
     assert.equal(session().refresh.needsSignIn, undefined);
     // Between two renewals, the store holds the sid the service last set.
-    await waitFor('the store to hold the live sid', () => session().endpoint?.cookies.sid.value === json.current().sid);
+    await waitFor(() => session().endpoint?.cookies.sid.value === json.current().sid, 'the store to hold the live sid', 60_000);
   });
 
   it('signs in with a token and a fingerprint, and renews from the JWT inside the HTML answer', async () => {
     const t = setup([htmlSetting(html.url)], [html.current().token, html.current().fp, 'bob']);
     engine = t.engine;
     await engine.signIn('booking');
-    await waitFor('two background renewals', () => html.stats.renewals >= 3, 30_000);
+    await waitFor(() => html.stats.renewals >= 3, 'two background renewals');
     const [session] = await engine.provider('booking')!.getSessions([]);
     assert.equal(session.account.label, 'bob');
     await waitFor(
-      'the newest token served',
       async () => (await engine!.provider('booking')!.getSessions([]))[0]?.accessToken === html.current().token,
+      'the newest token served',
+      60_000,
     );
     const requests = html.stats.requests.filter((r) => r.url.startsWith('/setrefresh'));
     for (const r of requests) assert.equal(new URL(r.url, html.url).searchParams.get('fp'), html.current().fp);
@@ -180,7 +171,7 @@ describe('endpoint sessions through the engine', function () {
     assert.deepEqual(await engine.provider('dash')!.getSessions([]), []);
     assert.equal(engine.providers()[0].accounts[0].health.state, 'dormant');
     t.configure([jsonSetting(json.url)]);
-    await waitFor('a renewal at its own origin again', () => json.stats.renewals > renewals, 30_000);
+    await waitFor(() => json.stats.renewals > renewals, 'a renewal at its own origin again');
     assert.equal((await engine.provider('dash')!.getSessions([])).length, 1);
   });
 });

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
 import { startIdp, type Idp } from '../idp/idp.mjs';
-import { ErrorCode, SessionKeeperError } from '../../src/session/base/errors';
+import { ErrorCode } from '../../src/session/base/errors';
 import { createLogger } from '../../src/session/base/log';
 import { FLOWS, type FlowHost, type FlowId } from '../../src/session/flows/index';
 import type { DeviceTiming } from '../../src/session/flows/device';
@@ -13,6 +13,7 @@ import { OAuthClient } from '../../src/session/protocol/oauth';
 import { SessionKeeperProvider } from '../../src/session/provider';
 import { SessionStore } from '../../src/session/storage/store';
 import { CapturingSink, MemoryMemento, MemorySecrets } from '../support/fakes';
+import { assertNothingStored, rejectsWith } from '../support/assert';
 import { OAuthSource } from '../../src/session/protocol/oauthSource';
 
 interface FakeHost extends FlowHost {
@@ -127,22 +128,6 @@ function setup(idp: Idp, flowId: FlowId, host: FakeHost, timing?: Partial<Device
     },
   );
   return { store, secrets, provider, requests: () => requests };
-}
-
-async function rejectsWith(p: Promise<unknown>, code: ErrorCode, message?: RegExp): Promise<SessionKeeperError> {
-  const err = await p.then(
-    () => assert.fail(`expected ${code}`),
-    (e: unknown) => e,
-  );
-  assert.ok(err instanceof SessionKeeperError, `not a SessionKeeperError: ${String(err)}`);
-  assert.equal(err.code, code, err.message);
-  if (message) assert.match(err.message, message);
-  return err;
-}
-
-function assertNothingStored(ctx: { store: SessionStore; secrets: MemorySecrets }) {
-  assert.equal(ctx.store.accounts().length, 0);
-  assert.equal(ctx.secrets.data.size, 0, `stored: ${[...ctx.secrets.data.keys()].join(', ')}`);
 }
 
 describe('device authorization grant (RFC 8628) against a real OpenID Provider', function () {

@@ -7,14 +7,11 @@
 // SessionKeeperError whose message is a short, clean sentence without token text, and, for
 // refreshes, whether the session is kept (transient) or ends (terminal).
 //
-// Run alone with: npx mocha --node-option import=tsx --timeout 30000 test/protocol/hostile.test.ts
-// (with --config test/protocol/.mocharc.json a file argument is added to the config's spec glob,
-// so every protocol test runs).
+// Run alone with: npm run test:protocol -- test/protocol/hostile.test.ts
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
-import { createServer as createNetServer } from 'node:net';
 import { join } from 'node:path';
 import { startIdp, type Idp } from '../idp/idp.mjs';
 import { authorizationCodeFlow, type BrowserHost } from '../../src/session/flows/authorizationCode';
@@ -32,6 +29,8 @@ import { Refresher, defaultPolicy, type RefreshPolicy } from '../../src/session/
 import { SessionStore, freshRefreshState, type StoredSession } from '../../src/session/storage/store';
 import { FakeClock } from '../support/fakeClock';
 import { MemoryMemento, MemorySecrets } from '../support/fakes';
+import { assertNothingStored } from '../support/assert';
+import { freePort } from '../support/net.mjs';
 import { OAuthSource } from '../../src/session/protocol/oauthSource';
 import {
   CLIENT_ID,
@@ -253,11 +252,6 @@ async function signIn(opts: {
   }
 }
 
-function assertNothingStored(run: SignInRun): void {
-  assert.equal(run.store.accounts().length, 0, 'an account was stored');
-  assert.equal(run.secrets.data.size, 0, 'something was written to the secret storage');
-}
-
 /** A sign-in that must fail with a clean error and store nothing. */
 async function signInFails(opts: Parameters<typeof signIn>[0]): Promise<{ err: SessionKeeperError; run: SignInRun }> {
   const run = await signIn(opts);
@@ -397,14 +391,6 @@ function jsonChanges(value: unknown, path = '$'): string[] {
     return Object.entries(value as Record<string, unknown>).flatMap(([k, v]) => (v === undefined ? [] : jsonChanges(v, `${path}.${k}`)));
   }
   return [`${path} (${typeof value})`];
-}
-
-async function freePort(): Promise<number> {
-  const server = createNetServer().listen(0, '127.0.0.1');
-  await new Promise((r) => server.once('listening', r));
-  const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
-  return port;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ import { createServer } from 'node:net';
 import { startIdp, type Idp } from '../idp/idp.mjs';
 import { withAccount } from '../../src/session/flows/contract';
 import { authorizationCodeFlow, type BrowserHost } from '../../src/session/flows/authorizationCode';
-import { ErrorCode, SessionKeeperError } from '../../src/session/base/errors';
+import { ErrorCode } from '../../src/session/base/errors';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { createFetch, type Fetch, type FetchOptions } from '../../src/session/protocol/http';
 import type { Environment, NetworkSettings } from '../../src/session/protocol/proxy';
@@ -20,6 +20,7 @@ import { OAuthClient } from '../../src/session/protocol/oauth';
 import { SessionKeeperProvider } from '../../src/session/provider';
 import { SessionStore } from '../../src/session/storage/store';
 import { CapturingSink, MemoryMemento, MemorySecrets } from '../support/fakes';
+import { rejectsWith } from '../support/assert';
 import { startForwardProxy, type ForwardProxy } from '../support/forwardProxy';
 import { createTestCa, type TestCa } from '../support/testCa';
 import { OAuthSource } from '../../src/session/protocol/oauthSource';
@@ -74,17 +75,6 @@ function setup(idp: Idp, network: () => NetworkSettings, env: Environment, syste
     return session;
   };
   return { sink, store, client, provider, signInAndRefresh };
-}
-
-async function rejectsWith(p: Promise<unknown>, code: ErrorCode, message: RegExp): Promise<SessionKeeperError> {
-  const err = await p.then(
-    () => assert.fail(`expected ${code}`),
-    (e: unknown) => e,
-  );
-  assert.ok(err instanceof SessionKeeperError, `not a SessionKeeperError: ${String(err)}`);
-  assert.equal(err.code, code, err.message);
-  assert.match(err.message, message);
-  return err;
 }
 
 async function closedPort(): Promise<number> {

@@ -17,6 +17,7 @@ import { defaultPolicy } from '../../src/session/refresh/refresher';
 import { SessionStore, type StoredAccount } from '../../src/session/storage/store';
 import { FileMemento, FileSecrets } from '../support/fileSecrets';
 import { makeTempDir, removeTempDir } from '../support/tempDirs.mjs';
+import { waitFor } from '../support/wait.mjs';
 import { MemoryMemento, MemorySecrets } from '../support/fakes';
 import type { OAuthSource } from '../../src/session/protocol/oauthSource';
 
@@ -59,14 +60,6 @@ function engineFor(idp: Idp, store: SessionStore, users: string[], opts: { coord
   return { engine, ended };
 }
 
-async function waitFor(what: string, cond: () => boolean, ms = 60_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 describe('background refresh against a real OpenID Provider', function () {
   this.timeout(120_000);
   let idp: Idp;
@@ -86,14 +79,14 @@ describe('background refresh against a real OpenID Provider', function () {
       const count = (id: string) => store.find(id)!.session.refresh.refreshCount;
 
       // Tokens last 2 s: several lifetimes pass, every one renewed before it ends.
-      await waitFor('both sessions renewed 3 times', () => count(alice.id) >= 3 && count(bob.id) >= 3);
+      await waitFor(() => count(alice.id) >= 3 && count(bob.id) >= 3, 'both sessions renewed 3 times', 60_000);
       const served = await provider.getSessions([]);
       assert.equal(served.length, 2);
       assert.notEqual(served.find((s) => s.id === alice.id)!.accessToken, alice.accessToken);
 
       // The issuer goes away for a while: sessions are kept and marked offline, then recover.
       await idp.stop();
-      await waitFor('a failed refresh', () => store.find(alice.id)!.session.refresh.consecutiveFailures > 0);
+      await waitFor(() => store.find(alice.id)!.session.refresh.consecutiveFailures > 0, 'a failed refresh', 60_000);
       await new Promise((r) => setTimeout(r, 2_500));
       assert.equal(store.accounts().length, 2);
       assert.ok(
@@ -114,15 +107,15 @@ describe('background refresh against a real OpenID Provider', function () {
       await idp.start();
       const before = { alice: count(alice.id), bob: count(bob.id) };
       const resumed = (id: string, n: number) => count(id) > n && store.find(id)!.session.refresh.consecutiveFailures === 0;
-      await waitFor('refresh resumes for both', () => resumed(alice.id, before.alice) && resumed(bob.id, before.bob));
+      await waitFor(() => resumed(alice.id, before.alice) && resumed(bob.id, before.bob), 'refresh resumes for both', 60_000);
       assert.equal((await provider.getSessions([])).length, 2);
       assert.equal(ended.length, 0);
 
       // The issuer revokes alice's grant: only alice ends, with one notice.
       await idp.revokeGrantsOf('alice');
-      await waitFor('alice needs to sign in', () => store.find(alice.id)!.session.refresh.needsSignIn === true);
+      await waitFor(() => store.find(alice.id)!.session.refresh.needsSignIn === true, 'alice needs to sign in', 60_000);
       const bobCount = count(bob.id);
-      await waitFor('bob keeps renewing', () => count(bob.id) > bobCount + 1);
+      await waitFor(() => count(bob.id) > bobCount + 1, 'bob keeps renewing', 60_000);
       assert.deepEqual(
         ended.map((a) => a.account.label),
         ['alice'],

@@ -1,8 +1,6 @@
 // The sign-in flow against a real OpenID Provider (oidc-provider) on 127.0.0.1: the browser's part
 // is played over HTTP by the IdP's own login driver, everything else is the extension's code.
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { startIdp, type Idp } from '../idp/idp.mjs';
 import { authorizationCodeFlow, type BrowserHost } from '../../src/session/flows/authorizationCode';
 import { withAccount } from '../../src/session/flows/contract';
@@ -13,6 +11,9 @@ import { OAuthClient } from '../../src/session/protocol/oauth';
 import { SessionKeeperProvider } from '../../src/session/provider';
 import { SessionStore } from '../../src/session/storage/store';
 import { CapturingSink, MemoryMemento, MemorySecrets } from '../support/fakes';
+import { assertNothingStored, rejectsWith } from '../support/assert';
+import { freePort } from '../support/net.mjs';
+import { waitFor } from '../support/wait.mjs';
 import { OAuthSource } from '../../src/session/protocol/oauthSource';
 
 interface Browser extends BrowserHost {
@@ -76,30 +77,6 @@ function setup(idp: Idp, o: { issuer?: string; timeoutMs?: number; browser?: Bro
   return { sink, secrets, store, client, provider, host };
 }
 
-async function rejectsWith(p: Promise<unknown>, code: ErrorCode, message?: RegExp): Promise<SessionKeeperError> {
-  const err = await p.then(
-    () => assert.fail(`expected ${code}`),
-    (e: unknown) => e,
-  );
-  assert.ok(err instanceof SessionKeeperError, `not a SessionKeeperError: ${String(err)}`);
-  assert.equal(err.code, code, err.message);
-  if (message) assert.match(err.message, message);
-  return err;
-}
-
-function assertNothingStored(ctx: ReturnType<typeof setup>) {
-  assert.equal(ctx.store.accounts().length, 0);
-  assert.equal(ctx.secrets.data.size, 0, `stored: ${[...ctx.secrets.data.keys()].join(', ')}`);
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  return port;
-}
-
 describe('sign-in against a real OpenID Provider', function () {
   let idp: Idp;
   before(async () => {
@@ -127,7 +104,7 @@ describe('sign-in against a real OpenID Provider', function () {
     const session = await ctx.provider.createSession(['openid']);
     const stored = ctx.store.find(session.id)!.session;
     await ctx.provider.removeSession(session.id);
-    await waitFor(() => ctx.sink.lines.some((l) => /Revoked the refresh token/.test(l)));
+    await waitFor(() => ctx.sink.lines.some((l) => /Revoked the refresh token/.test(l)), 'the revocation logged', 5_000);
     const log = ctx.sink.text();
     assert.match(log, /Signed in alice/);
     for (const token of [stored.accessToken, stored.refreshToken!, stored.idToken!]) {
@@ -146,7 +123,7 @@ describe('sign-in against a real OpenID Provider', function () {
     await ctx.provider.removeSession(session.id);
     assert.equal(ctx.store.accounts().length, 0);
     // The access token, then (as the account's last session) the refresh token.
-    await waitFor(() => ctx.sink.lines.some((l) => /Revoked the refresh token/.test(l)));
+    await waitFor(() => ctx.sink.lines.some((l) => /Revoked the refresh token/.test(l)), 'the revocation logged', 5_000);
     assert.ok(idp.stats().revocations >= 1);
     await rejectsWith(ctx.client.refreshTokenGrant(refreshToken!), ErrorCode.GrantRevoked);
   });
@@ -158,7 +135,7 @@ describe('sign-in against a real OpenID Provider', function () {
     try {
       await ctx.provider.removeSession(session.id);
       assert.equal(ctx.store.accounts().length, 0);
-      await waitFor(() => ctx.sink.lines.some((l) => /Revocation at .* failed/.test(l)));
+      await waitFor(() => ctx.sink.lines.some((l) => /Revocation at .* failed/.test(l)), 'the failed revocation logged', 5_000);
     } finally {
       await idp.start();
     }
@@ -324,11 +301,3 @@ describe('sign-in against a real OpenID Provider', function () {
     assert.ok([410, -1].includes(await second!), 'a replayed callback is refused');
   });
 });
-
-async function waitFor(cond: () => boolean, ms = 5_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}

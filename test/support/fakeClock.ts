@@ -1,20 +1,16 @@
-// A clock whose time only moves when a test says so. Timers fire in order as time advances,
-// with pending promise callbacks run between them.
+// A clock whose time only moves when a test says so, on @sinonjs/fake-timers. Timers fire in order
+// as time advances, with pending promise callbacks run between them.
+import FakeTimers from '@sinonjs/fake-timers';
 import type { Clock } from '../../src/session/base/clock';
 
-interface Timer {
-  id: number;
-  at: number;
-  fn: () => void;
-}
-
 export class FakeClock implements Clock {
-  private timers: Timer[] = [];
-  private nextId = 1;
+  private readonly clock: FakeTimers.Clock;
   private seed = 1;
-  constructor(public current = 1_700_000_000_000) {}
+  constructor(start = 1_700_000_000_000) {
+    this.clock = FakeTimers.createClock(start);
+  }
 
-  now = () => this.current;
+  now = () => this.clock.now;
 
   /** Deterministic pseudo-random numbers, so jitter is reproducible. */
   random = () => {
@@ -22,39 +18,38 @@ export class FakeClock implements Clock {
     return (this.seed - 1) / 2147483646;
   };
 
-  setTimeout = (fn: () => void, ms: number) => {
-    const t = { id: this.nextId++, at: this.current + Math.max(0, ms), fn };
-    this.timers.push(t);
-    return t.id;
-  };
+  setTimeout = (fn: () => void, ms: number): unknown => this.clock.setTimeout(fn, ms);
 
   clearTimeout = (id: unknown) => {
-    this.timers = this.timers.filter((t) => t.id !== id);
+    this.clock.clearTimeout(id as FakeTimers.TimerId);
   };
 
   get pendingTimers(): number {
-    return this.timers.length;
+    return this.clock.countTimers();
   }
 
-  /** Moves time forward, firing due timers in order. */
+  /** Moves time forward, firing due timers in order (by due time, then by when they were set). */
   async advance(ms: number): Promise<void> {
-    const end = this.current + ms;
+    const end = this.clock.now + ms;
     for (;;) {
       await flush();
-      const next = this.timers.filter((t) => t.at <= end).sort((a, b) => a.at - b.at || a.id - b.id)[0];
-      if (!next) break;
-      this.timers = this.timers.filter((t) => t !== next);
-      this.current = Math.max(this.current, next.at);
-      next.fn();
+      // A marker due at `end`, set after every timer there is: `next()` fires it only when no
+      // other timer is due by `end`. Timers the fired ones set are found on the next round.
+      let reachedEnd = false;
+      const marker = this.clock.setTimeout(() => (reachedEnd = true), end - this.clock.now);
+      try {
+        this.clock.next();
+      } finally {
+        if (!reachedEnd) this.clock.clearTimeout(marker);
+      }
+      if (reachedEnd) break;
     }
-    this.current = end;
     await flush();
   }
 
   /** The wall clock jumps (sleep, or a clock change) while timers stand still. */
   jump(ms: number): void {
-    this.current += ms;
-    for (const t of this.timers) t.at += ms;
+    this.clock.setSystemTime(this.clock.now + ms);
   }
 }
 

@@ -13,6 +13,7 @@ import { FULL_CHECK_MS, SessionStore, freshRefreshState, type StoredSession } fr
 import { FakeClock } from '../support/fakeClock';
 import { CapturingSink, MemoryMemento, MemorySecrets } from '../support/fakes';
 import { makeTempDir, removeTempDir } from '../support/tempDirs.mjs';
+import { waitFor } from '../support/wait.mjs';
 import { OAuthSource } from '../../src/session/protocol/oauthSource';
 
 function session(id: string, expiresAt: number): StoredSession {
@@ -145,7 +146,7 @@ describe('coordination between windows', () => {
     const coordinator = new FileCoordinator(dir, undefined, true, { onLockCompromised: (m) => notes.push(m) });
     const result = await coordinator.withLock('account-x', async () => {
       rmSync(join(dir, 'locks', 'account-x.lock'), { recursive: true });
-      await waitUntil(() => notes.length > 0, 10_000);
+      await waitFor(() => notes.length > 0, 'the lost lock noted', 10_000);
       return 'done';
     });
     assert.equal(result, 'done');
@@ -321,13 +322,13 @@ describe('coordination between windows', () => {
       refresher.start();
       // Due at 48 minutes: the first attempt finds this window behind.
       for (let i = 0; i < 49; i++) await clock.advance(60_000);
-      await waitUntil(() => b.stale);
+      await waitFor(() => b.stale, 'this window found behind', 5_000);
       // Time stands still now, so a further attempt could only come from a loop.
       const before = checks;
       await new Promise((r) => setTimeout(r, 500));
       assert.equal(checks, before, `${checks - before} more checks while no time passed`);
       await clock.advance(60_000);
-      await waitUntil(() => checks > before);
+      await waitFor(() => checks > before, 'a check after time moved on', 5_000);
       refresher.dispose();
     });
 
@@ -448,11 +449,3 @@ describe('generation records at scale', () => {
     assert.equal(reads.all, 1);
   });
 });
-
-async function waitUntil(cond: () => boolean, ms = 5_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    assert.ok(Date.now() < end, 'condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
