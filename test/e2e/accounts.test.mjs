@@ -7,6 +7,7 @@ import { cpSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { root } from '../vscode/fixture.mjs';
 import { startEnvironment, waitFor } from '../vscode/harness.mjs';
+import { answerQuickInput, chooseInMenu, closeMenus, menuOpen, resetPage, runFromCommandPalette } from '../vscode/pageActions.mjs';
 
 const shotsDir = join(root, '.test-artifacts', 'e2e');
 /** Screenshots the README shows, copied to media/screenshots/ when SK_UPDATE_SCREENSHOTS=1. */
@@ -57,23 +58,28 @@ describe('Accounts view, status bar and commands in a real VS Code window', func
     return (await center.locator('.monaco-list-row').allInnerTexts()).map((t) => t.replace(/\s+/g, ' ').trim());
   };
   const closeNotifications = async () => {
-    if (await page.locator('.notifications-center').isVisible()) await page.locator('.statusbar-item[id="status.notifications"]').click();
+    const center = page.locator('.notifications-center');
+    if (await center.isVisible()) await page.locator('.statusbar-item[id="status.notifications"]').click();
+    await center.waitFor({ state: 'hidden', timeout: 30_000 });
   };
 
+  /** Picks the row `text` in the open quick pick, and confirms the pick closed (it took the row). */
   const pickInQuickPick = async (text) => {
     const item = page.locator('.quick-input-widget .monaco-list-row').filter({ hasText: text }).first();
     await item.waitFor({ state: 'visible', timeout: 30_000 });
     await shot(`quick-pick-${text.toLowerCase().replace(/\W+/g, '-')}`);
+    // A list row acts on the first click (unlike a menu item), and playwright lands it only on the row.
     await item.click();
+    await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: 30_000 });
   };
 
-  const contextMenu = async (rowText, action) => {
-    await row(rowText).click({ button: 'right' });
-    const item = page.locator('.context-view .action-menu-item').filter({ hasText: action }).first();
-    await item.waitFor({ state: 'visible', timeout: 10_000 });
-    await shot(`context-menu-${action.toLowerCase().replace(/\W+/g, '-')}`);
-    await item.click();
-  };
+  /** Chooses `action` in the context menu of the row `rowText` (see chooseInMenu: by keyboard, and confirmed). */
+  const contextMenu = (rowText, action) =>
+    chooseInMenu(page, {
+      open: () => row(rowText).click({ button: 'right', timeout: 10_000 }),
+      path: [action],
+      beforeChoosing: () => shot(`context-menu-${action.toLowerCase().replace(/\W+/g, '-')}`),
+    });
 
   const idpStats = async () => (await fetch(`${env.idp.issuer}/__test/stats`)).json();
 
@@ -86,6 +92,11 @@ describe('Accounts view, status bar and commands in a real VS Code window', func
     await page.goto(env.workbenchUrl());
     await page.locator('li.action-item[aria-label^="Accounts"]').waitFor({ state: 'visible', timeout: 120_000 });
     failed = false;
+  });
+
+  // Each test starts without the menus, quick inputs or notification center an earlier one left open.
+  beforeEach(async () => {
+    if (page) await resetPage(page);
   });
 
   afterEach(async function () {
@@ -186,33 +197,25 @@ describe('Accounts view, status bar and commands in a real VS Code window', func
     const confirm = page.locator('.monaco-dialog-box .monaco-button').filter({ hasText: 'Sign Out' }).first();
     await confirm.waitFor({ timeout: 10_000 });
     await shot('sign-out-confirm');
+    // A dialog's buttons act on the first click; the dialog closes as it answers.
     await confirm.click();
+    await page.locator('.monaco-dialog-box').waitFor({ state: 'hidden', timeout: 30_000 });
     await waitFor(async () => !(await rowTexts()).some((t) => t.includes('bob')), 'bob to leave the Accounts view', 30_000);
     await statusBarShows('alice', /as alice/);
+    await closeMenus(page);
     await page.locator('li.action-item[aria-label^="Accounts"]').click();
-    const menu = page.locator('.monaco-menu .action-menu-item');
-    await menu.first().waitFor({ timeout: 10_000 });
-    const entries = (await menu.allInnerTexts()).join('\n');
+    await waitFor(() => menuOpen(page), 'the Accounts menu to open', 30_000);
+    const entries = (await page.locator('.monaco-menu .action-menu-item').allInnerTexts()).join('\n');
     await shot('accounts-menu-after-sign-out');
-    await page.keyboard.press('Escape');
+    await closeMenus(page);
     assert.match(entries, /alice \(Acme SSO\)/);
     assert.doesNotMatch(entries, /bob \(Acme SSO\)/);
   });
 
   it('adds an identity provider through the guided input, catching an unreachable issuer on the way', async () => {
-    const input = page.locator('.quick-input-widget input.input');
-    /** Answers step `step` of the guided input, once its title shows that step. */
-    const answer = async (step, text) => {
-      await page
-        .locator('.quick-input-widget .quick-input-title')
-        .filter({ hasText: `(${step}/4)` })
-        .waitFor({ timeout: 30_000 });
-      await input.fill(text);
-      await input.press('Enter');
-    };
-    await page.keyboard.press('F1');
-    await input.fill('>Session Keeper: Add Identity Provider');
-    await page.locator('.quick-input-widget .monaco-list-row').filter({ hasText: 'Add Identity Provider' }).first().click();
+    /** Answers step `step` of the guided input, once its title shows that step and its box has the focus. */
+    const answer = (step, text) => answerQuickInput(page, `(${step}/4)`, text);
+    await runFromCommandPalette(page, 'Session Keeper: Add Identity Provider');
     // Nothing listens on port 9 (discard): discovery fails, and the message offers to edit the URL.
     await answer(1, 'http://127.0.0.1:9');
     const message = await waitFor(
