@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { root } from '../vscode/fixture.mjs';
 import { startEnvironment, waitFor } from '../vscode/harness.mjs';
-import { chooseInMenu } from '../vscode/pageActions.mjs';
+import { chooseInMenu, menuOpen } from '../vscode/pageActions.mjs';
 
 const LATE_MS = 1_000;
 
@@ -43,7 +43,7 @@ describe('UI steps on a workbench whose timers run late', function () {
   });
 
   after(async () => {
-    await env?.finish({ failed, artifacts: join(root, '.test-artifacts', 'e2e-ui-steps') });
+    await env?.finish({ failed, artifacts: join(root, '.test-artifacts', 'e2e', 'ui-steps') });
   });
 
   it("an account's context menu: each Refresh Now chosen renews once", async () => {
@@ -67,6 +67,25 @@ describe('UI steps on a workbench whose timers run late', function () {
   it('an item of the Accounts menu itself', async () => {
     await env.driver.steps.accountsMenuClick({ label: 'Manage Extension Account Preferences' });
     await page.locator('.quick-input-widget').waitFor({ state: 'visible', timeout: 120_000 });
+  });
+
+  it('a step cancelled before it starts does nothing', async () => {
+    const cancelled = new AbortController();
+    cancelled.abort(new Error('cancelled: the test stopped waiting'));
+    await assert.rejects(
+      env.driver.perform('accountsMenuClick', { label: 'Manage Extension Account Preferences' }, { signal: cancelled.signal }),
+      /cancelled/,
+    );
+    assert.equal(await menuOpen(page), false, 'a cancelled step opened the menu');
+    assert.equal(await page.locator('.quick-input-widget').isVisible(), false, 'a cancelled step ran the menu item');
+  });
+
+  it('a step cancelled while it waits ends then, not when its budget is over', async () => {
+    const cancelled = new AbortController();
+    // An element that never shows, and a budget far beyond this test's timeout.
+    const step = env.driver.perform('readPage', { selector: '#no-such-element' }, { signal: cancelled.signal, budgetMs: 3_600_000 });
+    cancelled.abort(new Error('cancelled: the test stopped waiting'));
+    await assert.rejects(step, /cancelled/);
   });
 
   it("an item of an account's submenu in the Accounts menu: alice > Sign Out signs her out once", async () => {

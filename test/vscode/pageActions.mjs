@@ -13,15 +13,23 @@ const DEFAULT_WAIT_MS = 120_000;
 const stepContext = new AsyncLocalStorage();
 
 /**
- * Runs `fn` as one UI step: its waits end when `signal` aborts (the suite stopped waiting for it) or
- * `budgetMs` has passed, and a step that was stopped acts no more (see checkpoint()).
+ * Runs `fn` as one UI step: it ends, rejecting, as soon as `signal` aborts (the suite stopped
+ * waiting for it) or `budgetMs` has passed, even in the middle of a playwright wait. What is left
+ * of a stopped step acts no more: its waits end, and checkpoint() throws before its next action.
  */
 export function runStep(fn, { signal, budgetMs = STEP_BUDGET_MS }) {
-  const deadline = Date.now() + budgetMs;
-  const timer = new AbortController();
-  const handle = setTimeout(() => timer.abort(new Error(`the step did not finish within ${budgetMs / 1000} s`)), budgetMs);
-  const both = AbortSignal.any([signal, timer.signal]);
-  return stepContext.run({ signal: both, deadline }, fn).finally(() => clearTimeout(handle));
+  const budget = new AbortController();
+  const timer = setTimeout(() => budget.abort(new Error(`the step did not finish within ${budgetMs / 1000} s`)), budgetMs);
+  const stop = AbortSignal.any([signal, budget.signal]);
+  if (stop.aborted) {
+    clearTimeout(timer);
+    return Promise.reject(stop.reason);
+  }
+  const stopped = new Promise((_, reject) => stop.addEventListener('abort', () => reject(stop.reason), { once: true }));
+  stopped.catch(() => undefined); // when the step ends first
+  const work = stepContext.run({ signal: stop, deadline: Date.now() + budgetMs }, fn);
+  work.catch(() => undefined); // when the step was stopped first
+  return Promise.race([work, stopped]).finally(() => clearTimeout(timer));
 }
 
 /** Throws once the running step was stopped; called before anything that acts on a page. */
