@@ -351,32 +351,39 @@ async function closeQuickInput(page) {
   const widget = page.locator('.quick-input-widget');
   if (!(await widget.isVisible())) return;
   checkpoint();
-  await widget.locator('input.input').focus({ timeout: remaining() });
+  // A quick pick may hide its box; the focus is in the widget then all the same.
+  const input = widget.locator('input.input');
+  if (await input.isVisible()) await input.focus({ timeout: remaining() });
   await page.keyboard.press('Escape');
   await widget.waitFor({ state: 'hidden', timeout: Math.min(remaining(), 10_000) }).catch(() => undefined);
 }
 
 /**
- * Brings `page` back to a plain state for the next test: no menu, no quick input, no notification
+ * Brings `page` back to a plain state for the next test: no dialog, menu, quick input or notification
  * center, and the pointer over the empty editor area, off every item whose hover could cover what
  * the next step aims at. Notifications stay in the center, where tests read them.
  * @param {import('playwright-core').Page} page
  */
 export async function resetPage(page) {
   const center = page.locator('.notifications-center');
+  const dialog = page.locator('.monaco-dialog-box');
   await waitFor(
     async () => {
       checkpoint();
-      if (await menuOpen(page)) await closeMenus(page);
+      // A dialog left open blocks the rest of the page; Escape cancels it, which answers nothing.
+      if (await dialog.isVisible()) {
+        await page.keyboard.press('Escape');
+        await dialog.waitFor({ state: 'hidden', timeout: Math.min(remaining(), 10_000) }).catch(() => undefined);
+      } else if (await menuOpen(page)) await closeMenus(page);
       else if (await page.locator('.quick-input-widget').isVisible()) await closeQuickInput(page);
       else if (await center.isVisible()) {
-        // The bell in the status bar shows and hides the notification center.
+        // The bell in the status bar shows and hides the notification center: clicked once, then waited for.
         await page.locator('.statusbar-item[id="status.notifications"]').click({ timeout: remaining() });
-        await center.waitFor({ state: 'hidden', timeout: Math.min(remaining(), 10_000) }).catch(() => undefined);
+        await center.waitFor({ state: 'hidden', timeout: remaining() });
       } else return true;
       return false;
     },
-    'the page to have no menu, quick input or notification center open',
+    'the page to have no dialog, menu, quick input or notification center open',
     remaining(),
     300,
   );
