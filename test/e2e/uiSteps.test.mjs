@@ -88,6 +88,19 @@ describe('UI steps on a workbench whose timers run late', function () {
     await assert.rejects(step, /cancelled/);
   });
 
+  it('a window reload (the one between in-editor phases) keeps what the workbench stored just before', async () => {
+    const activity = (name) => page.locator(`#workbench\\.parts\\.activitybar a.action-label[aria-label^="${name}"]`).first();
+    const sidebarTitle = page.locator('#workbench\\.parts\\.sidebar .composite.title .title-label').first();
+    // The view shown is stored, and on a busy page the write may still be pending when the reload comes.
+    await activity('Explorer').click();
+    await waitFor(async () => /explorer/i.test(await sidebarTitle.innerText()), 'the Explorer in the side bar', 120_000);
+    await env.driver.reloadWindow();
+    await page.locator('li.action-item[aria-label^="Accounts"]').waitFor({ state: 'visible', timeout: 120_000 });
+    await waitFor(async () => /explorer/i.test(await sidebarTitle.innerText()), 'the Explorer in the side bar after the reload', 120_000);
+    await activity('Session Keeper').click();
+    await waitFor(async () => (await rowTexts()).some((t) => t.startsWith('alice')), 'alice in the Accounts view', 120_000);
+  });
+
   it("an item of an account's submenu in the Accounts menu: alice > Sign Out signs her out once", async () => {
     const before = await idpStats();
     await env.driver.steps.accountsMenuClick({ label: 'alice (Acme SSO)', submenu: 'Sign Out' });

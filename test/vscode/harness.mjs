@@ -12,7 +12,7 @@ import { ensureCodeServer } from '../../scripts/ensure-code-server.mjs';
 import { startIdp } from '../idp/idp.mjs';
 import { makeTempDir, onExit, onInterrupt, removeTempDir } from '../support/tempDirs.mjs';
 import { prepareProfile, root, startEndpointService, suiteEnv } from './fixture.mjs';
-import { checkpoint, chooseInMenu, remaining, resetPage, runFromCommandPalette, runStep, waitFor } from './pageActions.mjs';
+import { UncertainError, checkpoint, chooseInMenu, remaining, resetPage, runFromCommandPalette, runStep, waitFor } from './pageActions.mjs';
 
 export { waitFor } from './pageActions.mjs';
 
@@ -382,6 +382,21 @@ export function createUiDriver({ context, workbench, plainWorkbenchUrl }) {
     screenshot,
     reset,
     closeOtherTabs,
+    /**
+     * Reloads the workbench as a user does, with "Developer: Reload Window", and waits for the new
+     * page to load. VS Code then writes its state (which extensions may use which account, say)
+     * before the page goes; a page reload does not wait for that write, and on a busy page it is lost.
+     */
+    async reloadWindow() {
+      const navigated = workbench.waitForEvent('framenavigated', { predicate: (f) => f === workbench.mainFrame(), timeout: remaining() });
+      navigated.catch(() => undefined);
+      await runFromCommandPalette(workbench, 'Developer: Reload Window').catch(async (e) => {
+        // The page may go before the palette could be read again; that it went is what counts.
+        if (!(e instanceof UncertainError)) throw e;
+      });
+      await navigated;
+      await workbench.waitForLoadState('load', { timeout: remaining() });
+    },
     /**
      * Performs `step` with `args` until it is done, `signal` aborts or `budgetMs` is over; a step
      * that was stopped acts no more (see runStep in pageActions.mjs).

@@ -13,13 +13,14 @@
 // output, `@@result` a phase's counts, `@@ui` a step for the driver to perform in the page, which
 // it acknowledges with <SK_TEST_DIR>/ui-ack-<id>.json (with what the step read, if anything), and
 // `@@ui-cancel` a step the suite no longer waits for, which stops it (it acts no more). A
-// `reload` step asks for the next phase: once this window's extension host has exited, the page is
-// reloaded and the suite runs again.
+// `reload` step asks for the next phase: once this window's extension host has exited, the window
+// is reloaded (Developer: Reload Window, which has VS Code write its state first) and the suite runs again.
 import { existsSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { onInterrupt } from '../support/tempDirs.mjs';
 import { root, suitePath, writePhase } from './fixture.mjs';
 import { artifactsDir, extensionHostLogTails, startEnvironment } from './harness.mjs';
+import { runStep } from './pageActions.mjs';
 
 // A passing run takes about 5 min, more on a loaded machine. A hang is a run where nothing happens:
 // no test output and no UI step for longer than any test may take (suite/index.ts gives each 5 min).
@@ -59,6 +60,8 @@ async function main() {
   let onExit;
   let stepsDone = Promise.resolve();
   let finished = false;
+  /** Aborts what is still under way once the run ends. */
+  const runEnded = new AbortController();
   /** The steps requested and not yet acknowledged, by id: cancelling one stops it. */
   const pending = new Map();
   let lastActivity = Date.now();
@@ -135,7 +138,10 @@ async function main() {
       await Promise.race([driver.closeOtherTabs(), timedOut]);
       lastActivity = Date.now();
       // One browser context for every phase: the window's secrets live in its storage.
-      await Promise.race([phase.number === firstPhase ? workbench.goto(url) : workbench.reload(), timedOut]);
+      await Promise.race([
+        phase.number === firstPhase ? workbench.goto(url) : runStep(() => driver.reloadWindow(), { signal: runEnded.signal }),
+        timedOut,
+      ]);
       phase.exitCode = await Promise.race([exited, timedOut]);
       await Promise.race([stepsDone, timedOut]);
     } while (reloadRequested);
@@ -147,6 +153,7 @@ async function main() {
     clearTimeout(timer);
     clearInterval(watchdog);
     finished = true;
+    runEnded.abort(new Error('the run ended'));
     for (const controller of pending.values()) controller.abort(new Error('the run ended'));
   }
 
