@@ -10,6 +10,8 @@ import { startEnvironment, waitFor } from '../vscode/harness.mjs';
 import { answerQuickInput, chooseInMenu, closeMenus, menuOpen, resetPage, runFromCommandPalette } from '../vscode/pageActions.mjs';
 
 const shotsDir = join(root, '.test-artifacts', 'e2e');
+/** How long a state of the UI is waited for: generous, so that a slow machine is not a failure. */
+const UI_WAIT_MS = 60_000;
 /** Screenshots the README shows, copied to media/screenshots/ when SK_UPDATE_SCREENSHOTS=1. */
 const readmeShots = ['signed-in', 'status-bar-menu', 'offline', 'recovered'];
 
@@ -48,7 +50,7 @@ describe('Accounts view, status bar and commands in a real VS Code window', func
   const openNotifications = async () => {
     const center = page.locator('.notifications-center');
     if (!(await center.isVisible())) await page.locator('.statusbar-item[id="status.notifications"]').click();
-    await center.waitFor({ state: 'visible', timeout: 10_000 });
+    await center.waitFor({ state: 'visible', timeout: UI_WAIT_MS });
     // The bell's hover would sit over the center's buttons and take the next click: move away from it.
     await page.mouse.move(400, 300);
     await page
@@ -60,17 +62,17 @@ describe('Accounts view, status bar and commands in a real VS Code window', func
   const closeNotifications = async () => {
     const center = page.locator('.notifications-center');
     if (await center.isVisible()) await page.locator('.statusbar-item[id="status.notifications"]').click();
-    await center.waitFor({ state: 'hidden', timeout: 30_000 });
+    await center.waitFor({ state: 'hidden', timeout: UI_WAIT_MS });
   };
 
   /** Picks the row `text` in the open quick pick, and confirms the pick closed (it took the row). */
   const pickInQuickPick = async (text) => {
     const item = page.locator('.quick-input-widget .monaco-list-row').filter({ hasText: text }).first();
-    await item.waitFor({ state: 'visible', timeout: 30_000 });
+    await item.waitFor({ state: 'visible', timeout: UI_WAIT_MS });
     await shot(`quick-pick-${text.toLowerCase().replace(/\W+/g, '-')}`);
     // A list row acts on the first click (unlike a menu item), and playwright lands it only on the row.
     await item.click();
-    await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: 30_000 });
+    await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: UI_WAIT_MS });
   };
 
   /** Chooses `action` in the context menu of the row `rowText` (see chooseInMenu: by keyboard, and confirmed). */
@@ -113,7 +115,7 @@ describe('Accounts view, status bar and commands in a real VS Code window', func
   it('invites the user to sign in, in the status bar and the Accounts view', async () => {
     await statusBarShows('the sign-in invitation', /not signed in to Acme SSO/);
     await page.locator('#workbench\\.parts\\.activitybar a.action-label[aria-label="Session Keeper"]').click();
-    await page.locator('.welcome-view-content').filter({ hasText: 'Sign In' }).first().waitFor({ timeout: 30_000 });
+    await page.locator('.welcome-view-content').filter({ hasText: 'Sign In' }).first().waitFor({ timeout: UI_WAIT_MS });
     await shot('welcome');
   });
 
@@ -137,10 +139,14 @@ describe('Accounts view, status bar and commands in a real VS Code window', func
     await pickInQuickPick('Sign In Another Account');
     await env.driver.steps.idpLogin({ login: 'bob' });
     await statusBarShows('bob, the account just signed in', /as bob/);
-    await waitFor(async () => (await rowTexts()).some((t) => t.includes('bob')), 'bob in the Accounts view', 30_000);
+    await waitFor(async () => (await rowTexts()).some((t) => t.includes('bob')), 'bob in the Accounts view', UI_WAIT_MS);
 
     await page.locator('.statusbar-item[aria-label^="Session Keeper"]').first().click();
-    await page.locator('.quick-input-widget .monaco-list-row').filter({ hasText: 'Switch to alice' }).first().waitFor({ timeout: 30_000 });
+    await page
+      .locator('.quick-input-widget .monaco-list-row')
+      .filter({ hasText: 'Switch to alice' })
+      .first()
+      .waitFor({ timeout: UI_WAIT_MS });
     await shot('status-bar-menu');
     await pickInQuickPick('Switch to alice');
     await statusBarShows('alice again', /as alice/);
@@ -151,7 +157,7 @@ describe('Accounts view, status bar and commands in a real VS Code window', func
     await waitFor(async () => (await idpStats()).refreshes > start, 'a background renewal', 90_000);
     const before = (await idpStats()).refreshes;
     await contextMenu('alice', 'Refresh Now');
-    await waitFor(async () => (await idpStats()).refreshes > before, 'the renewal asked for', 30_000);
+    await waitFor(async () => (await idpStats()).refreshes > before, 'the renewal asked for', UI_WAIT_MS);
     assert.equal((await idpStats()).refreshTokenReuse, 0);
   });
 
@@ -160,17 +166,17 @@ describe('Accounts view, status bar and commands in a real VS Code window', func
     await contextMenu('alice', 'Turn Off Auto-Refresh');
     // The session's details: auto-refresh off, and no next refresh planned.
     await row('email profile').click();
-    await waitFor(() => has(/Auto-refresh\s*off/), 'the detail row "Auto-refresh off"', 30_000);
+    await waitFor(() => has(/Auto-refresh\s*off/), 'the detail row "Auto-refresh off"', UI_WAIT_MS);
     assert.equal(await has(/Next refresh/), false);
     // 30 s tokens: alice's expires without a renewal within a lifetime.
     await waitFor(() => has(/alice\s*active · expired/), "alice's token to expire", 90_000);
     await shot('auto-refresh-off');
     const before = (await idpStats()).refreshes;
     await contextMenu('alice', 'Refresh Now');
-    await waitFor(async () => (await idpStats()).refreshes > before, 'the renewal asked for', 30_000);
-    await waitFor(() => has(/alice\s*active · expires in/), 'alice valid again', 30_000);
+    await waitFor(async () => (await idpStats()).refreshes > before, 'the renewal asked for', UI_WAIT_MS);
+    await waitFor(() => has(/alice\s*active · expires in/), 'alice valid again', UI_WAIT_MS);
     await contextMenu('alice', 'Turn On Auto-Refresh');
-    await waitFor(async () => (await has(/Auto-refresh\s*on/)) && has(/Next refresh/), 'auto-refresh on, with a next refresh', 30_000);
+    await waitFor(async () => (await has(/Auto-refresh\s*on/)) && has(/Next refresh/), 'auto-refresh on, with a next refresh', UI_WAIT_MS);
     await row('email profile').click();
   });
 
@@ -195,16 +201,16 @@ describe('Accounts view, status bar and commands in a real VS Code window', func
   it('signs bob out from the context menu: the tree, the status bar and the Accounts menu follow', async () => {
     await contextMenu('bob', 'Sign Out');
     const confirm = page.locator('.monaco-dialog-box .monaco-button').filter({ hasText: 'Sign Out' }).first();
-    await confirm.waitFor({ timeout: 10_000 });
+    await confirm.waitFor({ timeout: UI_WAIT_MS });
     await shot('sign-out-confirm');
     // A dialog's buttons act on the first click; the dialog closes as it answers.
     await confirm.click();
-    await page.locator('.monaco-dialog-box').waitFor({ state: 'hidden', timeout: 30_000 });
-    await waitFor(async () => !(await rowTexts()).some((t) => t.includes('bob')), 'bob to leave the Accounts view', 30_000);
+    await page.locator('.monaco-dialog-box').waitFor({ state: 'hidden', timeout: UI_WAIT_MS });
+    await waitFor(async () => !(await rowTexts()).some((t) => t.includes('bob')), 'bob to leave the Accounts view', UI_WAIT_MS);
     await statusBarShows('alice', /as alice/);
     await closeMenus(page);
     await page.locator('li.action-item[aria-label^="Accounts"]').click();
-    await waitFor(() => menuOpen(page), 'the Accounts menu to open', 30_000);
+    await waitFor(() => menuOpen(page), 'the Accounts menu to open', UI_WAIT_MS);
     const entries = (await page.locator('.monaco-menu .action-menu-item').allInnerTexts()).join('\n');
     await shot('accounts-menu-after-sign-out');
     await closeMenus(page);

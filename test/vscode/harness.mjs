@@ -261,6 +261,9 @@ export async function launchBrowser({ dir }) {
     ],
   });
   const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+  // Playwright gives an action or a page load 30 s unless told otherwise; a loaded machine may need more.
+  context.setDefaultTimeout(120_000);
+  context.setDefaultNavigationTimeout(120_000);
   const logPath = join(dir, 'browser.log');
   const log = (line) => appendFileSync(logPath, `${new Date().toISOString()} ${line}\n`);
   const watch = (page) => {
@@ -511,8 +514,8 @@ export function createUiDriver({ context, workbench, plainWorkbenchUrl }) {
       async openUrl({ url }) {
         const page = await context.newPage();
         handled.add(page);
-        await page.goto(url);
-        await page.waitForLoadState('load');
+        await page.goto(url, { timeout: remaining() });
+        await page.waitForLoadState('load', { timeout: remaining() });
       },
 
       async screenshot({ name }) {
@@ -571,7 +574,7 @@ export function createUiDriver({ context, workbench, plainWorkbenchUrl }) {
         const page = await context.newPage();
         handled.add(page);
         windows.push(page);
-        await page.goto(plainWorkbenchUrl());
+        await page.goto(plainWorkbenchUrl(), { timeout: remaining() });
         // Its Session Keeper has started once the Accounts menu shows the workbench is up.
         await page.locator('li.action-item[aria-label^="Accounts"]').waitFor({ state: 'visible', timeout: remaining() });
         await screenshot(page, 'second-window');
