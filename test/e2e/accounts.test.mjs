@@ -7,8 +7,11 @@ import { cpSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { root } from '../vscode/fixture.mjs';
 import { startEnvironment, waitFor } from '../vscode/harness.mjs';
+import { answerQuickInput, chooseInMenu, closeMenus, menuOpen, resetPage, runFromCommandPalette } from '../vscode/pageActions.mjs';
 
 const shotsDir = join(root, '.test-artifacts', 'e2e');
+/** How long a state of the UI is waited for: generous, so that a slow machine is not a failure. */
+const UI_WAIT_MS = 60_000;
 /** Screenshots the README shows, copied to media/screenshots/ when SK_UPDATE_SCREENSHOTS=1. */
 const readmeShots = ['signed-in', 'status-bar-menu', 'offline', 'recovered'];
 
@@ -47,7 +50,7 @@ describe('Accounts view, status bar and commands in a real VS Code window', func
   const openNotifications = async () => {
     const center = page.locator('.notifications-center');
     if (!(await center.isVisible())) await page.locator('.statusbar-item[id="status.notifications"]').click();
-    await center.waitFor({ state: 'visible', timeout: 10_000 });
+    await center.waitFor({ state: 'visible', timeout: UI_WAIT_MS });
     // The bell's hover would sit over the center's buttons and take the next click: move away from it.
     await page.mouse.move(400, 300);
     await page
@@ -57,23 +60,28 @@ describe('Accounts view, status bar and commands in a real VS Code window', func
     return (await center.locator('.monaco-list-row').allInnerTexts()).map((t) => t.replace(/\s+/g, ' ').trim());
   };
   const closeNotifications = async () => {
-    if (await page.locator('.notifications-center').isVisible()) await page.locator('.statusbar-item[id="status.notifications"]').click();
+    const center = page.locator('.notifications-center');
+    if (await center.isVisible()) await page.locator('.statusbar-item[id="status.notifications"]').click();
+    await center.waitFor({ state: 'hidden', timeout: UI_WAIT_MS });
   };
 
+  /** Picks the row `text` in the open quick pick, and confirms the pick closed (it took the row). */
   const pickInQuickPick = async (text) => {
     const item = page.locator('.quick-input-widget .monaco-list-row').filter({ hasText: text }).first();
-    await item.waitFor({ state: 'visible', timeout: 30_000 });
+    await item.waitFor({ state: 'visible', timeout: UI_WAIT_MS });
     await shot(`quick-pick-${text.toLowerCase().replace(/\W+/g, '-')}`);
+    // A list row acts on the first click (unlike a menu item), and playwright lands it only on the row.
     await item.click();
+    await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: UI_WAIT_MS });
   };
 
-  const contextMenu = async (rowText, action) => {
-    await row(rowText).click({ button: 'right' });
-    const item = page.locator('.context-view .action-menu-item').filter({ hasText: action }).first();
-    await item.waitFor({ state: 'visible', timeout: 10_000 });
-    await shot(`context-menu-${action.toLowerCase().replace(/\W+/g, '-')}`);
-    await item.click();
-  };
+  /** Chooses `action` in the context menu of the row `rowText` (see chooseInMenu: by keyboard, and confirmed). */
+  const contextMenu = (rowText, action) =>
+    chooseInMenu(page, {
+      open: () => row(rowText).click({ button: 'right', timeout: 10_000 }),
+      path: [action],
+      beforeChoosing: () => shot(`context-menu-${action.toLowerCase().replace(/\W+/g, '-')}`),
+    });
 
   const idpStats = async () => (await fetch(`${env.idp.issuer}/__test/stats`)).json();
 
@@ -86,6 +94,11 @@ describe('Accounts view, status bar and commands in a real VS Code window', func
     await page.goto(env.workbenchUrl());
     await page.locator('li.action-item[aria-label^="Accounts"]').waitFor({ state: 'visible', timeout: 120_000 });
     failed = false;
+  });
+
+  // Each test starts without the menus, quick inputs or notification center an earlier one left open.
+  beforeEach(async () => {
+    if (page) await resetPage(page);
   });
 
   afterEach(async function () {
@@ -102,7 +115,7 @@ describe('Accounts view, status bar and commands in a real VS Code window', func
   it('invites the user to sign in, in the status bar and the Accounts view', async () => {
     await statusBarShows('the sign-in invitation', /not signed in to Acme SSO/);
     await page.locator('#workbench\\.parts\\.activitybar a.action-label[aria-label="Session Keeper"]').click();
-    await page.locator('.welcome-view-content').filter({ hasText: 'Sign In' }).first().waitFor({ timeout: 30_000 });
+    await page.locator('.welcome-view-content').filter({ hasText: 'Sign In' }).first().waitFor({ timeout: UI_WAIT_MS });
     await shot('welcome');
   });
 
@@ -126,10 +139,14 @@ describe('Accounts view, status bar and commands in a real VS Code window', func
     await pickInQuickPick('Sign In Another Account');
     await env.driver.steps.idpLogin({ login: 'bob' });
     await statusBarShows('bob, the account just signed in', /as bob/);
-    await waitFor(async () => (await rowTexts()).some((t) => t.includes('bob')), 'bob in the Accounts view', 30_000);
+    await waitFor(async () => (await rowTexts()).some((t) => t.includes('bob')), 'bob in the Accounts view', UI_WAIT_MS);
 
     await page.locator('.statusbar-item[aria-label^="Session Keeper"]').first().click();
-    await page.locator('.quick-input-widget .monaco-list-row').filter({ hasText: 'Switch to alice' }).first().waitFor({ timeout: 30_000 });
+    await page
+      .locator('.quick-input-widget .monaco-list-row')
+      .filter({ hasText: 'Switch to alice' })
+      .first()
+      .waitFor({ timeout: UI_WAIT_MS });
     await shot('status-bar-menu');
     await pickInQuickPick('Switch to alice');
     await statusBarShows('alice again', /as alice/);
@@ -140,7 +157,7 @@ describe('Accounts view, status bar and commands in a real VS Code window', func
     await waitFor(async () => (await idpStats()).refreshes > start, 'a background renewal', 90_000);
     const before = (await idpStats()).refreshes;
     await contextMenu('alice', 'Refresh Now');
-    await waitFor(async () => (await idpStats()).refreshes > before, 'the renewal asked for', 30_000);
+    await waitFor(async () => (await idpStats()).refreshes > before, 'the renewal asked for', UI_WAIT_MS);
     assert.equal((await idpStats()).refreshTokenReuse, 0);
   });
 
@@ -149,17 +166,17 @@ describe('Accounts view, status bar and commands in a real VS Code window', func
     await contextMenu('alice', 'Turn Off Auto-Refresh');
     // The session's details: auto-refresh off, and no next refresh planned.
     await row('email profile').click();
-    await waitFor(() => has(/Auto-refresh\s*off/), 'the detail row "Auto-refresh off"', 30_000);
+    await waitFor(() => has(/Auto-refresh\s*off/), 'the detail row "Auto-refresh off"', UI_WAIT_MS);
     assert.equal(await has(/Next refresh/), false);
     // 30 s tokens: alice's expires without a renewal within a lifetime.
     await waitFor(() => has(/alice\s*active · expired/), "alice's token to expire", 90_000);
     await shot('auto-refresh-off');
     const before = (await idpStats()).refreshes;
     await contextMenu('alice', 'Refresh Now');
-    await waitFor(async () => (await idpStats()).refreshes > before, 'the renewal asked for', 30_000);
-    await waitFor(() => has(/alice\s*active · expires in/), 'alice valid again', 30_000);
+    await waitFor(async () => (await idpStats()).refreshes > before, 'the renewal asked for', UI_WAIT_MS);
+    await waitFor(() => has(/alice\s*active · expires in/), 'alice valid again', UI_WAIT_MS);
     await contextMenu('alice', 'Turn On Auto-Refresh');
-    await waitFor(async () => (await has(/Auto-refresh\s*on/)) && has(/Next refresh/), 'auto-refresh on, with a next refresh', 30_000);
+    await waitFor(async () => (await has(/Auto-refresh\s*on/)) && has(/Next refresh/), 'auto-refresh on, with a next refresh', UI_WAIT_MS);
     await row('email profile').click();
   });
 
@@ -184,35 +201,27 @@ describe('Accounts view, status bar and commands in a real VS Code window', func
   it('signs bob out from the context menu: the tree, the status bar and the Accounts menu follow', async () => {
     await contextMenu('bob', 'Sign Out');
     const confirm = page.locator('.monaco-dialog-box .monaco-button').filter({ hasText: 'Sign Out' }).first();
-    await confirm.waitFor({ timeout: 10_000 });
+    await confirm.waitFor({ timeout: UI_WAIT_MS });
     await shot('sign-out-confirm');
+    // A dialog's buttons act on the first click; the dialog closes as it answers.
     await confirm.click();
-    await waitFor(async () => !(await rowTexts()).some((t) => t.includes('bob')), 'bob to leave the Accounts view', 30_000);
+    await page.locator('.monaco-dialog-box').waitFor({ state: 'hidden', timeout: UI_WAIT_MS });
+    await waitFor(async () => !(await rowTexts()).some((t) => t.includes('bob')), 'bob to leave the Accounts view', UI_WAIT_MS);
     await statusBarShows('alice', /as alice/);
+    await closeMenus(page);
     await page.locator('li.action-item[aria-label^="Accounts"]').click();
-    const menu = page.locator('.monaco-menu .action-menu-item');
-    await menu.first().waitFor({ timeout: 10_000 });
-    const entries = (await menu.allInnerTexts()).join('\n');
+    await waitFor(() => menuOpen(page), 'the Accounts menu to open', UI_WAIT_MS);
+    const entries = (await page.locator('.monaco-menu .action-menu-item').allInnerTexts()).join('\n');
     await shot('accounts-menu-after-sign-out');
-    await page.keyboard.press('Escape');
+    await closeMenus(page);
     assert.match(entries, /alice \(Acme SSO\)/);
     assert.doesNotMatch(entries, /bob \(Acme SSO\)/);
   });
 
   it('adds an identity provider through the guided input, catching an unreachable issuer on the way', async () => {
-    const input = page.locator('.quick-input-widget input.input');
-    /** Answers step `step` of the guided input, once its title shows that step. */
-    const answer = async (step, text) => {
-      await page
-        .locator('.quick-input-widget .quick-input-title')
-        .filter({ hasText: `(${step}/4)` })
-        .waitFor({ timeout: 30_000 });
-      await input.fill(text);
-      await input.press('Enter');
-    };
-    await page.keyboard.press('F1');
-    await input.fill('>Session Keeper: Add Identity Provider');
-    await page.locator('.quick-input-widget .monaco-list-row').filter({ hasText: 'Add Identity Provider' }).first().click();
+    /** Answers step `step` of the guided input, once its title shows that step and its box has the focus. */
+    const answer = (step, text) => answerQuickInput(page, `(${step}/4)`, text);
+    await runFromCommandPalette(page, 'Session Keeper: Add Identity Provider');
     // Nothing listens on port 9 (discard): discovery fails, and the message offers to edit the URL.
     await answer(1, 'http://127.0.0.1:9');
     const message = await waitFor(

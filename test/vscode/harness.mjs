@@ -12,6 +12,19 @@ import { ensureCodeServer } from '../../scripts/ensure-code-server.mjs';
 import { startIdp } from '../idp/idp.mjs';
 import { makeTempDir, onExit, onInterrupt, removeTempDir } from '../support/tempDirs.mjs';
 import { prepareProfile, root, startEndpointService, suiteEnv } from './fixture.mjs';
+import {
+  UncertainError,
+  checkpoint,
+  chooseInMenu,
+  moveAside,
+  remaining,
+  resetPage,
+  runFromCommandPalette,
+  runStep,
+  waitFor,
+} from './pageActions.mjs';
+
+export { waitFor } from './pageActions.mjs';
 
 export const artifactsDir = join(root, '.test-artifacts', 'vscode');
 
@@ -25,10 +38,16 @@ export const artifactsDir = join(root, '.test-artifacts', 'vscode');
  */
 /**
  * `endpointService` also starts the JSON session service (in this process, beside the IdP) and
- * configures the endpoint provider "dash" against it.
- * @param {{ idpOptions?: import('../idp/idp.d.mts').IdpOptions, endpointService?: boolean }} [options]
+ * configures the endpoint provider "dash" against it. `lateTimersMs` makes every timer of the
+ * workbench page fire that much later, as on a busy machine where input is handled before timers
+ * (SK_TEST_LATE_TIMERS sets it for the suites): UI steps must work all the same.
+ * @param {{ idpOptions?: import('../idp/idp.d.mts').IdpOptions, endpointService?: boolean, lateTimersMs?: number }} [options]
  */
-export async function startEnvironment({ idpOptions = {}, endpointService = false } = {}) {
+export async function startEnvironment({
+  idpOptions = {},
+  endpointService = false,
+  lateTimersMs = Number(process.env.SK_TEST_LATE_TIMERS ?? 0),
+} = {}) {
   const entry = ensureCodeServer();
   const dir = makeTempDir('sk-vscode-');
   const stack = [];
@@ -85,6 +104,7 @@ export async function startEnvironment({ idpOptions = {}, endpointService = fals
     stack.push(() => browser.close());
     env.context = context;
     env.workbench = await context.newPage();
+    if (lateTimersMs > 0) await delayTimers(env.workbench, lateTimersMs);
     env.driver = createUiDriver({ context, workbench: env.workbench, plainWorkbenchUrl: () => env.workbenchUrl() });
   } catch (e) {
     await env.finish({ failed: true });
@@ -117,24 +137,6 @@ export async function freePort() {
   const { port } = /** @type {import('node:net').AddressInfo} */ (server.address());
   await new Promise((res) => server.close(res));
   return port;
-}
-
-/** Polls `probe` until it returns a truthy value; a slow machine gets the whole deadline. */
-export async function waitFor(probe, what, timeoutMs = 30_000, intervalMs = 200) {
-  const deadline = Date.now() + timeoutMs;
-  let lastError;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value) return value;
-    } catch (e) {
-      lastError = e;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}${lastError ? ` (last error: ${lastError.message})` : ''}`);
-    }
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
 }
 
 /** code-server needs Node 24; `npm run` already puts the project's Node 24 first. */
@@ -274,6 +276,9 @@ export async function launchBrowser({ dir }) {
     ],
   });
   const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+  // Playwright gives an action or a page load 30 s unless told otherwise; a loaded machine may need more.
+  context.setDefaultTimeout(120_000);
+  context.setDefaultNavigationTimeout(120_000);
   const logPath = join(dir, 'browser.log');
   const log = (line) => appendFileSync(logPath, `${new Date().toISOString()} ${line}\n`);
   const watch = (page) => {
@@ -285,6 +290,20 @@ export async function launchBrowser({ dir }) {
   };
   context.on('page', watch);
   return { browser, context, logPath };
+}
+
+/**
+ * Makes every timer of `page` with a delay fire `lateMs` later (from the next page load on). On a
+ * loaded machine the page's timers run late while input is still handled first; this makes that
+ * happen on any machine.
+ * @param {import('playwright-core').Page} page
+ */
+export async function delayTimers(page, lateMs) {
+  await page.addInitScript((lateMs) => {
+    const setTimeoutNow = window.setTimeout.bind(window);
+    // @ts-expect-error the page's setTimeout has overloads this one does not declare
+    window.setTimeout = (handler, ms, ...args) => setTimeoutNow(handler, ms > 0 ? ms + lateMs : ms, ...args);
+  }, lateMs);
 }
 
 /** Authorization codes and states travel in query strings; logs keep only the path. */
@@ -329,73 +348,125 @@ export function createUiDriver({ context, workbench, plainWorkbenchUrl }) {
     return file;
   }
 
-  /** Items of the open menus whose label starts with `label`. */
-  function menuItem(label) {
-    const startsWith = new RegExp(`^\\s*${label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`);
-    return workbench.locator('.monaco-menu .action-menu-item').filter({ hasText: startsWith });
-  }
+  /** The Accounts menu, opened by a click on its `li` (not its link: the badge covers the link). */
+  const openAccountsMenu = () =>
+    workbench.locator('li.action-item[aria-label^="Accounts"]').click({ timeout: Math.min(remaining(), 10_000) });
 
-  /** Opens the Accounts menu (again, until the item is there) and returns the item starting with `label`. */
-  async function openAccountsMenuItem(label) {
-    const item = menuItem(label);
+  /**
+   * The notification whose text matches `pattern`: a toast, or else the same notification in the
+   * notification center, which lists them all (toasts may not show in a headless page).
+   */
+  async function findNotification(pattern, what) {
+    const item = workbench.locator('.notification-list-item').filter({ hasText: pattern }).first();
+    const center = workbench.locator('.notifications-center');
     await waitFor(
       async () => {
-        if (!(await item.first().isVisible())) {
-          await workbench.keyboard.press('Escape');
-          // The `li`, not its link: the badge covers the link.
-          await workbench.locator('li.action-item[aria-label^="Accounts"]').click();
-          await item.first().waitFor({ state: 'visible', timeout: 2_000 });
+        if (await item.isVisible()) return true;
+        if (!(await center.isVisible())) {
+          checkpoint();
+          // The bell shows and hides the center: clicked once, and then waited for, so it never hides it again.
+          await workbench.locator('.statusbar-item[id="status.notifications"]').click({ timeout: remaining() });
+          await center.waitFor({ state: 'visible', timeout: remaining() });
+          // The pointer left on the bell raises its "Hide Notifications" hover over the newest notification's buttons.
+          await moveAside(workbench);
         }
-        return true;
+        return false;
       },
-      `"${label}" in the Accounts menu`,
-      30_000,
+      what,
+      undefined,
       500,
     );
-    return item.first();
+    return item;
   }
 
-  return {
+  /** A tab the extension opened that no step has handled yet, once there is one. */
+  const newTab = (what) => waitFor(() => context.pages().find((p) => !handled.has(p) && !p.isClosed()), what);
+
+  /** Closes every tab but the workbench: IdP pages steps opened or left open, other windows. */
+  async function closeOtherTabs() {
+    for (const page of context.pages()) {
+      if (page === workbench || page.isClosed()) continue;
+      handled.add(page); // a tab that opens late belongs to the test that opened it, never to the next one
+      await page.close();
+    }
+    windows.splice(0);
+  }
+
+  /** Back to a plain workbench for the next test: no other tab, and no menu, quick input or notification center. */
+  async function reset() {
+    await closeOtherTabs();
+    await resetPage(workbench);
+  }
+
+  const driver = {
     screenshot,
+    reset,
+    closeOtherTabs,
+    /**
+     * Reloads the workbench as a user does, with "Developer: Reload Window", and waits for the new
+     * page to load. VS Code then writes its state (which extensions may use which account, say)
+     * before the page goes; a page reload does not wait for that write, and on a busy page it is lost.
+     */
+    async reloadWindow() {
+      const navigated = workbench.waitForEvent('framenavigated', { predicate: (f) => f === workbench.mainFrame(), timeout: remaining() });
+      navigated.catch(() => undefined);
+      await runFromCommandPalette(workbench, 'Developer: Reload Window').catch(async (e) => {
+        // The page may go before the palette could be read again; that it went is what counts.
+        if (!(e instanceof UncertainError)) throw e;
+      });
+      await navigated;
+      await workbench.waitForLoadState('load', { timeout: remaining() });
+    },
+    /**
+     * Performs `step` with `args` until it is done, `signal` aborts or `budgetMs` is over; a step
+     * that was stopped acts no more (see runStep in pageActions.mjs).
+     * @param {{ signal: AbortSignal, budgetMs?: number }} options
+     */
+    perform(step, args, options) {
+      const run = driver.steps[step];
+      if (!run) return Promise.reject(new Error(`unknown UI step "${step}"`));
+      return runStep(() => run(args), options);
+    },
     steps: {
+      /**
+       * Chooses `label` in the Accounts menu, or `submenu` in the submenu of `label`, and confirms
+       * that it ran (see chooseInMenu in pageActions.mjs: by keyboard, each key checked where it lands).
+       */
       async accountsMenuClick({ label, submenu }) {
-        let item = await openAccountsMenuItem(label);
-        if (submenu) {
-          // Hover only: a click opens the submenu too, and the hover's delayed open then rebuilds it
-          // under the pointer, which can swallow the next click.
-          await item.hover();
-          item = menuItem(submenu).first();
-          await item.waitFor({ state: 'visible', timeout: 10_000 });
-        }
-        await screenshot(workbench, 'accountsMenuClick');
-        await item.click();
-        // Running an action closes the menu; an open menu means the click did not land.
-        await item.waitFor({ state: 'hidden', timeout: 10_000 });
+        await chooseInMenu(workbench, {
+          open: openAccountsMenu,
+          path: submenu ? [label, submenu] : [label],
+          beforeChoosing: () => screenshot(workbench, 'accountsMenuClick'),
+        });
+      },
+
+      /** Brings the workbench back to a plain state (see reset); the suite asks for it before each test. */
+      async resetUi() {
+        await reset();
       },
 
       /** Logs in on the IdP page the extension opened, consents, and waits for the loopback callback. */
       async idpLogin({ login, password = 'any-password' }) {
-        const tab = await waitFor(
-          () => context.pages().find((p) => !handled.has(p) && !p.isClosed()),
-          'the IdP sign-in tab to open',
-          60_000,
-        );
+        const tab = await newTab('the IdP sign-in tab to open');
         handled.add(tab);
-        await tab.locator('input[name="login"]').fill(login, { timeout: 30_000 });
-        await tab.locator('input[name="password"]').fill(password);
+        await tab.locator('input[name="login"]').fill(login, { timeout: remaining() });
+        await tab.locator('input[name="password"]').fill(password, { timeout: remaining() });
         await screenshot(tab, 'idpLogin');
-        await tab.locator('button[type="submit"]').click();
+        checkpoint();
+        await tab.locator('button[type="submit"]').click({ timeout: remaining() });
         // Next comes the consent form (a submit button, no login field) or, without consent, the callback.
         await waitFor(
           async () =>
             isCallback(tab.url()) ||
             ((await tab.locator('input[name="login"]').count()) === 0 && (await tab.locator('button[type="submit"]').count()) > 0),
           'the IdP consent page after logging in',
-          30_000,
         );
-        if (!isCallback(tab.url())) await tab.locator('button[type="submit"]').click();
-        await tab.waitForURL((u) => isCallback(u.href), { timeout: 30_000 });
-        await tab.waitForLoadState('load');
+        if (!isCallback(tab.url())) {
+          checkpoint();
+          await tab.locator('button[type="submit"]').click({ timeout: remaining() });
+        }
+        await tab.waitForURL((u) => isCallback(u.href), { timeout: remaining() });
+        await tab.waitForLoadState('load', { timeout: remaining() });
         await screenshot(tab, 'idpLogin-callback');
         await tab.close();
       },
@@ -405,41 +476,27 @@ export function createUiDriver({ context, workbench, plainWorkbenchUrl }) {
        * issuer's page types the code, confirms, logs in and consents, until it reports success.
        */
       async deviceLogin({ login, password = 'any-password' }) {
-        // A toast, or else the same notification in the notification center.
-        const toast = workbench
-          .locator('.notification-list-item')
-          .filter({ hasText: /enter the code/ })
-          .first();
-        await waitFor(
-          async () => {
-            if (await toast.isVisible()) return true;
-            await workbench.keyboard.press('F1');
-            await workbench.keyboard.type('Notifications: Show Notifications');
-            await workbench.keyboard.press('Enter');
-            await toast.waitFor({ state: 'visible', timeout: 3_000 });
-            return true;
-          },
-          'the notification with the user code',
-          60_000,
-          1_000,
-        );
-        const text = await toast.innerText();
+        const notification = await findNotification(/enter the code/, 'the notification with the user code');
+        const text = await notification.innerText({ timeout: remaining() });
         const code = /code ([A-Z0-9]{4}-[A-Z0-9]{4})/.exec(text)?.[1];
         if (!code) throw new Error(`no user code in the notification: ${text}`);
         await screenshot(workbench, 'deviceCode');
-        await toast.getByRole('button', { name: 'Copy & Open' }).click();
-        const tab = await waitFor(
-          () => context.pages().find((p) => !handled.has(p) && !p.isClosed()),
-          'the verification page to open',
-          60_000,
-        );
+        checkpoint();
+        // A notification's buttons act on the first click (unlike menu items), and playwright lands it only on the button.
+        await notification.getByRole('button', { name: 'Copy & Open' }).click({ timeout: remaining() });
+        const tab = await newTab('the verification page to open');
         handled.add(tab);
-        await tab.locator('input[name="user_code"]').fill(code, { timeout: 30_000 });
+        await tab.locator('input[name="user_code"]').fill(code, { timeout: remaining() });
         await screenshot(tab, 'deviceLogin-code');
-        await tab.locator('button[type="submit"]').click();
+        checkpoint();
+        await tab.locator('button[type="submit"]').click({ timeout: remaining() });
         // The confirmation page shows the code again; its first button continues, the other aborts.
         // Continue, and wait for the page it leads to, so the checks below never read the old page.
-        await Promise.all([tab.waitForNavigation({ timeout: 30_000 }), tab.locator('button[autofocus]').click({ timeout: 30_000 })]);
+        checkpoint();
+        await Promise.all([
+          tab.waitForNavigation({ timeout: remaining() }),
+          tab.locator('button[autofocus]').click({ timeout: remaining() }),
+        ]);
         const success = tab.locator('h1', { hasText: 'Sign-in Success' });
         // The IdP asks for a login only when this browser has no session with it yet (an earlier
         // phase may have signed in); otherwise it goes on to consent, or straight to success.
@@ -448,22 +505,24 @@ export function createUiDriver({ context, workbench, plainWorkbenchUrl }) {
           async () =>
             (await loginInput.count()) > 0 || (await success.count()) > 0 || (await tab.locator('button[type="submit"]').count()) > 0,
           'the IdP login, consent or success page',
-          30_000,
         );
         if ((await loginInput.count()) > 0) {
-          await loginInput.fill(login, { timeout: 30_000 });
-          await tab.locator('input[name="password"]').fill(password);
-          await tab.locator('button[type="submit"]').click();
+          await loginInput.fill(login, { timeout: remaining() });
+          await tab.locator('input[name="password"]').fill(password, { timeout: remaining() });
+          checkpoint();
+          await tab.locator('button[type="submit"]').click({ timeout: remaining() });
         }
         await waitFor(
           async () =>
             (await success.count()) > 0 ||
             ((await tab.locator('input[name="login"]').count()) === 0 && (await tab.locator('button[type="submit"]').count()) > 0),
           'the IdP consent page after logging in',
-          30_000,
         );
-        if ((await success.count()) === 0) await tab.locator('button[type="submit"]').click();
-        await success.waitFor({ state: 'visible', timeout: 30_000 });
+        if ((await success.count()) === 0) {
+          checkpoint();
+          await tab.locator('button[type="submit"]').click({ timeout: remaining() });
+        }
+        await success.waitFor({ state: 'visible', timeout: remaining() });
         await screenshot(tab, 'deviceLogin-success');
         await tab.close();
       },
@@ -473,27 +532,13 @@ export function createUiDriver({ context, workbench, plainWorkbenchUrl }) {
        * center), clicks its `button` when one is named, and returns the notification's text.
        */
       async notification({ text, button }) {
-        const item = workbench.locator('.notification-list-item').filter({ hasText: text }).first();
-        await waitFor(
-          async () => {
-            if (await item.isVisible()) return true;
-            await workbench.keyboard.press('Escape');
-            await workbench.keyboard.press('F1');
-            await workbench.keyboard.type('Notifications: Show Notifications');
-            await workbench.keyboard.press('Enter');
-            await item.waitFor({ state: 'visible', timeout: 3_000 });
-            return true;
-          },
-          `the notification "${text}"`,
-          60_000,
-          1_000,
-        );
-        const content = (await item.innerText()).replace(/\s+/g, ' ').trim();
+        const item = await findNotification(text, `the notification "${text}"`);
+        const content = (await item.innerText({ timeout: remaining() })).replace(/\s+/g, ' ').trim();
         await screenshot(workbench, 'notification');
         if (button) {
-          await item.getByRole('button', { name: button, exact: true }).click();
+          await item.getByRole('button', { name: button, exact: true }).click({ timeout: remaining() });
           // Choosing an action closes the notification; one still there means the click did not land.
-          await item.waitFor({ state: 'detached', timeout: 10_000 });
+          await item.waitFor({ state: 'detached', timeout: remaining() });
         }
         return content;
       },
@@ -502,8 +547,8 @@ export function createUiDriver({ context, workbench, plainWorkbenchUrl }) {
       async openUrl({ url }) {
         const page = await context.newPage();
         handled.add(page);
-        await page.goto(url);
-        await page.waitForLoadState('load');
+        await page.goto(url, { timeout: remaining() });
+        await page.waitForLoadState('load', { timeout: remaining() });
       },
 
       async screenshot({ name }) {
@@ -513,7 +558,7 @@ export function createUiDriver({ context, workbench, plainWorkbenchUrl }) {
       /** The texts (or one attribute) of the elements `selector` matches, once the first is visible. */
       async readPage({ selector, attribute }) {
         const found = workbench.locator(selector);
-        await found.first().waitFor({ state: 'visible', timeout: 30_000 });
+        await found.first().waitFor({ state: 'visible', timeout: remaining() });
         const values = attribute
           ? await found.evaluateAll((elements, name) => elements.map((e) => e.getAttribute(name) ?? ''), attribute)
           : await found.allInnerTexts();
@@ -529,13 +574,16 @@ export function createUiDriver({ context, workbench, plainWorkbenchUrl }) {
         const viewport = workbench.viewportSize();
         await workbench.setViewportSize({ width: viewport?.width ?? 1400, height: 4000 });
         try {
-          await workbench.keyboard.press('F1');
-          await workbench.keyboard.type('Developer: Show Running Extensions');
-          await workbench.keyboard.press('Enter');
+          await runFromCommandPalette(workbench, 'Developer: Show Running Extensions');
           const rows = workbench.locator('.runtime-extensions-editor .monaco-list-row');
-          await rows.first().waitFor({ state: 'visible', timeout: 30_000 });
+          await rows.first().waitFor({ state: 'visible', timeout: remaining() });
           // Activation times are filled in once the extension host answers.
-          await waitFor(async () => /\d+\s*ms/.test((await rows.allInnerTexts()).join(' ')), 'activation times in the list', 30_000, 500);
+          await waitFor(
+            async () => /\d+\s*ms/.test((await rows.allInnerTexts()).join(' ')),
+            'activation times in the list',
+            undefined,
+            500,
+          );
           await screenshot(workbench, 'running-extensions');
           // Rows past the editor's height are rendered only once scrolled to.
           const texts = new Set();
@@ -545,7 +593,8 @@ export function createUiDriver({ context, workbench, plainWorkbenchUrl }) {
             for (const t of await rows.allInnerTexts()) texts.add(t.replace(/\s+/g, ' ').trim());
             unchanged = texts.size === before ? unchanged + 1 : 0;
             await workbench.keyboard.press('PageDown');
-            await workbench.waitForTimeout(100);
+            // The list renders the rows scrolled to in the next frame; two frames later they are there.
+            await workbench.evaluate(() => new Promise((r) => window.requestAnimationFrame(() => window.requestAnimationFrame(r))));
           }
           console.log(`@@measure running-extensions ${JSON.stringify([...texts])}`);
         } finally {
@@ -558,9 +607,9 @@ export function createUiDriver({ context, workbench, plainWorkbenchUrl }) {
         const page = await context.newPage();
         handled.add(page);
         windows.push(page);
-        await page.goto(plainWorkbenchUrl());
+        await page.goto(plainWorkbenchUrl(), { timeout: remaining() });
         // Its Session Keeper has started once the Accounts menu shows the workbench is up.
-        await page.locator('li.action-item[aria-label^="Accounts"]').waitFor({ state: 'visible', timeout: 60_000 });
+        await page.locator('li.action-item[aria-label^="Accounts"]').waitFor({ state: 'visible', timeout: remaining() });
         await screenshot(page, 'second-window');
       },
 
@@ -569,6 +618,7 @@ export function createUiDriver({ context, workbench, plainWorkbenchUrl }) {
       },
     },
   };
+  return driver;
 }
 
 /** The extension's loopback redirect, directly or through code-server's /proxy/<port>/. */

@@ -1,4 +1,5 @@
 import * as assert from 'node:assert/strict';
+import * as vscode from 'vscode';
 import { configuredProvider, consumer, idpStats } from './fixtures';
 import { runInTerminal } from './terminal';
 import { screenshot, signOutInAccountsMenu } from './ui';
@@ -23,6 +24,12 @@ suite('Signing out', () => {
 
   test('after sign-out the terminal command fails at once with a clear message and exit code 5', async () => {
     const provider = configuredProvider();
+    // Signed out whatever became of the test before (or when run alone): this one checks the terminal.
+    const { api } = await consumer();
+    if ((await api.getAccounts(provider.id)).some((a) => a.label === 'alice')) {
+      await vscode.commands.executeCommand('_signOutOfAccount', { providerId: provider.id, accountLabel: 'alice' });
+      await waitFor(async () => (await api.getAccounts(provider.id)).length === 0, 'alice to leave the accounts list');
+    }
     const result = await runInTerminal(`session-keeper --provider ${provider.id} --format header`);
     assert.equal(result.code, 5, `stderr: ${result.stderr.trim()}`);
     assert.match(result.stderr, /No account is signed in to Acme SSO/);

@@ -2,7 +2,9 @@
 // console line by line: `@@out <text>` is test output, `@@result {...}` a phase's counts, and
 // `@@ui {"id":"<pid>-<n>","step":"accountsMenuClick",...}` a request for the browser driver, which
 // performs it in the page and then writes <SK_TEST_DIR>/ui-ack-<id>.json ({"ok":true} or {"ok":false,"error":"..."}).
-// Without one (desktop VS Code via @vscode/test-electron) the same helpers use workbench commands.
+// A step carries its budget (`budgetMs`): the driver stops it by then, and `@@ui-cancel {"id":...}` stops it
+// sooner, once no test waits for it, so that it never acts in the next test.
+// Without a driver (desktop VS Code via @vscode/test-electron) the same helpers use workbench commands.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
@@ -13,6 +15,11 @@ export const issuer = requiredEnv('SK_TEST_ISSUER');
 const withBrowser = process.env.SK_TEST_UI !== 'commands';
 
 let lastId = 0;
+
+/** How long the driver may take for one step: generous, so that a slow machine is not a failure (a hang is). */
+const STEP_BUDGET_MS = 150_000;
+/** The steps asked for and not yet acknowledged; cancelPendingSteps() stops them. */
+const pending = new Map<string, AbortController>();
 
 /** Prints test output; the extension host's console carries it to the launcher. */
 export function print(text: string): void {
@@ -25,22 +32,57 @@ export function print(text: string): void {
 }
 
 /** Asks the browser driver for one step and resolves once it is done. */
-async function ui(step: string, args: Record<string, unknown> = {}, timeoutMs = 120_000): Promise<void> {
-  await request(step, args, timeoutMs);
+async function ui(step: string, args: Record<string, unknown> = {}, budgetMs = STEP_BUDGET_MS): Promise<void> {
+  await request(step, args, budgetMs);
 }
 
 /** A step that reads the page: resolves with what the driver read. */
-async function request(step: string, args: Record<string, unknown>, timeoutMs: number): Promise<unknown> {
+async function request(step: string, args: Record<string, unknown>, budgetMs: number): Promise<unknown> {
   const id = `${process.pid}-${++lastId}`;
   const ackFile = path.join(testDir, `ui-ack-${id}.json`);
-  console.log(`@@ui ${JSON.stringify({ id, step, ...args })}`);
-  const ack = await waitFor(
-    () => fs.existsSync(ackFile) && JSON.parse(fs.readFileSync(ackFile, 'utf8')),
-    `the browser driver to perform "${step}"`,
-    timeoutMs,
-  );
+  const waiting = new AbortController();
+  pending.set(id, waiting);
+  console.log(`@@ui ${JSON.stringify({ id, step, budgetMs, ...args })}`);
+  let ack: { ok: boolean; error?: string; data?: unknown };
+  try {
+    // The driver acknowledges within the budget; the margin covers steps queued before this one.
+    ack = await waitFor(
+      () => fs.existsSync(ackFile) && JSON.parse(fs.readFileSync(ackFile, 'utf8')),
+      `the browser driver to perform "${step}"`,
+      budgetMs + 60_000,
+      200,
+      waiting.signal,
+    );
+  } catch (e) {
+    if (!waiting.signal.aborted) cancel(id, 'the test stopped waiting for it');
+    throw e;
+  } finally {
+    pending.delete(id);
+  }
+  fs.rmSync(ackFile, { force: true });
   if (!ack.ok) throw new Error(`UI step "${step}" failed: ${ack.error}`);
   return ack.data;
+}
+
+/** Stops waiting for step `id`, and has the driver stop it. */
+function cancel(id: string, reason: string): void {
+  pending.get(id)?.abort(new Error(reason));
+  console.log(`@@ui-cancel ${JSON.stringify({ id, reason })}`);
+}
+
+/** Stops every step still under way (a test that timed out leaves its step behind): none acts in the next test. */
+export function cancelPendingSteps(reason: string): void {
+  for (const id of [...pending.keys()]) cancel(id, reason);
+}
+
+/**
+ * Brings the workbench back to a plain state before a test: no menu, quick input or notification
+ * center open, no tab left by an earlier test. Once it is done, no earlier step is under way.
+ */
+export async function resetUi(): Promise<void> {
+  if (withBrowser) return ui('resetUi');
+  await vscode.commands.executeCommand('workbench.action.closeQuickOpen');
+  await vscode.commands.executeCommand('notifications.hideList');
 }
 
 /** Clicks "Sign in with <provider> to use <extension>" in the Accounts menu, as a user answers a sign-in request. */
@@ -85,7 +127,7 @@ export const hasBrowserDriver = withBrowser;
 /** What the page shows: the texts (or `attribute`) of the elements `selector` matches, once the first is visible. */
 export async function readPage(selector: string, attribute?: string): Promise<string[]> {
   if (!withBrowser) throw new Error('reading the page needs the browser driver');
-  return (await request('readPage', { selector, ...(attribute && { attribute }) }, 120_000)) as string[];
+  return (await request('readPage', { selector, ...(attribute && { attribute }) }, 60_000)) as string[];
 }
 
 /** Opens a second window on the same workspace; it runs its own Session Keeper. */

@@ -1,13 +1,19 @@
-/** Polls `probe` until it returns a truthy value, so a slow machine gets the whole (bounded) deadline. */
+/**
+ * Polls `probe` until it returns a truthy value, so a slow machine gets the whole (bounded) deadline.
+ * Ends early, rejecting, once `signal` aborts.
+ */
 export async function waitFor<T>(
   probe: () => T | undefined | null | false | Promise<T | undefined | null | false>,
   what: string,
   timeoutMs = 30_000,
   intervalMs = 200,
+  signal?: AbortSignal,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {
+    if (signal?.aborted)
+      throw new Error(`stopped waiting for ${what}: ${String((signal.reason as Error | undefined)?.message ?? 'cancelled')}`);
     try {
       const value = await probe();
       if (value) return value;
@@ -18,7 +24,15 @@ export async function waitFor<T>(
       const cause = lastError instanceof Error ? ` (last error: ${lastError.message})` : '';
       throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}${cause}`);
     }
-    await new Promise((r) => setTimeout(r, intervalMs));
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, intervalMs);
+      function done() {
+        signal?.removeEventListener('abort', done);
+        clearTimeout(timer);
+        resolve();
+      }
+      signal?.addEventListener('abort', done, { once: true });
+    });
   }
 }
 
