@@ -21,7 +21,7 @@ const common = {
 };
 
 /**
- * undici is loaded on the first request (src/session/protocol/http.ts), so it is a file of its own:
+ * undici is loaded on the first request (src/session/net/http.ts), so it is a file of its own:
  * code in the extension's bundle is read and compiled at every start, whether it runs or not.
  */
 const undiciApart = {
@@ -31,7 +31,7 @@ const undiciApart = {
   },
 };
 
-/** re2js (patterns from settings, src/session/protocol/pattern.ts) too: only endpoint sessions with a pattern read it. */
+/** re2js (patterns from settings, src/session/base/pattern.ts) too: only endpoint sessions with a pattern read it. */
 const re2Apart = {
   name: 're2-apart',
   setup(build) {

@@ -20,7 +20,7 @@ const engineOutward = {
   message: 'The engine never depends on views, commands, the terminal or the editor integration.',
 };
 const viewsReadTheModel = {
-  group: ['**/session/storage/**', '**/session/protocol/**', '**/session/flows/**', '**/session/engine', '**/session/provider'],
+  group: ['**/session/storage/**', '**/session/net/**', '**/session/kinds/**', '**/session/engine', '**/session/provider'],
   message: "Views and commands read the engine's model; they never touch tokens, storage or the protocol.",
 };
 const notTheWiring = {

@@ -7,7 +7,7 @@ import { systemClock } from '../src/session/base/clock';
 import { silentLogger } from '../src/session/base/log';
 import { parseProviders, type ProviderConfig } from '../src/session/config';
 import { SessionKeeperEngine } from '../src/session/engine';
-import { REQUEST_TIMEOUT_MS, createFetch } from '../src/session/protocol/http';
+import { REQUEST_TIMEOUT_MS, createFetch } from '../src/session/net/http';
 import { defaultPolicy } from '../src/session/refresh/refresher';
 import { issuedSession } from '../src/session/storage/sessionRecord';
 import { SessionStore } from '../src/session/storage/store';

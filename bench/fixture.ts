@@ -8,14 +8,14 @@ import { systemClock, type Clock } from '../src/session/base/clock';
 import type { ProviderConfig } from '../src/session/config';
 import type { Coordinator } from '../src/session/storage/coordination';
 import { SessionKeeperEngine } from '../src/session/engine';
-import { REQUEST_TIMEOUT_MS, createFetch } from '../src/session/protocol/http';
+import { REQUEST_TIMEOUT_MS, createFetch } from '../src/session/net/http';
 import { createLogger, type Logger } from '../src/session/base/log';
-import type { OAuthClient, TokenSet } from '../src/session/protocol/oauth';
-import { withAccount } from '../src/session/flows/contract';
+import type { OAuthClient, TokenSet } from '../src/session/kinds/oauth/client';
+import { withAccount } from '../src/session/kinds/oauth/flows/contract';
 import type { SignInRequest } from '../src/session/provider';
 import { defaultPolicy, type RefreshPolicy } from '../src/session/refresh/refresher';
 import { freshRefreshState, type SessionStore, type StoredSession } from '../src/session/storage/store';
-import type { OAuthSource } from '../src/session/protocol/oauthSource';
+import type { OAuthSource } from '../src/session/kinds/oauth/source';
 import { startWorker } from './lib';
 
 export interface BenchIdp {

@@ -3,7 +3,7 @@
 import { MemoryMemento, MemorySecrets } from '../test/support/fakes';
 import { systemClock } from '../src/session/base/clock';
 import { SessionKeeperEngine } from '../src/session/engine';
-import { REQUEST_TIMEOUT_MS } from '../src/session/protocol/http';
+import { REQUEST_TIMEOUT_MS } from '../src/session/net/http';
 import { silentLogger } from '../src/session/base/log';
 import type { AuthSession } from '../src/session/provider';
 import { defaultPolicy } from '../src/session/refresh/refresher';

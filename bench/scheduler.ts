@@ -3,12 +3,12 @@
 import { MemoryMemento, MemorySecrets } from '../test/support/fakes';
 import { systemClock, type Clock } from '../src/session/base/clock';
 import { silentLogger } from '../src/session/base/log';
-import type { OAuthClient } from '../src/session/protocol/oauth';
+import type { OAuthClient } from '../src/session/kinds/oauth/client';
 import { Refresher, defaultPolicy } from '../src/session/refresh/refresher';
 import { SessionStore } from '../src/session/storage/store';
 import { idpShapedSession } from './fixture';
 import { heapUsed, main, median, ratio, timed, type Row } from './lib';
-import { OAuthSource } from '../src/session/protocol/oauthSource';
+import { OAuthSource } from '../src/session/kinds/oauth/source';
 
 const SESSIONS = 1_000;
 const HEAP_ROUNDS = 5;

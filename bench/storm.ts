@@ -3,16 +3,16 @@
 // takes times 1,000 divided by the limit.
 import { MemoryMemento, MemorySecrets } from '../test/support/fakes';
 import { systemClock, type Clock } from '../src/session/base/clock';
-import { createFetch } from '../src/session/protocol/http';
+import { createFetch } from '../src/session/net/http';
 import { silentLogger } from '../src/session/base/log';
-import { OAuthClient } from '../src/session/protocol/oauth';
+import { OAuthClient } from '../src/session/kinds/oauth/client';
 import { SessionKeeperProvider } from '../src/session/provider';
 import { defaultPolicy } from '../src/session/refresh/refresher';
 import { SessionStore } from '../src/session/storage/store';
 import { createEngine, providerConfig, signInAt, startBenchIdp, users, type BenchIdp } from './fixture';
-import { withAccount } from '../src/session/flows/contract';
+import { withAccount } from '../src/session/kinds/oauth/flows/contract';
 import { main, mean, median, ms, now, ratio, renewAllDue, timed, type Row } from './lib';
-import { OAuthSource } from '../src/session/protocol/oauthSource';
+import { OAuthSource } from '../src/session/kinds/oauth/source';
 
 const SESSIONS = 1_000;
 /** Access tokens live 10 minutes: a session is due 5 minutes after sign-in (the 5-minute lead). */

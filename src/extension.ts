@@ -12,7 +12,7 @@ import { systemClock } from './session/base/clock';
 import { onListenerError } from './session/base/events';
 import { FileCoordinator } from './session/storage/coordination';
 import { SessionKeeperEngine } from './session/engine';
-import { REQUEST_TIMEOUT_MS, createFetch } from './session/protocol/http';
+import { REQUEST_TIMEOUT_MS, createFetch } from './session/net/http';
 import * as l10n from '@vscode/l10n';
 import { createLogger } from './session/base/log';
 import { describeError } from './session/base/errors';
@@ -69,7 +69,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<TestAp
   // VS Code's proxy and certificate settings, read again when they change. Where none names a proxy,
   // the extension host's own fetch, which VS Code extends with the system's proxy configuration
   // and certificates; undici loads on the first request that needs it. On a remote server the
-  // server's environment and loopback are not the user's (session/protocol/http.ts).
+  // server's environment and loopback are not the user's (session/net/http.ts).
   let network = readNetworkSettings();
   const remoteServer = runsOnRemoteServer(context.extension);
   const loopback = () => loopbackIsLocal(remoteServer);

@@ -3,9 +3,9 @@
 import * as vscode from 'vscode';
 import { plainText } from '../session/base/plainText';
 import { userCodeNotice } from './notices';
-import type { FlowHost, HostKind } from '../session/flows/index';
-import { hostKind } from '../session/flows/index';
-import { tokenProblem } from '../session/flows/pasteToken';
+import type { FlowHost, HostKind } from '../session/kinds/oauth/flows/index';
+import { hostKind } from '../session/kinds/oauth/flows/index';
+import { tokenProblem } from '../session/kinds/oauth/flows/pasteToken';
 import { EXTENSION_ID } from '../contributions';
 
 /** The `vscode://session-keeper.session-keeper/callback` redirect (RFC 8252 §7.1) and its URI handler. */

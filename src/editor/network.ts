@@ -1,9 +1,9 @@
-// VS Code's network settings for the engine's HTTP (session/protocol/http.ts): the proxy, the hosts
+// VS Code's network settings for the engine's HTTP (session/net/http.ts): the proxy, the hosts
 // that bypass it, certificate checks through it, and whether the system's certificates count; and
 // where the extension runs, which decides whose environment and loopback this host's are.
 import * as vscode from 'vscode';
 import { Setting } from '../contributions';
-import type { NetworkSettings } from '../session/protocol/proxy';
+import type { NetworkSettings } from '../session/net/proxy';
 
 const KEYS = ['proxy', 'noProxy', 'proxyStrictSSL', 'proxyAuthorization', 'proxySupport', 'systemCertificates'] as const;
 

@@ -10,11 +10,11 @@ import { type Logger } from '../session/base/log';
 import { plainText } from '../session/base/plainText';
 import { signInFailedNotice } from './notices';
 import type { ProviderConfig } from '../session/config';
-import { chooseFlows, issuerFeatures, runFlows, type FlowHost, type HostKind, type SignInFlow } from '../session/flows/index';
-import type { OAuthClient } from '../session/protocol/oauth';
-import type { OAuthSource } from '../session/protocol/oauthSource';
-import { EndpointSource } from '../session/protocol/endpoint';
-import { endpointSignIn } from '../session/flows/endpointPaste';
+import { chooseFlows, issuerFeatures, runFlows, type FlowHost, type HostKind, type SignInFlow } from '../session/kinds/oauth/flows/index';
+import type { OAuthClient } from '../session/kinds/oauth/client';
+import type { OAuthSource } from '../session/kinds/oauth/source';
+import { EndpointSource } from '../session/kinds/endpoint/source';
+import { endpointSignIn } from '../session/kinds/endpoint/paste';
 import type { SignInRequest, SignInResult } from '../session/provider';
 
 export interface SignInDeps {

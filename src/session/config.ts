@@ -1,10 +1,10 @@
 // The `sessionKeeper.providers` setting: parsed, normalized and validated. Each problem names its
 // entry so one bad entry never hides the others.
 import * as l10n from '@vscode/l10n';
-import { normalizeScopes } from './protocol/scopes';
-import { FLOW_IDS, type FlowId, type FlowSetting } from './flows/contract';
-import { ENDPOINT_CLIENT_ID, type EndpointDeclaration } from './protocol/endpointDeclaration';
-import { isEndpointProblem, parseEndpointDeclaration } from './endpointConfig';
+import { normalizeScopes } from './base/scopes';
+import { FLOW_IDS, type FlowId, type FlowSetting } from './kinds/oauth/flows/contract';
+import { ENDPOINT_CLIENT_ID, type EndpointDeclaration } from './kinds/endpoint/declaration';
+import { isEndpointProblem, parseEndpointDeclaration } from './kinds/endpoint/settings';
 import { cleanLabel } from './base/plainText';
 import { isLoopbackHost, isSecureOrLocal } from './base/urls';
 

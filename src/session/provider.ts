@@ -9,7 +9,7 @@ import { describeError } from './base/errors';
 import { type Logger } from './base/log';
 import type { Credentials, SessionSource } from './refresh/source';
 import { isServable } from './refresh/refresher';
-import { normalizeScopes, requestScopes } from './protocol/scopes';
+import { normalizeScopes, requestScopes } from './base/scopes';
 import { issuedSession } from './storage/sessionRecord';
 import { isBoundTo, type SessionStore, type StoredAccount, type StoredSession } from './storage/store';
 

@@ -6,19 +6,19 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startIdp, type Idp } from '../idp/idp.mjs';
-import { authorizationCodeFlow, type BrowserHost } from '../../src/session/flows/authorizationCode';
-import { withAccount } from '../../src/session/flows/contract';
+import { authorizationCodeFlow, type BrowserHost } from '../../src/session/kinds/oauth/flows/authorizationCode';
+import { withAccount } from '../../src/session/kinds/oauth/flows/contract';
 import { systemClock } from '../../src/session/base/clock';
 import { FileCoordinator, LOCK_STALE_MS } from '../../src/session/storage/coordination';
 import { SessionKeeperEngine } from '../../src/session/engine';
-import { createFetch } from '../../src/session/protocol/http';
+import { createFetch } from '../../src/session/net/http';
 import { silentLogger } from '../../src/session/base/log';
 import { defaultPolicy } from '../../src/session/refresh/refresher';
 import { SessionStore } from '../../src/session/storage/store';
 import { MemoryMemento } from '../support/fakes';
 import { makeTempDir, removeTempDir } from '../support/tempDirs.mjs';
 import { FileMemento, FileSecrets } from '../support/fileSecrets';
-import type { OAuthSource } from '../../src/session/protocol/oauthSource';
+import type { OAuthSource } from '../../src/session/kinds/oauth/source';
 
 const KILLS = 50;
 /** Every this many kills, the dead window's owner records claim another host: only the lease can free its locks. */

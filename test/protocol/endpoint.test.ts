@@ -8,10 +8,10 @@ import { createServer as createNetServer, type Server as NetServer, type Socket 
 import type { AddressInfo } from 'node:net';
 import { ErrorCode, SessionKeeperError } from '../../src/session/base/errors';
 import { redactor } from '../../src/session/base/redact';
-import { EndpointSource } from '../../src/session/protocol/endpoint';
-import type { EndpointDeclaration, EndpointValues } from '../../src/session/protocol/endpointDeclaration';
-import { Pattern } from '../../src/session/protocol/pattern';
-import { createFetch, type Fetch } from '../../src/session/protocol/http';
+import { EndpointSource } from '../../src/session/kinds/endpoint/source';
+import type { EndpointDeclaration, EndpointValues } from '../../src/session/kinds/endpoint/declaration';
+import { Pattern } from '../../src/session/base/pattern';
+import { createFetch, type Fetch } from '../../src/session/net/http';
 import { freshRefreshState, type StoredAccount, type StoredSession } from '../../src/session/storage/store';
 import { startHtmlSessionService, type HtmlSessionService } from '../support/htmlSessionService';
 import { startJsonSessionService, type JsonSessionService } from '../support/jsonSessionService';

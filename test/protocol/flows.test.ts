@@ -6,15 +6,15 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { startIdp, type Idp } from '../idp/idp.mjs';
 import { ErrorCode } from '../../src/session/base/errors';
 import { createLogger } from '../../src/session/base/log';
-import { FLOWS, type FlowHost, type FlowId } from '../../src/session/flows/index';
-import type { DeviceTiming } from '../../src/session/flows/device';
-import { createFetch } from '../../src/session/protocol/http';
-import { OAuthClient } from '../../src/session/protocol/oauth';
+import { FLOWS, type FlowHost, type FlowId } from '../../src/session/kinds/oauth/flows/index';
+import type { DeviceTiming } from '../../src/session/kinds/oauth/flows/device';
+import { createFetch } from '../../src/session/net/http';
+import { OAuthClient } from '../../src/session/kinds/oauth/client';
 import { SessionKeeperProvider } from '../../src/session/provider';
 import { SessionStore } from '../../src/session/storage/store';
 import { CapturingSink, MemoryMemento, MemorySecrets } from '../support/fakes';
 import { assertNothingStored, rejectsWith } from '../support/assert';
-import { OAuthSource } from '../../src/session/protocol/oauthSource';
+import { OAuthSource } from '../../src/session/kinds/oauth/source';
 
 interface FakeHost extends FlowHost {
   shown: Array<{ userCode: string; verificationUri: string }>;

@@ -14,16 +14,16 @@ import { generateKeyPairSync } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { startIdp, type Idp } from '../idp/idp.mjs';
-import { authorizationCodeFlow, type BrowserHost } from '../../src/session/flows/authorizationCode';
-import { withAccount } from '../../src/session/flows/contract';
-import { deviceFlow, type DeviceHost } from '../../src/session/flows/device';
+import { authorizationCodeFlow, type BrowserHost } from '../../src/session/kinds/oauth/flows/authorizationCode';
+import { withAccount } from '../../src/session/kinds/oauth/flows/contract';
+import { deviceFlow, type DeviceHost } from '../../src/session/kinds/oauth/flows/device';
 import { CONTROL_CHARS, MAX_LABEL, plainText } from '../../src/session/base/plainText';
 import { sessionEndedNotice, signInFailedNotice, userCodeNotice } from '../../src/editor/notices';
 import type { ProviderConfig } from '../../src/session/config';
 import { ErrorCode, SessionKeeperError, userMessage } from '../../src/session/base/errors';
-import { createFetch, type Fetch } from '../../src/session/protocol/http';
+import { createFetch, type Fetch } from '../../src/session/net/http';
 import { silentLogger } from '../../src/session/base/log';
-import { OAuthClient } from '../../src/session/protocol/oauth';
+import { OAuthClient } from '../../src/session/kinds/oauth/client';
 import { SessionKeeperProvider } from '../../src/session/provider';
 import { Refresher, defaultPolicy, type RefreshPolicy } from '../../src/session/refresh/refresher';
 import { SessionStore, freshRefreshState, type StoredSession } from '../../src/session/storage/store';
@@ -31,7 +31,7 @@ import { FakeClock } from '../support/fakeClock';
 import { MemoryMemento, MemorySecrets } from '../support/fakes';
 import { assertNothingStored } from '../support/assert';
 import { freePort } from '../support/net.mjs';
-import { OAuthSource } from '../../src/session/protocol/oauthSource';
+import { OAuthSource } from '../../src/session/kinds/oauth/source';
 import {
   CLIENT_ID,
   HTML_PAGE,

@@ -9,21 +9,21 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { startIdp, type Idp } from '../idp/idp.mjs';
-import { withAccount } from '../../src/session/flows/contract';
-import { authorizationCodeFlow, type BrowserHost } from '../../src/session/flows/authorizationCode';
+import { withAccount } from '../../src/session/kinds/oauth/flows/contract';
+import { authorizationCodeFlow, type BrowserHost } from '../../src/session/kinds/oauth/flows/authorizationCode';
 import { ErrorCode } from '../../src/session/base/errors';
 import { Agent, fetch as undiciFetch } from 'undici';
-import { createFetch, type Fetch, type FetchOptions } from '../../src/session/protocol/http';
-import type { Environment, NetworkSettings } from '../../src/session/protocol/proxy';
+import { createFetch, type Fetch, type FetchOptions } from '../../src/session/net/http';
+import type { Environment, NetworkSettings } from '../../src/session/net/proxy';
 import { createLogger } from '../../src/session/base/log';
-import { OAuthClient } from '../../src/session/protocol/oauth';
+import { OAuthClient } from '../../src/session/kinds/oauth/client';
 import { SessionKeeperProvider } from '../../src/session/provider';
 import { SessionStore } from '../../src/session/storage/store';
 import { CapturingSink, MemoryMemento, MemorySecrets } from '../support/fakes';
 import { rejectsWith } from '../support/assert';
 import { startForwardProxy, type ForwardProxy } from '../support/forwardProxy';
 import { createTestCa, type TestCa } from '../support/testCa';
-import { OAuthSource } from '../../src/session/protocol/oauthSource';
+import { OAuthSource } from '../../src/session/kinds/oauth/source';
 
 const TIMEOUT_MS = 3_000;
 

@@ -4,14 +4,14 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { DEFAULT_USERS, startIdp, type Idp } from '../idp/idp.mjs';
-import { authorizationCodeFlow, type BrowserHost } from '../../src/session/flows/authorizationCode';
-import { withAccount } from '../../src/session/flows/contract';
+import { authorizationCodeFlow, type BrowserHost } from '../../src/session/kinds/oauth/flows/authorizationCode';
+import { withAccount } from '../../src/session/kinds/oauth/flows/contract';
 import { systemClock } from '../../src/session/base/clock';
 import type { ProviderConfig } from '../../src/session/config';
 import { FileCoordinator } from '../../src/session/storage/coordination';
 import { ErrorCode, SessionKeeperError } from '../../src/session/base/errors';
 import { SessionKeeperEngine } from '../../src/session/engine';
-import { createFetch } from '../../src/session/protocol/http';
+import { createFetch } from '../../src/session/net/http';
 import { silentLogger } from '../../src/session/base/log';
 import { defaultPolicy } from '../../src/session/refresh/refresher';
 import { SessionStore, type StoredAccount } from '../../src/session/storage/store';
@@ -19,7 +19,7 @@ import { FileMemento, FileSecrets } from '../support/fileSecrets';
 import { makeTempDir, removeTempDir } from '../support/tempDirs.mjs';
 import { waitFor } from '../support/wait.mjs';
 import { MemoryMemento, MemorySecrets } from '../support/fakes';
-import type { OAuthSource } from '../../src/session/protocol/oauthSource';
+import type { OAuthSource } from '../../src/session/kinds/oauth/source';
 
 const config = (idp: Idp): ProviderConfig => ({
   kind: 'oauth',

@@ -3,18 +3,18 @@
 // SecretStorage SET_ASIDE_KEEP_MS later; the log says each step and never shows the token.
 import assert from 'node:assert/strict';
 import { startIdp, type Idp } from '../idp/idp.mjs';
-import { authorizationCodeFlow, type BrowserHost } from '../../src/session/flows/authorizationCode';
-import { withAccount } from '../../src/session/flows/contract';
+import { authorizationCodeFlow, type BrowserHost } from '../../src/session/kinds/oauth/flows/authorizationCode';
+import { withAccount } from '../../src/session/kinds/oauth/flows/contract';
 import { systemClock, type Clock } from '../../src/session/base/clock';
 import type { ProviderConfig } from '../../src/session/config';
 import { SessionKeeperEngine } from '../../src/session/engine';
-import { createFetch } from '../../src/session/protocol/http';
+import { createFetch } from '../../src/session/net/http';
 import { createLogger } from '../../src/session/base/log';
 import { defaultPolicy } from '../../src/session/refresh/refresher';
 import { SET_ASIDE_KEEP_MS } from '../../src/session/storage/setAside';
 import { SessionStore } from '../../src/session/storage/store';
 import { CapturingSink, MemoryMemento, MemorySecrets } from '../support/fakes';
-import type { OAuthSource } from '../../src/session/protocol/oauthSource';
+import type { OAuthSource } from '../../src/session/kinds/oauth/source';
 
 const config = (id: string, idp: Idp): ProviderConfig => ({
   kind: 'oauth',

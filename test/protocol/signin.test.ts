@@ -2,19 +2,19 @@
 // is played over HTTP by the IdP's own login driver, everything else is the extension's code.
 import assert from 'node:assert/strict';
 import { startIdp, type Idp } from '../idp/idp.mjs';
-import { authorizationCodeFlow, type BrowserHost } from '../../src/session/flows/authorizationCode';
-import { withAccount } from '../../src/session/flows/contract';
+import { authorizationCodeFlow, type BrowserHost } from '../../src/session/kinds/oauth/flows/authorizationCode';
+import { withAccount } from '../../src/session/kinds/oauth/flows/contract';
 import { ErrorCode, SessionKeeperError } from '../../src/session/base/errors';
-import { createFetch } from '../../src/session/protocol/http';
+import { createFetch } from '../../src/session/net/http';
 import { createLogger } from '../../src/session/base/log';
-import { OAuthClient } from '../../src/session/protocol/oauth';
+import { OAuthClient } from '../../src/session/kinds/oauth/client';
 import { SessionKeeperProvider } from '../../src/session/provider';
 import { SessionStore } from '../../src/session/storage/store';
 import { CapturingSink, MemoryMemento, MemorySecrets } from '../support/fakes';
 import { assertNothingStored, rejectsWith } from '../support/assert';
 import { freePort } from '../support/net.mjs';
 import { waitFor } from '../support/wait.mjs';
-import { OAuthSource } from '../../src/session/protocol/oauthSource';
+import { OAuthSource } from '../../src/session/kinds/oauth/source';
 
 interface Browser extends BrowserHost {
   /** The page the loopback redirect showed, once the flow finished. */

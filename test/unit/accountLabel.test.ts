@@ -2,8 +2,8 @@
 // endpoint account, a provider's label in the settings. Each is cleaned there, once.
 import assert from 'node:assert/strict';
 import { parseProviders } from '../../src/session/config';
-import { accountFromClaims } from '../../src/session/flows/contract';
-import { accountNameProblem } from '../../src/session/flows/endpointPaste';
+import { accountFromClaims } from '../../src/session/kinds/oauth/flows/contract';
+import { accountNameProblem } from '../../src/session/kinds/endpoint/paste';
 import { CONTROL_CHARS, MAX_LABEL } from '../../src/session/base/plainText';
 
 describe('account labels from claims', () => {

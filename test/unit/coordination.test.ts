@@ -7,14 +7,14 @@ import { FileCoordinator, LOCK_STALE_MS, lockNameForAccount } from '../../src/se
 import { ErrorCode, SessionKeeperError } from '../../src/session/base/errors';
 import { systemClock } from '../../src/session/base/clock';
 import { createLogger, silentLogger } from '../../src/session/base/log';
-import type { OAuthClient } from '../../src/session/protocol/oauth';
+import type { OAuthClient } from '../../src/session/kinds/oauth/client';
 import { Refresher, defaultPolicy } from '../../src/session/refresh/refresher';
 import { FULL_CHECK_MS, SessionStore, freshRefreshState, type StoredSession } from '../../src/session/storage/store';
 import { FakeClock } from '../support/fakeClock';
 import { CapturingSink, MemoryMemento, MemorySecrets } from '../support/fakes';
 import { makeTempDir, removeTempDir } from '../support/tempDirs.mjs';
 import { waitFor } from '../support/wait.mjs';
-import { OAuthSource } from '../../src/session/protocol/oauthSource';
+import { OAuthSource } from '../../src/session/kinds/oauth/source';
 
 function session(id: string, expiresAt: number): StoredSession {
   return {

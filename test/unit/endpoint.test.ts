@@ -9,8 +9,8 @@ import {
   inputProblem,
   parseCookieHeader,
   resolvePointer,
-} from '../../src/session/protocol/endpoint';
-import type { EndpointValues, InputSpec } from '../../src/session/protocol/endpointDeclaration';
+} from '../../src/session/kinds/endpoint/source';
+import type { EndpointValues, InputSpec } from '../../src/session/kinds/endpoint/declaration';
 
 const current: EndpointValues = {
   values: { token: 'tok-123', fp: 'a b&c', constructor: 'named-constructor' },

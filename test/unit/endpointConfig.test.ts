@@ -2,8 +2,13 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeProblem, parseProviders, type ConfigProblem } from '../../src/session/config';
-import { ENDPOINT_FIELDS, isEndpointProblem, parseEndpointDeclaration, type EndpointProblem } from '../../src/session/endpointConfig';
-import { ENDPOINT_CLIENT_ID, type EndpointDeclaration } from '../../src/session/protocol/endpointDeclaration';
+import {
+  ENDPOINT_FIELDS,
+  isEndpointProblem,
+  parseEndpointDeclaration,
+  type EndpointProblem,
+} from '../../src/session/kinds/endpoint/settings';
+import { ENDPOINT_CLIENT_ID, type EndpointDeclaration } from '../../src/session/kinds/endpoint/declaration';
 
 type Entry = Record<string, unknown>;
 

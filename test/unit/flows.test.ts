@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { ErrorCode, SessionKeeperError } from '../../src/session/base/errors';
 import { parseProviders } from '../../src/session/config';
-import { signInTimedOut } from '../../src/session/flows/authorizationCode';
+import { signInTimedOut } from '../../src/session/kinds/oauth/flows/authorizationCode';
 import {
   FLOWS,
   chooseFlows,
@@ -16,7 +16,7 @@ import {
   type HostKind,
   type IssuerFeature,
   type SignInFlow,
-} from '../../src/session/flows/index';
+} from '../../src/session/kinds/oauth/flows/index';
 
 const full: IssuerFeature[] = ['authorization_endpoint', 'device_authorization_endpoint', 'userinfo_endpoint'];
 const codeOnly: IssuerFeature[] = ['authorization_endpoint', 'userinfo_endpoint'];

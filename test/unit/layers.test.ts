@@ -59,8 +59,8 @@ const PROBES: readonly Probe[] = [
   { target: 'src/session/refresh/health', allowed: except('base', 'terminal', 'contributions') },
   ...[
     'src/session/storage/store',
-    'src/session/protocol/oauth',
-    'src/session/flows/index',
+    'src/session/kinds/oauth/client',
+    'src/session/kinds/oauth/flows/index',
     'src/session/engine',
     'src/session/provider',
   ].map((target): Probe => ({ target, allowed: except('base', 'pure view', 'view', 'terminal', 'contributions') })),

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { foreignText, redactor } from '../../src/session/base/redact';
-import { expiryOf } from '../../src/session/protocol/oauth';
-import { parseRetryAfter } from '../../src/session/protocol/http';
+import { expiryOf } from '../../src/session/kinds/oauth/client';
+import { parseRetryAfter } from '../../src/session/net/http';
 
 const NOW = 1_700_000_000_000;
 const DAY = 86_400_000;

@@ -4,13 +4,13 @@
 import assert from 'node:assert/strict';
 import { ErrorCode, SessionKeeperError } from '../../src/session/base/errors';
 import { createLogger } from '../../src/session/base/log';
-import type { OAuthClient, TokenSet } from '../../src/session/protocol/oauth';
+import type { OAuthClient, TokenSet } from '../../src/session/kinds/oauth/client';
 import { SessionKeeperProvider } from '../../src/session/provider';
 import { Refresher, defaultPolicy } from '../../src/session/refresh/refresher';
 import { SessionStore, freshRefreshState } from '../../src/session/storage/store';
 import { FakeClock, flush } from '../support/fakeClock';
 import { CapturingSink, MemoryMemento, MemorySecrets } from '../support/fakes';
-import { OAuthSource } from '../../src/session/protocol/oauthSource';
+import { OAuthSource } from '../../src/session/kinds/oauth/source';
 
 const MIN = 60_000;
 const config = {

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import type { ProviderConfig } from '../../src/session/config';
 import { silentLogger } from '../../src/session/base/log';
-import type { OAuthClient, TokenSet } from '../../src/session/protocol/oauth';
-import { withAccount } from '../../src/session/flows/contract';
+import type { OAuthClient, TokenSet } from '../../src/session/kinds/oauth/client';
+import { withAccount } from '../../src/session/kinds/oauth/flows/contract';
 import { SessionKeeperProvider, type SessionsChange, type SignInRequest } from '../../src/session/provider';
 import { SessionStore } from '../../src/session/storage/store';
 import { MemoryMemento, MemorySecrets } from '../support/fakes';
-import { OAuthSource } from '../../src/session/protocol/oauthSource';
+import { OAuthSource } from '../../src/session/kinds/oauth/source';
 
 const config: ProviderConfig = {
   kind: 'oauth',

@@ -1,7 +1,7 @@
 // Which proxy a request takes: VS Code's settings, the environment variables, noProxy patterns,
 // and proxy URLs with credentials that must never show in a message.
 import assert from 'node:assert/strict';
-import { bypassesProxy, describeProxy, parseNoProxy, parseProxyUrl, routeFor } from '../../src/session/protocol/proxy';
+import { bypassesProxy, describeProxy, parseNoProxy, parseProxyUrl, routeFor } from '../../src/session/net/proxy';
 
 const via = (url: string, settings: Parameters<typeof routeFor>[1], env: Parameters<typeof routeFor>[2] = {}) => {
   // The proxy's URL when the request goes through one; undefined when it goes directly or as the system decides.

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { ErrorCode, SessionKeeperError } from '../../src/session/base/errors';
 import { silentLogger } from '../../src/session/base/log';
-import type { OAuthClient, TokenSet } from '../../src/session/protocol/oauth';
+import type { OAuthClient, TokenSet } from '../../src/session/kinds/oauth/client';
 import { Refresher, backoffDelay, defaultPolicy, planRefresh, refreshLead, type RefreshPolicy } from '../../src/session/refresh/refresher';
 import { SessionStore, freshRefreshState, type StoredAccount, type StoredSession } from '../../src/session/storage/store';
 import { MemoryMemento, MemorySecrets } from '../support/fakes';
 import { FakeClock, flush } from '../support/fakeClock';
-import { OAuthSource } from '../../src/session/protocol/oauthSource';
+import { OAuthSource } from '../../src/session/kinds/oauth/source';
 import type { SessionSource } from '../../src/session/refresh/source';
 
 const HOUR = 3_600_000;

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { normalizeScopes, requestScopes, scopesSatisfy } from '../../src/session/protocol/scopes';
+import { normalizeScopes, requestScopes, scopesSatisfy } from '../../src/session/base/scopes';
 
 describe('scope matching', () => {
   it('treats scope lists as sets: order and duplicates do not matter', () => {

@@ -1,9 +1,9 @@
 // The seam between the refresher and the protocols: a source renews a session (and may revoke
 // its tokens). The refresher, the cross-window lock, the tracking, the views and the status bar
-// never learn which kind of session they serve: OAuth (protocol/oauthSource.ts) or an endpoint
-// session (protocol/endpoint.ts).
+// never learn which kind of session they serve: OAuth (kinds/oauth/source.ts) or an endpoint
+// session (kinds/endpoint/source.ts).
 import { SessionKeeperError } from '../base/errors';
-import type { EndpointValues } from '../protocol/endpointDeclaration';
+import type { EndpointValues } from '../kinds/endpoint/declaration';
 import type { StoredAccount, StoredSession } from '../storage/store';
 
 /** New credentials from a sign-in or a renewal, in one shape for every kind of session. */

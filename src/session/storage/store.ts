@@ -11,8 +11,8 @@ import * as l10n from '@vscode/l10n';
 import { describeError } from '../base/errors';
 import { redactor } from '../base/redact';
 import { type Logger } from '../base/log';
-import { normalizeScopes } from '../protocol/scopes';
-import type { EndpointValues } from '../protocol/endpointDeclaration';
+import { normalizeScopes } from '../base/scopes';
+import type { EndpointValues } from '../kinds/endpoint/declaration';
 
 /** The subset of vscode.SecretStorage the store uses. */
 export interface SecretStorageLike {

@@ -2,8 +2,8 @@
 // suite in the way (and an answer that exhausts memory fails this case, not the whole run).
 // Prints one JSON line: the outcome, how long it took and how far RSS grew.
 import { SessionKeeperError } from '../../../src/session/base/errors';
-import { createFetch } from '../../../src/session/protocol/http';
-import { OAuthClient } from '../../../src/session/protocol/oauth';
+import { createFetch } from '../../../src/session/net/http';
+import { OAuthClient } from '../../../src/session/kinds/oauth/client';
 
 const { SK_ISSUER, SK_OPERATION, SK_REFRESH_TOKEN, SK_TIMEOUT_MS } = process.env;
 

@@ -4,13 +4,13 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { systemClock } from '../../../src/session/base/clock';
 import { FileCoordinator } from '../../../src/session/storage/coordination';
-import { createFetch } from '../../../src/session/protocol/http';
+import { createFetch } from '../../../src/session/net/http';
 import { silentLogger } from '../../../src/session/base/log';
-import { OAuthClient } from '../../../src/session/protocol/oauth';
+import { OAuthClient } from '../../../src/session/kinds/oauth/client';
 import { Refresher, defaultPolicy } from '../../../src/session/refresh/refresher';
 import { SessionStore } from '../../../src/session/storage/store';
 import { FileMemento, FileSecrets } from '../../support/fileSecrets';
-import { OAuthSource } from '../../../src/session/protocol/oauthSource';
+import { OAuthSource } from '../../../src/session/kinds/oauth/source';
 
 const { SK_ISSUER, SK_DIR, SK_LOCKING, SK_DURATION_MS, SK_WINDOW, SK_MODE } = process.env;
 

@@ -1,11 +1,11 @@
 // flows/: the ways to sign in; each returns validated tokens and the account, nothing else.
 // The authorization code flow with PKCE and a loopback redirect (RFC 6749 §4.1, RFC 7636, RFC 8252).
-import { ErrorCode, SessionKeeperError, isCancellation } from '../base/errors';
-import { isSecureOrLocal } from '../base/urls';
+import { ErrorCode, SessionKeeperError, isCancellation } from '../../../base/errors';
+import { isSecureOrLocal } from '../../../base/urls';
 import * as l10n from '@vscode/l10n';
-import type { Logger } from '../base/log';
+import type { Logger } from '../../../base/log';
 import { CALLBACK_PATH, startLoopbackRedirect } from './loopback';
-import type { OAuthClient, TokenSet } from '../protocol/oauth';
+import type { OAuthClient, TokenSet } from '../client';
 
 export const SIGN_IN_TIMEOUT_MS = 5 * 60_000;
 

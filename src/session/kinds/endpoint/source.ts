@@ -4,14 +4,14 @@
 // in an error message; neither does any header, query or body text.
 import * as l10n from '@vscode/l10n';
 import { parseSetCookie } from 'set-cookie-parser';
-import { ErrorCode, SessionKeeperError, findSessionKeeperError } from '../base/errors';
-import { CONTROL_CHARS as CONTROL, withoutControls } from '../base/plainText';
-import { redactor } from '../base/redact';
-import { PartialRenewal, type Credentials, type SessionSource } from '../refresh/source';
-import type { StoredAccount, StoredSession } from '../storage/store';
-import type { CookieValue, EndpointDeclaration, EndpointValues, ExpiryRule, InputSpec, ReadRule, ValueRef } from './endpointDeclaration';
-import { guardedFetch, type Fetch } from './http';
-import { jwtExpiry } from './oauth';
+import { ErrorCode, SessionKeeperError, findSessionKeeperError } from '../../base/errors';
+import { CONTROL_CHARS as CONTROL, withoutControls } from '../../base/plainText';
+import { redactor } from '../../base/redact';
+import { PartialRenewal, type Credentials, type SessionSource } from '../../refresh/source';
+import type { StoredAccount, StoredSession } from '../../storage/store';
+import type { CookieValue, EndpointDeclaration, EndpointValues, ExpiryRule, InputSpec, ReadRule, ValueRef } from './declaration';
+import { guardedFetch, type Fetch } from '../../net/http';
+import { jwtExpiry } from '../oauth/client';
 
 /** The longest value accepted, pasted or read: far above any real token, far below a body. */
 export const MAX_VALUE_CHARS = 16 * 1024;

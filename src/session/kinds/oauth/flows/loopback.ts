@@ -2,8 +2,8 @@
 // callback, keeps the browser tab waiting until the sign-in has an outcome, then closes.
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ErrorCode, SessionKeeperError } from '../base/errors';
-import { isLoopbackHost as isLoopback } from '../base/urls';
+import { ErrorCode, SessionKeeperError } from '../../../base/errors';
+import { isLoopbackHost as isLoopback } from '../../../base/urls';
 import * as l10n from '@vscode/l10n';
 
 export const CALLBACK_PATH = '/callback';

@@ -3,13 +3,13 @@
 // else. Which flows a sign-in offers, and in which order, is a query over the table.
 // Adding a flow = one file and one row in FLOWS.
 import * as l10n from '@vscode/l10n';
-import { ErrorCode, SessionKeeperError } from '../base/errors';
-import type { Logger } from '../base/log';
-import type { OAuthClient } from '../protocol/oauth';
+import { ErrorCode, SessionKeeperError } from '../../../base/errors';
+import type { Logger } from '../../../base/log';
+import type { OAuthClient } from '../client';
 import { authorizationCodeFlow, uriHandlerFlow, type AppRedirectHost, type BrowserHost } from './authorizationCode';
 import { deviceFlow, type DeviceHost } from './device';
 import { pasteTokenFlow, type PasteHost } from './pasteToken';
-import type { EndpointHost } from './endpointPaste';
+import type { EndpointHost } from '../../endpoint/paste';
 import { accountFromClaims, type FlowId, type FlowRequest, type FlowResult, type FlowSetting } from './contract';
 
 export {

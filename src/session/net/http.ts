@@ -1,7 +1,7 @@
 // HTTP for the OAuth client: undici with connection, header and body time limits, and one place
 // that turns transport failures, overloaded servers and oversized answers into SessionKeeperErrors.
 //
-// Three routes (protocol/proxy.ts routeFor):
+// Three routes (net/proxy.ts routeFor):
 // - a proxy named by VS Code's settings (http.proxy, read by src/editor/network.ts and passed in as
 //   plain options) or the usual environment variables: undici's ProxyAgent, with the certificates
 //   below and http.proxyStrictSSL, the same in tests as in every host;

@@ -1,10 +1,10 @@
 // OAuth sessions behind the refresher's seam: a refresh token grant at the issuer and client the
 // session is bound to, with the subject check of OIDC Core §12.2, and RFC 7009 revocation.
 import * as l10n from '@vscode/l10n';
-import { ErrorCode, SessionKeeperError } from '../base/errors';
-import type { Credentials, SessionSource } from '../refresh/source';
-import type { StoredAccount, StoredSession } from '../storage/store';
-import type { OAuthClient } from './oauth';
+import { ErrorCode, SessionKeeperError } from '../../base/errors';
+import type { Credentials, SessionSource } from '../../refresh/source';
+import type { StoredAccount, StoredSession } from '../../storage/store';
+import type { OAuthClient } from './client';
 
 export class OAuthSource implements SessionSource {
   constructor(readonly client: OAuthClient) {}

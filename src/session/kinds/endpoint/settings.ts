@@ -2,20 +2,11 @@
 // or the first problem found, naming its field (`renew.url`, `read.token.regex`, `inputs[2]`, ...).
 // Messages never quote a template's text, only names and placeholders: a header may hold a secret.
 import * as l10n from '@vscode/l10n';
-import { CONTROL_CHARS as CONTROL } from './base/plainText';
-import { foreignText } from './base/redact';
-import { isLoopbackHost, isSecureOrLocal } from './base/urls';
-import { Pattern, PatternError } from './protocol/pattern';
-import type {
-  EndpointDeclaration,
-  EndsRule,
-  ExpiryRule,
-  Extractor,
-  InputSpec,
-  ReadRule,
-  RenewRequest,
-  ValueRef,
-} from './protocol/endpointDeclaration';
+import { CONTROL_CHARS as CONTROL } from '../../base/plainText';
+import { foreignText } from '../../base/redact';
+import { isLoopbackHost, isSecureOrLocal } from '../../base/urls';
+import { Pattern, PatternError } from '../../base/pattern';
+import type { EndpointDeclaration, EndsRule, ExpiryRule, Extractor, InputSpec, ReadRule, RenewRequest, ValueRef } from './declaration';
 
 export interface EndpointProblem {
   /** Where in the entry, e.g. `renew.headers.Authorization`. */
@@ -212,7 +203,7 @@ function jsonPointer(raw: unknown, field: string): string {
 
 /**
  * Patterns run on the extension host every extension shares, over answers a server writes: they
- * are compiled for a linear-time engine (protocol/pattern.ts), which has no backreferences or lookaround.
+ * are compiled for a linear-time engine (base/pattern.ts), which has no backreferences or lookaround.
  */
 function compilePattern(raw: unknown, flags: string, field: string): Pattern {
   if (typeof raw !== 'string' || !raw) fail(field, l10n.t('must be a regular expression (a non-empty string).'));

@@ -3,15 +3,15 @@
 // what is stored. Nothing is saved when the service refuses them. Never asks for a password.
 import { jwtDecode } from 'jwt-decode';
 import * as l10n from '@vscode/l10n';
-import { ErrorCode, SessionKeeperError, findSessionKeeperError } from '../base/errors';
-import type { Logger } from '../base/log';
-import { cleanLabel, hasControlChars } from '../base/plainText';
-import { redactor } from '../base/redact';
-import type { CookieValue, EndpointValues, InputSpec } from '../protocol/endpointDeclaration';
-import { inputProblem, parseCookieHeader, type EndpointSource } from '../protocol/endpoint';
-import type { FlowAccount } from './contract';
-import type { PasteHost } from './pasteToken';
-import type { Credentials } from '../refresh/source';
+import { ErrorCode, SessionKeeperError, findSessionKeeperError } from '../../base/errors';
+import type { Logger } from '../../base/log';
+import { cleanLabel, hasControlChars } from '../../base/plainText';
+import { redactor } from '../../base/redact';
+import type { CookieValue, EndpointValues, InputSpec } from './declaration';
+import { inputProblem, parseCookieHeader, type EndpointSource } from './source';
+import type { FlowAccount } from '../oauth/flows/contract';
+import type { PasteHost } from '../oauth/flows/pasteToken';
+import type { Credentials } from '../../refresh/source';
 
 /** What starting an endpoint session needs from the editor. */
 export interface EndpointHost extends Pick<PasteHost, 'askSecret'> {

@@ -4,12 +4,12 @@
 import { createHash } from 'node:crypto';
 import { jwtDecode } from 'jwt-decode';
 import * as l10n from '@vscode/l10n';
-import { ErrorCode, SessionKeeperError } from '../base/errors';
-import type { Logger } from '../base/log';
-import { hasControlChars } from '../base/plainText';
-import { redactor } from '../base/redact';
-import { expiryOf, type OAuthClient } from '../protocol/oauth';
-import { normalizeScopes } from '../protocol/scopes';
+import { ErrorCode, SessionKeeperError } from '../../../base/errors';
+import type { Logger } from '../../../base/log';
+import { hasControlChars } from '../../../base/plainText';
+import { redactor } from '../../../base/redact';
+import { expiryOf, type OAuthClient } from '../client';
+import { normalizeScopes } from '../../../base/scopes';
 import { accountFromClaims, type FlowAccount, type FlowRequest, type FlowResult } from './contract';
 
 /** What pasting needs from the editor. */

@@ -1,10 +1,10 @@
 // The device authorization grant (RFC 8628): the user enters a short code on the issuer's page,
 // in any browser on any device, while VS Code polls the token endpoint. It needs no redirect.
 import * as l10n from '@vscode/l10n';
-import { ErrorCode, SessionKeeperError } from '../base/errors';
-import type { Logger } from '../base/log';
-import { exactHref } from '../base/urls';
-import type { OAuthClient } from '../protocol/oauth';
+import { ErrorCode, SessionKeeperError } from '../../../base/errors';
+import type { Logger } from '../../../base/log';
+import { exactHref } from '../../../base/urls';
+import type { OAuthClient } from '../client';
 import { assertBrowsable } from './authorizationCode';
 import { accountFromClaims, type FlowRequest, type FlowResult } from './contract';
 

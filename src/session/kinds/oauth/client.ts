@@ -1,17 +1,16 @@
-// protocol/: talking to an issuer (OAuth 2.0 / OpenID Connect client, HTTP with limits, scopes).
 // The OAuth 2.0 / OpenID Connect client for one configured issuer. Every protocol step is
 // oauth4webapi's; this file chooses the steps, adds time limits, and turns the library's errors
 // into messages a user can act on (without response bodies, which may carry secrets).
 import * as oauth from 'oauth4webapi';
 import { jwtDecode } from 'jwt-decode';
-import { allowsInsecureRequests } from '../config';
-import { ErrorCode, SessionKeeperError, findSessionKeeperError } from '../base/errors';
-import { guardedFetch, oauthErrorBody, type Fetch } from './http';
+import { allowsInsecureRequests } from '../../config';
+import { ErrorCode, SessionKeeperError, findSessionKeeperError } from '../../base/errors';
+import { guardedFetch, oauthErrorBody, type Fetch } from '../../net/http';
 import * as l10n from '@vscode/l10n';
-import { hasControlChars } from '../base/plainText';
-import { foreignText, redactor } from '../base/redact';
-import { normalizeScopes } from './scopes';
-import { isSecureOrLocal } from '../base/urls';
+import { hasControlChars } from '../../base/plainText';
+import { foreignText, redactor } from '../../base/redact';
+import { normalizeScopes } from '../../base/scopes';
+import { isSecureOrLocal } from '../../base/urls';
 
 export interface TokenSet {
   readonly accessToken: string;

@@ -1,8 +1,8 @@
 // The declaration of an endpoint session (a service with its own token or cookie session, no
 // OAuth): what the user pastes to start it, how it renews, how to read the answer, when it
 // expires, what ends it and what callers get. Parsed and validated from the `sessionKeeper.providers`
-// setting by endpointConfig.ts; run by endpoint.ts.
-import type { Pattern } from './pattern';
+// setting by settings.ts; run by source.ts.
+import type { Pattern } from '../../base/pattern';
 
 /** A value a session holds, by the name placeholders use: `token`, `value:<name>` or `cookie:<name>`. */
 export type ValueRef =
