@@ -8,38 +8,66 @@ import { sessionKeeperId } from './fixtures';
 import { cancelPendingSteps, print, readPhase, requestReload, resetUi } from './ui';
 
 // Static requires, not a glob: the suite is one bundle. Requiring a file after mocha has set up
-// its globals (`suite`, `test`) is what registers that file's tests.
-const phases: (() => void)[] = [
-  () => {
-    require('./harness.test');
-    require('./signIn.test');
-  },
-  () => {
-    require('./afterReload.test');
-    require('./latency.test');
-    require('./renewal.test');
-    // These need alice signed in; a failure here still lets sign-out run in this window.
-    require('./outage.test');
-    require('./workspace.test');
-    require('./proxy.test');
-    require('./terminal.test');
-    require('./signOut.test');
-  },
-  () => {
-    require('./flows.test');
-    require('./endpoint.test');
-  },
-  () => {
-    require('./flowsAfterReload.test');
-    require('./endpointAfterReload.test');
-    // Last: it signs an account in to acme-token and out again, which the tests above must not see.
-    require('./markup.test');
-  },
+// its globals (`suite`, `test`) is what registers that file's tests. A phase `needs` the phases
+// whose state it builds on: SK_TEST_SUITE runs only them, whole, with the chosen files.
+const files: Record<string, () => void> = {
+  harness: () => require('./harness.test'),
+  signIn: () => require('./signIn.test'),
+  afterReload: () => require('./afterReload.test'),
+  latency: () => require('./latency.test'),
+  renewal: () => require('./renewal.test'),
+  outage: () => require('./outage.test'),
+  workspace: () => require('./workspace.test'),
+  proxy: () => require('./proxy.test'),
+  terminal: () => require('./terminal.test'),
+  signOut: () => require('./signOut.test'),
+  flows: () => require('./flows.test'),
+  endpoint: () => require('./endpoint.test'),
+  flowsAfterReload: () => require('./flowsAfterReload.test'),
+  endpointAfterReload: () => require('./endpointAfterReload.test'),
+  markup: () => require('./markup.test'),
+  terminalFolders: () => require('./terminalFolders.test'),
+};
+
+interface Phase {
+  readonly files: readonly (keyof typeof files)[];
+  readonly needs?: readonly number[];
+}
+
+const phases: readonly Phase[] = [
+  { files: ['harness', 'signIn'] },
+  // These need alice signed in; a failure in outage or later still lets sign-out run in this window.
+  { needs: [1], files: ['afterReload', 'latency', 'renewal', 'outage', 'workspace', 'proxy', 'terminal', 'signOut'] },
+  { files: ['flows', 'endpoint'] },
+  // markup last: it signs an account in to acme-token and out again, which the tests above must not see.
+  { needs: [3], files: ['flowsAfterReload', 'endpointAfterReload', 'markup'] },
   // A window with two workspace folders; bob's pasted-token session of phase 3 is still signed in.
-  () => {
-    require('./terminalFolders.test');
-  },
+  { needs: [3], files: ['terminalFolders'] },
 ];
+
+/**
+ * The files phase `n` registers: all of them, or with SK_TEST_SUITE (comma-separated name
+ * prefixes, e.g. `endpoint`) the chosen ones, and every file of a phase a chosen one needs.
+ */
+export function filesOfPhase(n: number, suite = process.env.SK_TEST_SUITE): readonly string[] {
+  const all = phases[n - 1].files;
+  if (!suite) return all;
+  const prefixes = suite
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean);
+  const chosen = (i: number) => phases[i - 1].files.filter((f) => prefixes.some((p) => f.startsWith(p)));
+  const needed = new Set<number>();
+  const need = (i: number): void => {
+    for (const d of phases[i - 1].needs ?? []) {
+      if (needed.has(d)) continue;
+      needed.add(d);
+      need(d);
+    }
+  };
+  for (let i = 1; i <= phases.length; i++) if (chosen(i).length) need(i);
+  return needed.has(n) ? all : chosen(n);
+}
 
 /** Phases whose window opens the two-folder workspace instead of the one folder. */
 const multiRootPhases = new Set([5]);
@@ -73,7 +101,10 @@ export async function run(): Promise<void> {
   });
   // A test that failed or timed out may leave a UI step under way: it is stopped before it acts in the next test.
   mocha.suite.afterEach('no UI step left under way', () => cancelPendingSteps('its test has ended'));
-  phases[phase - 1]();
+  const registered = filesOfPhase(phase);
+  if (registered.length < phases[phase - 1].files.length)
+    print(`  (SK_TEST_SUITE=${process.env.SK_TEST_SUITE}: ${registered.join(', ') || 'nothing'} in this phase)`);
+  for (const f of registered) files[f]();
   const stats = await new Promise<Stats>((resolve) => {
     const runner = mocha.run(() => resolve(runner.stats));
   });
