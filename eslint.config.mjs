@@ -35,6 +35,7 @@ const PURE_VIEWS = [
   'src/views/statusText.ts',
   'src/views/treeModel.ts',
   'src/views/clock.ts',
+  'src/views/duration.ts',
   'src/commands/providerEntry.ts',
 ];
 /** The editor integration's words, tested in Node. */

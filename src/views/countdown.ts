@@ -1,7 +1,8 @@
 // When does a countdown's text change next? Views ask this so that they set one timer for the
 // next visible change instead of re-rendering every second. No vscode import: unit-tested in Node.
 import type { Health } from '../session/refresh/health';
-import { RENEWING_SHOWN_MS, wholeSeconds } from './healthText';
+import { RENEWING_SHOWN_MS } from './healthText';
+import { wholeSeconds } from './duration';
 
 /**
  * The first millisecond after `now` at which a countdown to `target` reads differently: whole

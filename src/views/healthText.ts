@@ -2,11 +2,7 @@
 import type { Health } from '../session/refresh/health';
 import type { AccountSummary } from '../session/model';
 import * as l10n from '@vscode/l10n';
-
-/** Whole seconds, rounded as every duration text rounds them. */
-export function wholeSeconds(ms: number): number {
-  return Math.max(0, Math.round(ms / 1000));
-}
+import { formatDuration, wholeSeconds } from './duration';
 
 /** A renewal takes milliseconds; "renewing…" stays up this long so that a person can see it happen. */
 export const RENEWING_SHOWN_MS = 1_500;
@@ -15,17 +11,6 @@ export const RENEWING_SHOWN_MS = 1_500;
 export function showsRenewing(h: Health, now: number): boolean {
   if (h.state === 'refreshing') return true;
   return h.state === 'healthy' && h.lastRefreshAt !== undefined && now >= h.lastRefreshAt && now - h.lastRefreshAt < RENEWING_SHOWN_MS;
-}
-
-/** "42 min", "90 s", "3 h 5 min": seconds under two minutes, so a short-lived token visibly counts down. */
-export function formatDuration(ms: number): string {
-  const s = wholeSeconds(ms);
-  if (s < 120) return l10n.t('{0} s', s);
-  const m = Math.floor(s / 60);
-  if (m < 60) return l10n.t('{0} min', m);
-  const h = Math.floor(m / 60);
-  const rest = m % 60;
-  return rest ? l10n.t('{0} h {1} min', h, rest) : l10n.t('{0} h', h);
 }
 
 /** "12 s ago", "5 min ago"; an hour or more shows as undefined (the caller shows the time instead). */

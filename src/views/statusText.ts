@@ -1,6 +1,7 @@
 // The status bar item as plain data: the primary provider's active account and its health, in
 // short text, full words for screen readers, and a tooltip. No vscode import: unit-tested in Node.
-import { describeHealth, formatElapsed, showsRenewing, wholeSeconds } from './healthText';
+import { describeHealth, formatElapsed, showsRenewing } from './healthText';
+import { formatLongDuration, formatShortDuration } from './duration';
 import * as l10n from '@vscode/l10n';
 import type { AccountSummary, ProviderSummary } from '../session/model';
 import { earliest, nextElapsedChange, nextHealthTextChange } from './countdown';
@@ -32,28 +33,6 @@ export interface StatusInput {
 }
 
 const hidden: StatusView = { visible: false, text: '', accessibilityLabel: '' };
-
-/** "42m", "1h 5m", "90s": same rounding and units as formatDuration, so both change at the same instants. */
-export function formatShortDuration(ms: number): string {
-  const s = wholeSeconds(ms);
-  if (s < 120) return l10n.t('{0}s', s);
-  const m = Math.floor(s / 60);
-  if (m < 60) return l10n.t('{0}m', m);
-  const h = Math.floor(m / 60);
-  return m % 60 ? l10n.t('{0}h {1}m', h, m % 60) : l10n.t('{0}h', h);
-}
-
-/** "42 minutes", "1 hour and 5 minutes", "1 second": for screen readers. */
-export function formatLongDuration(ms: number): string {
-  const s = wholeSeconds(ms);
-  if (s < 120) return s === 1 ? l10n.t('1 second') : l10n.t('{0} seconds', s);
-  const m = Math.floor(s / 60);
-  const minutes = (n: number) => (n === 1 ? l10n.t('1 minute') : l10n.t('{0} minutes', n));
-  if (m < 60) return minutes(m);
-  const h = Math.floor(m / 60);
-  const hours = h === 1 ? l10n.t('1 hour') : l10n.t('{0} hours', h);
-  return m % 60 ? l10n.t('{0} and {1}', hours, minutes(m % 60)) : hours;
-}
 
 export function activeAccount(p: ProviderSummary | undefined): AccountSummary | undefined {
   return p?.accounts.find((a) => a.active) ?? p?.accounts[0];

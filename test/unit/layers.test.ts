@@ -20,6 +20,7 @@ const PURE_VIEWS = [
   'src/views/statusText.ts',
   'src/views/treeModel.ts',
   'src/views/clock.ts',
+  'src/views/duration.ts',
   'src/commands/providerEntry.ts',
 ];
 

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import type { Health } from '../../../src/session/refresh/health';
 import type { ProviderSummary } from '../../../src/session/model';
-import { formatLongDuration, formatShortDuration, statusMenu, statusView, type StatusView } from '../../../src/views/statusText';
+import { formatLongDuration, formatShortDuration } from '../../../src/views/duration';
+import { statusMenu, statusView, type StatusView } from '../../../src/views/statusText';
 import { nextHealthTextChange } from '../../../src/views/countdown';
 import { EXPIRES, MIN, NOW, account, formatTime, provider, session, withHealth } from './fixtures';
 
