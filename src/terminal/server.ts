@@ -306,7 +306,7 @@ function serve(socket: Socket, options: ServerOptions): void {
     size += take.length;
     if (size > MAX_REQUEST_BYTES) {
       options.logger.info('Terminal request refused: too large');
-      return reply(fail('badRequest', `The request is larger than ${MAX_REQUEST_BYTES} bytes.`));
+      return reply(fail('badRequest', l10n.t('The request is larger than {0} bytes.', MAX_REQUEST_BYTES)));
     }
     chunks.push(take);
     if (newline < 0) return;
