@@ -8,6 +8,7 @@ import { ErrorCode, SessionKeeperError, findSessionKeeperError } from '../base/e
 import { Emitter, type Disposable, type Event } from '../base/events';
 import { canRefresh, isRenewable } from './health';
 import * as l10n from '@vscode/l10n';
+import pLimit, { type LimitFunction } from 'p-limit';
 import { describeError } from '../base/errors';
 import { type Logger } from '../base/log';
 import { renewedSession } from '../storage/sessionRecord';
@@ -182,8 +183,8 @@ class DueQueue {
 
 export class Refresher implements Disposable {
   private readonly inFlight = new Map<string, Promise<StoredSession | undefined>>();
-  private readonly waiting: Array<() => void> = [];
-  private running = 0;
+  /** At most `maxConcurrent` renewals at once, across every account; the rest wait their turn. */
+  private readonly limit: LimitFunction;
   private maxRunning = 0;
   private timer: unknown;
   private timerDueAt?: number;
@@ -216,6 +217,7 @@ export class Refresher implements Disposable {
   private replanned = 0;
 
   constructor(private readonly deps: RefresherDeps) {
+    this.limit = pLimit(deps.policy.maxConcurrent);
     this.subscription = deps.store.onDidChange((e) => (e.keys ? this.replan(e.keys) : this.replanAll()));
   }
 
@@ -231,7 +233,7 @@ export class Refresher implements Disposable {
     return {
       timerDueAt: this.timerDueAt,
       nextRefreshAt: this.earliestDue(),
-      inFlight: this.running,
+      inFlight: this.limit.activeCount,
       maxInFlight: this.maxRunning,
       timers: this.timer === undefined ? 0 : 1,
       planned: this.plan.size,
@@ -489,12 +491,10 @@ export class Refresher implements Disposable {
 
   private async runRefresh(sessionId: string, options: RefreshOptions): Promise<StoredSession | undefined> {
     if (options.planned) await this.yieldToLastWriter(sessionId);
-    await this.acquireSlot();
-    try {
-      return await this.refreshLocked(sessionId, options);
-    } finally {
-      this.releaseSlot();
-    }
+    return this.limit(() => {
+      this.maxRunning = Math.max(this.maxRunning, this.limit.activeCount);
+      return this.refreshLocked(sessionId, options);
+    });
   }
 
   private async refreshLocked(sessionId: string, { planned = false, adopt = false }: RefreshOptions): Promise<StoredSession | undefined> {
@@ -619,26 +619,6 @@ export class Refresher implements Disposable {
       logger.warn(`Could not record the refresh failure of ${label}: ${describeError(writeErr)}`);
       return store.find(sessionId)?.session;
     }
-  }
-
-  private acquireSlot(): Promise<void> {
-    if (this.running < this.deps.policy.maxConcurrent) {
-      this.running++;
-      this.maxRunning = Math.max(this.maxRunning, this.running);
-      return Promise.resolve();
-    }
-    return new Promise((resolve) =>
-      this.waiting.push(() => {
-        this.running++;
-        this.maxRunning = Math.max(this.maxRunning, this.running);
-        resolve();
-      }),
-    );
-  }
-
-  private releaseSlot(): void {
-    this.running--;
-    this.waiting.shift()?.();
   }
 }
 
