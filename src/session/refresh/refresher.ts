@@ -127,60 +127,6 @@ export interface SchedulerState {
   readonly replanned: number;
 }
 
-/** A min-heap of due times; entries the plan no longer holds are skipped when they reach the top. */
-class DueQueue {
-  private heap: Array<{ due: number; id: string }> = [];
-
-  get size(): number {
-    return this.heap.length;
-  }
-
-  clear(): void {
-    this.heap = [];
-  }
-
-  peek(): { due: number; id: string } | undefined {
-    return this.heap[0];
-  }
-
-  push(due: number, id: string): void {
-    const h = this.heap;
-    h.push({ due, id });
-    for (let i = h.length - 1; i > 0;) {
-      const parent = (i - 1) >> 1;
-      if (h[parent].due <= h[i].due) break;
-      [h[parent], h[i]] = [h[i], h[parent]];
-      i = parent;
-    }
-  }
-
-  pop(): { due: number; id: string } | undefined {
-    const h = this.heap;
-    const top = h[0];
-    const last = h.pop();
-    if (h.length && last) {
-      h[0] = last;
-      for (let i = 0; ;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < h.length && h[l].due < h[m].due) m = l;
-        if (r < h.length && h[r].due < h[m].due) m = r;
-        if (m === i) break;
-        [h[m], h[i]] = [h[i], h[m]];
-        i = m;
-      }
-    }
-    return top;
-  }
-
-  /** Drops the entries the plan no longer holds. */
-  rebuild(plan: ReadonlyMap<string, { due: number }>): void {
-    this.heap = [];
-    for (const [id, { due }] of plan) this.push(due, id);
-  }
-}
-
 export class Refresher implements Disposable {
   private readonly inFlight = new Map<string, Promise<StoredSession | undefined>>();
   /** At most `maxConcurrent` renewals at once, across every account; the rest wait their turn. */
@@ -213,7 +159,11 @@ export class Refresher implements Disposable {
   private readonly plan = new Map<string, { due: number; key: string }>();
   /** The sessions of each account (by secret key) in the plan. */
   private readonly planned = new Map<string, Set<string>>();
-  private readonly queue = new DueQueue();
+  /**
+   * The plan's earliest entry, or undefined when it must be found again. At most about 1,000
+   * sessions are planned, so a scan when the earliest leaves is simpler to keep right than a heap.
+   */
+  private earliest?: { id: string; due: number };
   private replanned = 0;
 
   constructor(private readonly deps: RefresherDeps) {
@@ -335,7 +285,7 @@ export class Refresher implements Disposable {
     if (this.disposed) return;
     this.plan.clear();
     this.planned.clear();
-    this.queue.clear();
+    this.earliest = undefined;
     for (const [key] of [...this.deps.store.entries()]) this.planAccount(key, woke);
     this.arm();
   }
@@ -349,7 +299,7 @@ export class Refresher implements Disposable {
 
   /** Starts the account's due refreshes and puts its other sessions in the plan. */
   private planAccount(key: string, woke: boolean): void {
-    for (const id of this.planned.get(key) ?? []) this.plan.delete(id);
+    for (const id of this.planned.get(key) ?? []) this.dropFromPlan(id);
     this.planned.delete(key);
     const account = this.deps.store.account(key);
     if (!account) return;
@@ -368,8 +318,9 @@ export class Refresher implements Disposable {
         void this.refresh(s.id, { planned: true, adopt: true }).catch(() => undefined);
         continue;
       }
+      this.dropFromPlan(s.id);
       this.plan.set(s.id, { due, key });
-      this.queue.push(due, s.id);
+      if (this.earliest && due < this.earliest.due) this.earliest = { id: s.id, due };
       ids.add(s.id);
     }
     if (ids.size) this.planned.set(key, ids);
@@ -379,18 +330,24 @@ export class Refresher implements Disposable {
   private unplan(sessionId: string): void {
     const entry = this.plan.get(sessionId);
     if (!entry) return;
-    this.plan.delete(sessionId);
+    this.dropFromPlan(sessionId);
     this.planned.get(entry.key)?.delete(sessionId);
   }
 
-  /** The earliest planned refresh; entries the plan no longer holds are dropped on the way. */
+  /** Removes a session from the plan, and forgets the cached earliest if it was that one. */
+  private dropFromPlan(sessionId: string): void {
+    this.plan.delete(sessionId);
+    if (this.earliest?.id === sessionId) this.earliest = undefined;
+  }
+
+  /** The earliest planned refresh, found by one scan of the plan when the cached one left. */
+  private earliestEntry(): { id: string; due: number } | undefined {
+    if (!this.earliest) for (const [id, { due }] of this.plan) if (!this.earliest || due < this.earliest.due) this.earliest = { id, due };
+    return this.earliest;
+  }
+
   private earliestDue(): number | undefined {
-    for (;;) {
-      const top = this.queue.peek();
-      if (!top) return undefined;
-      if (this.plan.get(top.id)?.due === top.due) return top.due;
-      this.queue.pop();
-    }
+    return this.earliestEntry()?.due;
   }
 
   /**
@@ -400,7 +357,6 @@ export class Refresher implements Disposable {
   private arm(): void {
     if (this.disposed) return;
     const now = this.deps.clock.now();
-    if (this.queue.size > 2 * this.plan.size + 64) this.queue.rebuild(this.plan);
     let next = this.earliestDue();
     // One reachability check per unreachable origin, on the same timer.
     const probing = new Set<SessionSource>();
@@ -441,8 +397,8 @@ export class Refresher implements Disposable {
       this.replanAll(true);
       return;
     }
-    for (let due = this.earliestDue(); due !== undefined && due <= now; due = this.earliestDue()) {
-      const { id } = this.queue.pop()!;
+    for (let next = this.earliestEntry(); next !== undefined && next.due <= now; next = this.earliestEntry()) {
+      const { id } = next;
       this.unplan(id);
       void this.refresh(id, { planned: true, adopt: true }).catch(() => undefined);
     }
