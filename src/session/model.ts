@@ -3,7 +3,7 @@
 import type { Event } from './base/events';
 import type { ProviderConfig } from './config';
 import { canRefresh, sessionHealth, type Health, type HealthState } from './refresh/health';
-import { refreshLead } from './refresh/refresher';
+import { plannedAt, refreshLead } from './refresh/policy';
 import { isBoundTo, type RefreshState, type StoredAccount } from './storage/store';
 
 export interface SessionInfo {
@@ -83,8 +83,7 @@ export function summarizeProvider(
         createdAt: s.createdAt,
         expiresAt: s.expiresAt,
         renewable: s.refreshToken !== undefined || s.endpoint !== undefined,
-        renewsAt:
-          dormant || !canRefresh(s) ? undefined : (s.refresh.nextRefreshAt ?? (s.expiresAt === undefined ? undefined : s.expiresAt - lead)),
+        renewsAt: dormant || !canRefresh(s) ? undefined : plannedAt(s, at.leadMs),
         refresh: { ...s.refresh },
         health: sessionHealth(s, at.isRefreshing(s.id), at.now, lead, dormant),
       };
