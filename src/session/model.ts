@@ -70,7 +70,14 @@ export function worstHealth(healths: readonly Health[]): Health {
 export function summarizeProvider(
   config: ProviderConfig,
   stored: readonly StoredAccount[],
-  at: { now: number; activeAccountId?: string; isRefreshing: (sessionId: string) => boolean; leadMs: number },
+  at: {
+    now: number;
+    activeAccountId?: string;
+    isRefreshing: (sessionId: string) => boolean;
+    /** The refresher's hold on a session, which its next refresh waits for. */
+    heldUntil?: (sessionId: string) => number | undefined;
+    leadMs: number;
+  },
 ): ProviderSummary {
   const accounts = stored.map((a): AccountSummary => {
     const dormant = !isBoundTo(a, config);
@@ -83,7 +90,7 @@ export function summarizeProvider(
         createdAt: s.createdAt,
         expiresAt: s.expiresAt,
         renewable: s.refreshToken !== undefined || s.endpoint !== undefined,
-        renewsAt: dormant || !canRefresh(s) ? undefined : plannedAt(s, at.leadMs),
+        renewsAt: dormant || !canRefresh(s) ? undefined : plannedAt(s, at.leadMs, at.heldUntil?.(s.id)),
         refresh: { ...s.refresh },
         health: sessionHealth(s, at.isRefreshing(s.id), at.now, lead, dormant),
       };

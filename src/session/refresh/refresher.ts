@@ -115,6 +115,11 @@ export class Refresher implements Disposable {
     return this.inFlight.has(sessionId);
   }
 
+  /** No planned refresh of the session before this time: a hold placed after its last attempt. */
+  heldUntil(sessionId: string): number | undefined {
+    return this.holdUntil.get(sessionId);
+  }
+
   state(): SchedulerState {
     return {
       timerDueAt: this.timerDueAt,
