@@ -215,6 +215,7 @@ export class SessionKeeperEngine implements SessionKeeperModel, Disposable {
         now,
         activeAccountId: this.activeAccountId(config.id),
         isRefreshing: (id) => this.refresher.isRefreshing(id),
+        heldUntil: (id) => this.refresher.heldUntil(id),
         leadMs: this.deps.policy.leadMs,
       }),
     );
@@ -305,6 +306,7 @@ export class SessionKeeperEngine implements SessionKeeperModel, Disposable {
     const summary = summarizeProvider(config, [found.account], {
       now: this.now(),
       isRefreshing: (id) => this.refresher.isRefreshing(id),
+      heldUntil: (id) => this.refresher.heldUntil(id),
       leadMs: this.deps.policy.leadMs,
     }).accounts[0];
     this.deps.logger.info(`${config.label}: ${accountLine(summary, this.now())}`);

@@ -3,7 +3,7 @@
 import type { Event } from './base/events';
 import type { ProviderConfig } from './config';
 import { canRefresh, sessionHealth, type Health, type HealthState } from './refresh/health';
-import { refreshLead } from './refresh/refresher';
+import { plannedAt, refreshLead } from './refresh/policy';
 import { isBoundTo, type RefreshState, type StoredAccount } from './storage/store';
 
 export interface SessionInfo {
@@ -70,7 +70,14 @@ export function worstHealth(healths: readonly Health[]): Health {
 export function summarizeProvider(
   config: ProviderConfig,
   stored: readonly StoredAccount[],
-  at: { now: number; activeAccountId?: string; isRefreshing: (sessionId: string) => boolean; leadMs: number },
+  at: {
+    now: number;
+    activeAccountId?: string;
+    isRefreshing: (sessionId: string) => boolean;
+    /** The refresher's hold on a session, which its next refresh waits for. */
+    heldUntil?: (sessionId: string) => number | undefined;
+    leadMs: number;
+  },
 ): ProviderSummary {
   const accounts = stored.map((a): AccountSummary => {
     const dormant = !isBoundTo(a, config);
@@ -83,8 +90,7 @@ export function summarizeProvider(
         createdAt: s.createdAt,
         expiresAt: s.expiresAt,
         renewable: s.refreshToken !== undefined || s.endpoint !== undefined,
-        renewsAt:
-          dormant || !canRefresh(s) ? undefined : (s.refresh.nextRefreshAt ?? (s.expiresAt === undefined ? undefined : s.expiresAt - lead)),
+        renewsAt: dormant || !canRefresh(s) ? undefined : plannedAt(s, at.leadMs, at.heldUntil?.(s.id)),
         refresh: { ...s.refresh },
         health: sessionHealth(s, at.isRefreshing(s.id), at.now, lead, dormant),
       };

@@ -7,6 +7,7 @@ import { defaultPolicy } from '../../src/session/refresh/refresher';
 import { SessionStore, freshRefreshState } from '../../src/session/storage/store';
 import { FakeClock } from '../support/fakeClock';
 import { MemoryMemento, MemorySecrets } from '../support/fakes';
+import { waitFor } from '../support/wait.mjs';
 
 const provider = (id: string, label = id): ProviderConfig => ({
   kind: 'oauth',
@@ -20,7 +21,8 @@ const provider = (id: string, label = id): ProviderConfig => ({
 
 function setup() {
   const clock = new FakeClock();
-  const store = new SessionStore(new MemorySecrets(), new MemoryMemento(), silentLogger, { now: clock.now });
+  const secrets = new MemorySecrets();
+  const store = new SessionStore(secrets, new MemoryMemento(), silentLogger, { now: clock.now });
   const engine = new SessionKeeperEngine({
     store,
     clock,
@@ -31,7 +33,7 @@ function setup() {
     memento: new MemoryMemento(),
     signIn: () => Promise.reject(new Error('not used')),
   });
-  return { clock, store, engine };
+  return { clock, secrets, store, engine };
 }
 
 describe('engine configuration', () => {
@@ -128,6 +130,40 @@ describe('engine configuration', () => {
         ['bob', true],
       ],
     );
+    engine.dispose();
+  });
+});
+
+describe('next refresh', () => {
+  it('shows the hold a failed attempt placed when its state could not be written', async () => {
+    const { engine, store, clock, secrets } = setup();
+    engine.configure([provider('a')]);
+    // Due now: the refresher starts renewing it as soon as it is stored.
+    await store.putSession(
+      'a',
+      'https://a.example',
+      { id: 'sub', label: 'alice' },
+      {
+        id: 's1',
+        scopes: ['openid'],
+        accessToken: 'access-token',
+        refreshToken: 'refresh-token',
+        tokenType: 'Bearer',
+        expiresAt: clock.now() + 60_000,
+        createdAt: clock.now() - 3_540_000,
+        refresh: freshRefreshState(true),
+      },
+    );
+    const session = () => engine.providers()[0].accounts[0].sessions[0];
+    const planned = session().renewsAt!;
+    assert.ok(planned <= clock.now(), 'due before the attempt');
+    // The issuer cannot be reached, and the failure cannot be written down either.
+    secrets.store = () => Promise.reject(new Error('keychain locked'));
+    await waitFor(() => session().health.state !== 'refreshing', 'the attempt to end');
+    assert.equal(session().refresh.consecutiveFailures, 0, 'the failure was not recorded');
+    const renewsAt = session().renewsAt!;
+    assert.ok(renewsAt > clock.now(), `next refresh after the hold, not at the stored ${planned - clock.now()} ms`);
+    assert.ok(renewsAt <= clock.now() + defaultPolicy.baseBackoffMs, 'within the first backoff step');
     engine.dispose();
   });
 });

@@ -7,6 +7,7 @@ import { parseProviders } from '../../src/session/config';
 import { signInTimedOut } from '../../src/session/kinds/oauth/flows/authorizationCode';
 import {
   FLOWS,
+  FLOW_IDS,
   chooseFlows,
   hostKind,
   issuerFeatures,
@@ -61,9 +62,14 @@ describe('choosing the sign-in flows', () => {
     );
   });
 
-  it('every flow has a label, at least one host and one trigger', () => {
+  it('the FLOWS ids are exactly FLOW_IDS, and each row has its own label, at least one host and one trigger', () => {
+    // What the flows setting accepts is what the table runs: no id without a row, no row twice.
+    assert.deepEqual(FLOWS.map((f) => f.id).sort(), [...FLOW_IDS].sort());
+    // The labels are generic (no provider names them); each "Try another way" offer must still read differently.
+    const labels = FLOWS.map((f) => f.label.trim());
+    assert.equal(new Set(labels).size, labels.length, labels.join(' | '));
     for (const flow of FLOWS) {
-      assert.ok(flow.label.length > 3, flow.id);
+      assert.ok(flow.label.trim().length > 3, flow.id);
       assert.ok(Object.keys(flow.options.hosts).length > 0, flow.id);
       assert.equal(typeof flow.trigger, 'function');
     }
