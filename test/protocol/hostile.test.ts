@@ -475,11 +475,12 @@ describe('hostile issuer', function () {
       });
     }
 
-    it('discovery: a valid document served as text/html is accepted or refused with a clear error', async () => {
+    it('discovery: a valid document served as text/html is accepted', async () => {
+      // oauth4webapi looks at the content type only when the body is not JSON.
       srv.on('discovery', () => text(200, JSON.stringify(srv.discoveryDocument()), 'text/html'));
       const out = await settle(authorize());
-      if (out.ok) assert.ok(out.value.url.startsWith(`${srv.issuer}/authorize?`));
-      else assertCleanError(out.error, []);
+      assert.ok(out.ok, out.ok ? '' : `refused: ${String(out.error)}`);
+      assert.ok(out.value.url.startsWith(`${srv.issuer}/authorize?`));
     });
 
     it('discovery: a document naming the origin issuer with a trailing slash is the same issuer (control)', async () => {

@@ -7,6 +7,7 @@ import { SessionKeeperProvider, type SessionsChange, type SignInRequest } from '
 import { SessionStore } from '../../src/session/storage/store';
 import { MemoryMemento, MemorySecrets } from '../support/fakes';
 import { OAuthSource } from '../../src/session/kinds/oauth/source';
+import { isServable } from '../../src/session/refresh/policy';
 
 const config: ProviderConfig = {
   kind: 'oauth',
@@ -36,9 +37,10 @@ function setup() {
     source: new OAuthSource(client),
     logger: silentLogger,
     now: () => now,
+    // The refresher's own rule for what may be handed out, without renewing anything.
     ensureFresh: async (id) => {
       const s = store.find(id)?.session;
-      return s && (s.expiresAt === undefined || s.expiresAt - 30_000 > now) ? s : undefined;
+      return s && isServable(s, now) ? s : undefined;
     },
     signIn: async (request) => {
       signIns.push(request);
