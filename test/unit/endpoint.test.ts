@@ -2,14 +2,8 @@
 // values, and RFC 6901 JSON pointers.
 import assert from 'node:assert/strict';
 import { ErrorCode, SessionKeeperError } from '../../src/session/base/errors';
-import {
-  MAX_VALUE_CHARS,
-  cookieHeader,
-  expand,
-  inputProblem,
-  parseCookieHeader,
-  resolvePointer,
-} from '../../src/session/kinds/endpoint/source';
+import { MAX_VALUE_CHARS, cookieHeader, expand, inputProblem, parseCookieHeader } from '../../src/session/kinds/endpoint/source';
+import { resolvePointer } from '../../src/session/base/jsonPointer';
 import type { EndpointValues, InputSpec } from '../../src/session/kinds/endpoint/declaration';
 
 const current: EndpointValues = {

@@ -5,13 +5,14 @@
 import * as l10n from '@vscode/l10n';
 import { parseSetCookie } from 'set-cookie-parser';
 import { ErrorCode, SessionKeeperError, findSessionKeeperError } from '../../base/errors';
+import { resolvePointer } from '../../base/jsonPointer';
+import { jwtExpiry } from '../../base/jwt';
 import { CONTROL_CHARS as CONTROL, withoutControls } from '../../base/plainText';
 import { redactor } from '../../base/redact';
 import { PartialRenewal, type Credentials, type SessionSource } from '../../refresh/source';
 import type { StoredAccount, StoredSession } from '../../storage/store';
 import type { CookieValue, EndpointDeclaration, EndpointValues, ExpiryRule, InputSpec, ReadRule, ValueRef } from './declaration';
 import { guardedFetch, type Fetch } from '../../net/http';
-import { jwtExpiry } from '../oauth/client';
 
 /** The longest value accepted, pasted or read: far above any real token, far below a body. */
 export const MAX_VALUE_CHARS = 16 * 1024;
@@ -461,30 +462,6 @@ export function inputProblem(spec: InputSpec, text: string): string | undefined 
     case 'value':
       return undefined;
   }
-}
-
-/**
- * RFC 6901: the value a JSON pointer names in a document, or undefined when it names nothing
- * (or is not a pointer). Only own properties count; `-` names no array element.
- */
-export function resolvePointer(document: unknown, pointer: string): unknown {
-  if (pointer === '') return document;
-  if (!pointer.startsWith('/')) return undefined;
-  let node = document;
-  for (const raw of pointer.slice(1).split('/')) {
-    if (/~[^01]|~$/.test(raw)) return undefined;
-    const token = raw.replace(/~1/g, '/').replace(/~0/g, '~');
-    if (Array.isArray(node)) {
-      if (!/^(0|[1-9][0-9]*)$/.test(token)) return undefined;
-      const index = Number(token);
-      if (index >= node.length) return undefined;
-      node = node[index];
-    } else if (typeof node === 'object' && node !== null) {
-      if (!Object.hasOwn(node, token)) return undefined;
-      node = (node as Record<string, unknown>)[token];
-    } else return undefined;
-  }
-  return node;
 }
 
 /** An expiry field as epoch ms, or undefined when it is not one. Numbers as strings are accepted for the numeric kinds. */

@@ -2,11 +2,11 @@
 // oauth4webapi's; this file chooses the steps, adds time limits, and turns the library's errors
 // into messages a user can act on (without response bodies, which may carry secrets).
 import * as oauth from 'oauth4webapi';
-import { jwtDecode } from 'jwt-decode';
 import { allowsInsecureRequests } from '../../config';
 import { ErrorCode, SessionKeeperError, findSessionKeeperError } from '../../base/errors';
 import { guardedFetch, oauthErrorBody, type Fetch } from '../../net/http';
 import * as l10n from '@vscode/l10n';
+import { jwtExpiry } from '../../base/jwt';
 import { hasControlChars } from '../../base/plainText';
 import { foreignText, redactor } from '../../base/redact';
 import { normalizeScopes } from '../../base/scopes';
@@ -578,14 +578,4 @@ function isSubject(sub: unknown): sub is string {
 
 function stringClaim(v: unknown): string | undefined {
   return typeof v === 'string' && v ? v : undefined;
-}
-
-/** Access tokens are often opaque; only a JWT with a numeric exp tells its expiry. */
-export function jwtExpiry(token: string): number | undefined {
-  try {
-    const { exp } = jwtDecode<{ exp?: unknown }>(token);
-    return typeof exp === 'number' ? exp * 1000 : undefined;
-  } catch {
-    return undefined;
-  }
 }
