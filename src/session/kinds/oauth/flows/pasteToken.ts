@@ -8,7 +8,8 @@ import { jwtAccount } from '../../../base/jwt';
 import type { Logger } from '../../../base/log';
 import { hasControlChars } from '../../../base/plainText';
 import { redactor } from '../../../base/redact';
-import { expiryOf, type OAuthClient } from '../client';
+import type { OAuthClient } from '../client';
+import { expiryOf } from '../tokens';
 import { normalizeScopes } from '../../../base/scopes';
 import { accountFromClaims, type FlowAccount, type FlowRequest, type FlowResult } from './contract';
 
