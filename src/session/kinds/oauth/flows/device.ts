@@ -1,5 +1,6 @@
 // The device authorization grant (RFC 8628): the user enters a short code on the issuer's page,
 // in any browser on any device, while VS Code polls the token endpoint. It needs no redirect.
+import { setTimeout as sleep } from 'node:timers/promises';
 import * as l10n from '@vscode/l10n';
 import { ErrorCode, SessionKeeperError } from '../../../base/errors';
 import type { Logger } from '../../../base/log';
@@ -36,20 +37,7 @@ export const DEFAULT_DEVICE_TIMING: DeviceTiming = {
   slowDownMs: 5_000,
   maxWaitMs: 30 * 60_000,
   now: Date.now,
-  sleep: (ms, signal) =>
-    new Promise<void>((resolve, reject) => {
-      const aborted = () => (signal.reason instanceof Error ? signal.reason : new Error('aborted'));
-      if (signal.aborted) return reject(aborted());
-      const timer = setTimeout(() => {
-        signal.removeEventListener('abort', onAbort);
-        resolve();
-      }, ms);
-      const onAbort = () => {
-        clearTimeout(timer);
-        reject(aborted());
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
-    }),
+  sleep: (ms, signal) => sleep(ms, undefined, { signal }),
 };
 
 /** User codes are short (RFC 8628 §6.1); anything else is not one to show. */
