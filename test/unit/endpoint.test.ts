@@ -2,14 +2,10 @@
 // values, and RFC 6901 JSON pointers.
 import assert from 'node:assert/strict';
 import { ErrorCode, SessionKeeperError } from '../../src/session/base/errors';
-import {
-  MAX_VALUE_CHARS,
-  cookieHeader,
-  expand,
-  inputProblem,
-  parseCookieHeader,
-  resolvePointer,
-} from '../../src/session/kinds/endpoint/source';
+import { cookieHeader, parseCookieHeader } from '../../src/session/kinds/endpoint/cookies';
+import { MAX_VALUE_CHARS, inputProblem } from '../../src/session/kinds/endpoint/inputs';
+import { expand } from '../../src/session/kinds/endpoint/request';
+import { resolvePointer } from '../../src/session/base/jsonPointer';
 import type { EndpointValues, InputSpec } from '../../src/session/kinds/endpoint/declaration';
 
 const current: EndpointValues = {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import type { ProviderConfig } from '../../src/session/config';
 import { SessionKeeperEngine } from '../../src/session/engine';
 import { silentLogger } from '../../src/session/base/log';
-import { jwtExpiry } from '../../src/session/kinds/oauth/client';
+import { jwtExpiry } from '../../src/session/base/jwt';
 import { defaultPolicy } from '../../src/session/refresh/refresher';
 import { SessionStore, freshRefreshState } from '../../src/session/storage/store';
 import { FakeClock } from '../support/fakeClock';

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { ErrorCode, SessionKeeperError } from '../../src/session/base/errors';
 import { parseProviders } from '../../src/session/config';
 import { signInTimedOut } from '../../src/session/kinds/oauth/flows/authorizationCode';
+import { DEFAULT_DEVICE_TIMING } from '../../src/session/kinds/oauth/flows/device';
 import {
   FLOWS,
   FLOW_IDS,
@@ -187,5 +188,24 @@ describe('the time limit of a sign-in', () => {
     assert.equal(told(90_000), 'Sign-in did not finish within 90 seconds. Try again.');
     assert.equal(told(60_000), 'Sign-in did not finish within a minute. Try again.');
     assert.equal(told(5 * 60_000), 'Sign-in did not finish within 5 minutes. Try again.');
+  });
+});
+
+describe('the device flow between polls', () => {
+  const { sleep } = DEFAULT_DEVICE_TIMING;
+
+  it('waits out the interval when nothing cancels', async () => {
+    await sleep(1, new AbortController().signal);
+  });
+
+  it('stops waiting as soon as the sign-in is cancelled', async () => {
+    const controller = new AbortController();
+    const waiting = sleep(3_600_000, controller.signal);
+    controller.abort();
+    await assert.rejects(waiting);
+  });
+
+  it('does not start waiting when the sign-in is already cancelled', async () => {
+    await assert.rejects(sleep(3_600_000, AbortSignal.abort()));
   });
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { foreignText, redactor } from '../../src/session/base/redact';
-import { expiryOf } from '../../src/session/kinds/oauth/client';
+import { expiryOf } from '../../src/session/kinds/oauth/tokens';
 import { parseRetryAfter } from '../../src/session/net/http';
 
 const NOW = 1_700_000_000_000;

@@ -4,7 +4,8 @@
 import assert from 'node:assert/strict';
 import { ErrorCode, SessionKeeperError } from '../../src/session/base/errors';
 import { createLogger } from '../../src/session/base/log';
-import type { OAuthClient, TokenSet } from '../../src/session/kinds/oauth/client';
+import type { OAuthClient } from '../../src/session/kinds/oauth/client';
+import type { TokenSet } from '../../src/session/kinds/oauth/tokens';
 import { SessionKeeperProvider } from '../../src/session/provider';
 import { Refresher, defaultPolicy } from '../../src/session/refresh/refresher';
 import { SessionStore, freshRefreshState } from '../../src/session/storage/store';

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import type { ProviderConfig } from '../../src/session/config';
 import { silentLogger } from '../../src/session/base/log';
-import type { OAuthClient, TokenSet } from '../../src/session/kinds/oauth/client';
+import type { OAuthClient } from '../../src/session/kinds/oauth/client';
+import type { TokenSet } from '../../src/session/kinds/oauth/tokens';
 import { withAccount } from '../../src/session/kinds/oauth/flows/contract';
 import { SessionKeeperProvider, type SessionsChange, type SignInRequest } from '../../src/session/provider';
 import { SessionStore } from '../../src/session/storage/store';

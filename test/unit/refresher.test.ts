@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { ErrorCode, SessionKeeperError } from '../../src/session/base/errors';
 import { silentLogger } from '../../src/session/base/log';
-import type { OAuthClient, TokenSet } from '../../src/session/kinds/oauth/client';
+import type { OAuthClient } from '../../src/session/kinds/oauth/client';
+import type { TokenSet } from '../../src/session/kinds/oauth/tokens';
 import { Refresher, backoffDelay, defaultPolicy, planRefresh, refreshLead, type RefreshPolicy } from '../../src/session/refresh/refresher';
 import { SessionStore, freshRefreshState, type StoredAccount, type StoredSession } from '../../src/session/storage/store';
 import { MemoryMemento, MemorySecrets } from '../support/fakes';

@@ -25,6 +25,7 @@ import type * as Undici from 'undici';
 import { readFileSync } from 'node:fs';
 import * as tls from 'node:tls';
 import { ErrorCode, SessionKeeperError } from '../base/errors';
+import { discard, fetchAbortError } from './abort';
 import { describeProxy, routeFor, type Environment, type NetworkSettings, type Route } from './proxy';
 import { isLoopbackHost } from '../base/urls';
 import * as l10n from '@vscode/l10n';
@@ -321,7 +322,7 @@ export function guardedFetch(
       throw transportError(err, host, init.signal ?? undefined, origin);
     }
     if (response.status >= 500 || response.status === 429) {
-      await response.body?.cancel().catch(() => undefined);
+      await discard(response);
       throw new SessionKeeperError(
         ErrorCode.ServerError,
         l10n.t({
@@ -334,7 +335,7 @@ export function guardedFetch(
     }
     const declared = Number(response.headers.get('content-length'));
     if (Number.isFinite(declared) && declared > maxBytes) {
-      await response.body?.cancel().catch(() => undefined);
+      await discard(response);
       throw tooLarge(host);
     }
     const limited = new Response(response.body && response.body.pipeThrough(byteLimit(maxBytes, () => tooLarge(host))), {
@@ -400,16 +401,9 @@ function transportError(err: unknown, host: string, signal: AbortSignal | undefi
   if (err instanceof SessionKeeperError) return err;
   const inner = (err as { cause?: unknown })?.cause;
   if (inner instanceof SessionKeeperError) return inner;
-  const reason = signal?.aborted ? signal.reason : undefined;
-  if (reason instanceof SessionKeeperError) return reason;
-  const name = (err as { name?: string })?.name;
+  const aborted = fetchAbortError(err, host, signal);
+  if (aborted) return aborted;
   const code = (err as { cause?: { code?: string } })?.cause?.code ?? (err as { code?: string })?.code;
-  if (name === 'TimeoutError' || (reason as { name?: string } | undefined)?.name === 'TimeoutError' || /TIMEOUT/.test(code ?? '')) {
-    return new SessionKeeperError(ErrorCode.Timeout, l10n.t('{0} did not answer in time. Check your network.', host));
-  }
-  if (name === 'AbortError' && signal?.aborted) {
-    return new SessionKeeperError(ErrorCode.Cancelled, l10n.t('The request to {0} was cancelled.', host));
-  }
   const known = typeof code === 'string' && /^[A-Z_]{2,40}$/.test(code) ? ` (${code})` : '';
   const comment = ['{0} is a host name; {1} is empty or a system error code in parentheses, e.g. " (ECONNREFUSED)"'];
   return new SessionKeeperError(

@@ -1,14 +1,16 @@
 // Starting an endpoint session: the user pastes what the service gave them (a token, cookies,
 // named values) into password boxes; one renewal checks them with the service, and the answer is
 // what is stored. Nothing is saved when the service refuses them. Never asks for a password.
-import { jwtDecode } from 'jwt-decode';
 import * as l10n from '@vscode/l10n';
 import { ErrorCode, SessionKeeperError, findSessionKeeperError } from '../../base/errors';
+import { jwtAccount } from '../../base/jwt';
 import type { Logger } from '../../base/log';
 import { cleanLabel, hasControlChars } from '../../base/plainText';
 import { redactor } from '../../base/redact';
 import type { CookieValue, EndpointValues, InputSpec } from './declaration';
-import { inputProblem, parseCookieHeader, type EndpointSource } from './source';
+import { parseCookieHeader } from './cookies';
+import { inputProblem } from './inputs';
+import type { EndpointSource } from './source';
 import type { FlowAccount } from '../oauth/flows/contract';
 import type { PasteHost } from '../oauth/flows/pasteToken';
 import type { Credentials } from '../../refresh/source';
@@ -104,14 +106,11 @@ function promptFor(spec: InputSpec, provider: string): string {
 /** The name a JWT token gives its subject, if it is one. */
 function suggestedName(token: string | undefined): string | undefined {
   if (!token) return undefined;
-  try {
-    const claims = jwtDecode<Record<string, unknown>>(token);
-    for (const key of ['preferred_username', 'email', 'name', 'sub']) {
-      const v = claims[key];
-      if (typeof v === 'string' && !accountNameProblem(v)) return v.trim();
-    }
-  } catch {
-    // An opaque token.
+  const claims = jwtAccount(token);
+  if (!claims) return undefined; // An opaque token.
+  for (const key of ['preferred_username', 'email', 'name', 'sub'] as const) {
+    const v = claims[key];
+    if (v !== undefined && !accountNameProblem(v)) return v.trim();
   }
   return undefined;
 }

@@ -5,7 +5,8 @@ import { isSecureOrLocal } from '../../../base/urls';
 import * as l10n from '@vscode/l10n';
 import type { Logger } from '../../../base/log';
 import { CALLBACK_PATH, startLoopbackRedirect } from './loopback';
-import type { OAuthClient, TokenSet } from '../client';
+import type { OAuthClient } from '../client';
+import type { TokenSet } from '../tokens';
 
 export const SIGN_IN_TIMEOUT_MS = 5 * 60_000;
 

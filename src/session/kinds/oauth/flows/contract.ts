@@ -1,7 +1,7 @@
 // The contract every sign-in flow keeps: it gets a request and returns validated tokens and the
 // account, nothing else.
 import { cleanLabel } from '../../../base/plainText';
-import type { TokenSet } from '../client';
+import type { TokenSet } from '../tokens';
 import type { DeviceTiming } from './device';
 
 export type FlowId = 'loopback' | 'uriHandler' | 'device' | 'paste';

@@ -2,13 +2,14 @@
 // token is checked before any request, validated at the issuer's userinfo endpoint when there is
 // one (which also names the account), and then stored and served like any other session.
 import { createHash } from 'node:crypto';
-import { jwtDecode } from 'jwt-decode';
 import * as l10n from '@vscode/l10n';
 import { ErrorCode, SessionKeeperError } from '../../../base/errors';
+import { jwtAccount } from '../../../base/jwt';
 import type { Logger } from '../../../base/log';
 import { hasControlChars } from '../../../base/plainText';
 import { redactor } from '../../../base/redact';
-import { expiryOf, type OAuthClient } from '../client';
+import type { OAuthClient } from '../client';
+import { expiryOf } from '../tokens';
 import { normalizeScopes } from '../../../base/scopes';
 import { accountFromClaims, type FlowAccount, type FlowRequest, type FlowResult } from './contract';
 
@@ -104,14 +105,9 @@ function refuse(problem: string | undefined): void {
  * account, otherwise a fingerprint of the token does.
  */
 function accountOfUnverifiedToken(token: string): FlowAccount {
-  try {
-    const claims = jwtDecode<Record<string, unknown>>(token);
-    if (typeof claims.sub === 'string' && claims.sub && claims.sub.length <= 255) {
-      const text = (v: unknown) => (typeof v === 'string' && v ? v : undefined);
-      return accountFromClaims({ sub: claims.sub, preferred_username: text(claims.preferred_username), email: text(claims.email) });
-    }
-  } catch {
-    // An opaque token.
+  const claims = jwtAccount(token);
+  if (claims?.sub && claims.sub.length <= 255) {
+    return accountFromClaims({ sub: claims.sub, preferred_username: claims.preferred_username, email: claims.email });
   }
   const fingerprint = createHash('sha256').update(token).digest('hex').slice(0, 12);
   return { id: `token-${fingerprint}`, label: l10n.t('Token {0}', fingerprint.slice(0, 6)) };
