@@ -5,7 +5,7 @@
 import * as vscode from 'vscode';
 import { isCancellation, userMessage } from '../session/base/errors';
 import { describeError } from '../session/base/errors';
-import { ErrorCode, SessionKeeperError } from '../session/base/errors';
+import { cancelled } from '../session/base/errors';
 import { type Logger } from '../session/base/log';
 import { plainText } from '../session/base/plainText';
 import { signInFailedNotice } from './notices';
@@ -82,9 +82,7 @@ function pasteEndpointValues(config: ProviderConfig, source: EndpointSource, dep
       },
       (progress, token) => {
         const controller = new AbortController();
-        token.onCancellationRequested(() =>
-          controller.abort(new SessionKeeperError(ErrorCode.Cancelled, vscode.l10n.t('Sign-in was cancelled.'))),
-        );
+        token.onCancellationRequested(() => controller.abort(cancelled()));
         return endpointSignIn(
           source,
           config.endpoint?.inputs ?? [],
@@ -117,9 +115,7 @@ function attempt(flow: SignInFlow, config: ProviderConfig, client: OAuthClient, 
     },
     (progress, token) => {
       const controller = new AbortController();
-      token.onCancellationRequested(() =>
-        controller.abort(new SessionKeeperError(ErrorCode.Cancelled, vscode.l10n.t('Sign-in was cancelled.'))),
-      );
+      token.onCancellationRequested(() => controller.abort(cancelled()));
       return flow.trigger({
         client,
         host: deps.host((message) => progress.report({ message: plainText(message, 'progress') })),

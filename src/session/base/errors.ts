@@ -1,3 +1,4 @@
+import * as l10n from '@vscode/l10n';
 import { foreignText } from './redact';
 
 // Named error codes. Messages are written for the person who has to act on them and never
@@ -71,6 +72,11 @@ export class SessionKeeperError extends Error {
   get network(): boolean {
     return this.code === ErrorCode.Unreachable || this.code === ErrorCode.Timeout;
   }
+}
+
+/** A sign-in or request the user (or the caller) stopped; never reported as a failure. */
+export function cancelled(message = l10n.t('Sign-in was cancelled.')): SessionKeeperError {
+  return cancelled(message);
 }
 
 export function isCancellation(err: unknown): boolean {

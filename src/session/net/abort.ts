@@ -1,13 +1,13 @@
 // The one translation of an aborted or timed-out request into a SessionKeeperError, naming the host.
 import * as l10n from '@vscode/l10n';
-import { ErrorCode, SessionKeeperError, findSessionKeeperError } from '../base/errors';
+import { ErrorCode, SessionKeeperError, findSessionKeeperError, cancelled } from '../base/errors';
 
 function timedOut(host: string): SessionKeeperError {
   return new SessionKeeperError(ErrorCode.Timeout, l10n.t('{0} did not answer in time. Check your network.', host));
 }
 
-function cancelled(host: string): SessionKeeperError {
-  return new SessionKeeperError(ErrorCode.Cancelled, l10n.t('The request to {0} was cancelled.', host));
+function requestCancelled(host: string): SessionKeeperError {
+  return cancelled(l10n.t('The request to {0} was cancelled.', host));
 }
 
 /** What an aborted signal means: its own error, the time limit, or a cancellation. */
@@ -15,7 +15,7 @@ export function abortError(signal: AbortSignal, host: string): SessionKeeperErro
   const reason = signal.reason as { name?: string } | undefined;
   if (reason instanceof SessionKeeperError) return reason;
   if (reason?.name === 'TimeoutError') return timedOut(host);
-  return cancelled(host);
+  return requestCancelled(host);
 }
 
 /**
@@ -30,7 +30,7 @@ export function fetchAbortError(err: unknown, host: string, signal: AbortSignal 
   if (name === 'TimeoutError' || (reason as { name?: string } | undefined)?.name === 'TimeoutError' || /TIMEOUT/.test(code ?? '')) {
     return timedOut(host);
   }
-  if (name === 'AbortError' && signal?.aborted) return cancelled(host);
+  if (name === 'AbortError' && signal?.aborted) return requestCancelled(host);
   return undefined;
 }
 

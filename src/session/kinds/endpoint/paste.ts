@@ -2,7 +2,7 @@
 // named values) into password boxes; one renewal checks them with the service, and the answer is
 // what is stored. Nothing is saved when the service refuses them. Never asks for a password.
 import * as l10n from '@vscode/l10n';
-import { ErrorCode, SessionKeeperError, findSessionKeeperError } from '../../base/errors';
+import { ErrorCode, SessionKeeperError, findSessionKeeperError, cancelled } from '../../base/errors';
 import { jwtAccount } from '../../base/jwt';
 import type { Logger } from '../../base/log';
 import { cleanLabel, hasControlChars } from '../../base/plainText';
@@ -44,7 +44,6 @@ export async function endpointSignIn(
   logger: Logger,
   request: { readonly providerLabel: string; readonly signal: AbortSignal },
 ): Promise<{ tokens: Credentials; account: FlowAccount }> {
-  const cancelled = () => new SessionKeeperError(ErrorCode.Cancelled, l10n.t('Sign-in was cancelled.'));
   const title = l10n.t('Sign in to {0}', request.providerLabel);
   const values: Record<string, string> = {};
   const cookies: Record<string, CookieValue> = {};

@@ -4,7 +4,7 @@
 import * as oauth from 'oauth4webapi';
 import * as l10n from '@vscode/l10n';
 import { allowsInsecureRequests } from '../../config';
-import { ErrorCode, SessionKeeperError } from '../../base/errors';
+import { ErrorCode, SessionKeeperError, cancelled } from '../../base/errors';
 import { redactor } from '../../base/redact';
 import { normalizeScopes } from '../../base/scopes';
 import { guardedFetch, type Fetch } from '../../net/http';
@@ -238,7 +238,7 @@ export class OAuthClient {
       if (err instanceof oauth.ResponseBodyError) {
         if (err.error === 'authorization_pending' || err.error === 'slow_down') return { status: err.error };
         if (err.error === 'access_denied') {
-          throw new SessionKeeperError(ErrorCode.Cancelled, l10n.t('Sign-in was declined at the identity provider.'));
+          throw cancelled(l10n.t('Sign-in was declined at the identity provider.'));
         }
         if (err.error === 'expired_token') {
           throw new SessionKeeperError(

@@ -1,7 +1,7 @@
 // The OAuth client's errors: oauth4webapi's, the transport's and the issuer's answers, as messages a user can act on.
 import * as oauth from 'oauth4webapi';
 import * as l10n from '@vscode/l10n';
-import { ErrorCode, SessionKeeperError, findSessionKeeperError } from '../../base/errors';
+import { ErrorCode, SessionKeeperError, findSessionKeeperError, cancelled } from '../../base/errors';
 import { foreignText } from '../../base/redact';
 import { oauthErrorBody } from '../../net/http';
 import { UnsafeEndpoint } from './discovery';
@@ -20,7 +20,7 @@ export function translate(err: unknown, step: Step, issuer: string): SessionKeep
   if (err instanceof oauth.AuthorizationResponseError) {
     // RFC 6749 §4.1.2.1: access_denied is what issuers answer when the user cancels there.
     if (err.error === 'access_denied') {
-      return new SessionKeeperError(ErrorCode.Cancelled, l10n.t('Sign-in was cancelled at the identity provider.'));
+      return cancelled(l10n.t('Sign-in was cancelled at the identity provider.'));
     }
     const description = describeIssuerText(err.error_description);
     return new SessionKeeperError(

@@ -1,6 +1,6 @@
 // flows/: the ways to sign in; each returns validated tokens and the account, nothing else.
 // The authorization code flow with PKCE and a loopback redirect (RFC 6749 §4.1, RFC 7636, RFC 8252).
-import { ErrorCode, SessionKeeperError, isCancellation } from '../../../base/errors';
+import { ErrorCode, SessionKeeperError, isCancellation, cancelled } from '../../../base/errors';
 import { isSecureOrLocal } from '../../../base/urls';
 import * as l10n from '@vscode/l10n';
 import type { Logger } from '../../../base/log';
@@ -63,7 +63,7 @@ export async function authorizationCodeFlow(
     assertBrowsable(pending.url, client.issuer);
     logger.info(`Opening the browser to sign in to ${request.providerLabel ?? client.issuer} (scopes: ${pending.scopes.join(' ')})`);
     if (!(await host.openBrowser(pending.url))) {
-      throw new SessionKeeperError(ErrorCode.Cancelled, l10n.t('The browser could not be opened for sign-in.'));
+      throw cancelled(l10n.t('The browser could not be opened for sign-in.'));
     }
     const callback = await loopback.callback;
     logger.debug('Received the authorization response on the loopback redirect');
@@ -118,7 +118,7 @@ export async function uriHandlerFlow(
         request.signal.aborted
           ? request.signal.reason instanceof SessionKeeperError
             ? request.signal.reason
-            : new SessionKeeperError(ErrorCode.Cancelled, l10n.t('Sign-in was cancelled.'))
+            : cancelled()
           : signInTimedOut(timeoutMs),
       );
     if (signal.aborted) onAbort();
@@ -140,7 +140,7 @@ export async function uriHandlerFlow(
   try {
     logger.info(`Opening the browser to sign in to ${request.providerLabel ?? client.issuer} (redirect through the URI handler)`);
     if (!(await host.openBrowser(pending.url))) {
-      throw new SessionKeeperError(ErrorCode.Cancelled, l10n.t('The browser could not be opened for sign-in.'));
+      throw cancelled(l10n.t('The browser could not be opened for sign-in.'));
     }
     const uri = await callback;
     logger.debug('Received the authorization response at the URI handler');

@@ -2,7 +2,7 @@
 // in any browser on any device, while VS Code polls the token endpoint. It needs no redirect.
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as l10n from '@vscode/l10n';
-import { ErrorCode, SessionKeeperError } from '../../../base/errors';
+import { ErrorCode, SessionKeeperError, cancelled } from '../../../base/errors';
 import type { Logger } from '../../../base/log';
 import { exactHref } from '../../../base/urls';
 import type { OAuthClient } from '../client';
@@ -45,10 +45,7 @@ const USER_CODE = /^[\p{L}\p{N}\- ]{1,64}$/u;
 
 export async function deviceFlow(client: OAuthClient, host: DeviceHost, logger: Logger, request: FlowRequest): Promise<FlowResult> {
   const timing: DeviceTiming = { ...DEFAULT_DEVICE_TIMING, ...request.deviceTiming };
-  const cancelled = () =>
-    request.signal.reason instanceof SessionKeeperError
-      ? request.signal.reason
-      : new SessionKeeperError(ErrorCode.Cancelled, l10n.t('Sign-in was cancelled.'));
+  const stopped = () => (request.signal.reason instanceof SessionKeeperError ? request.signal.reason : cancelled());
   const authorization = await client.deviceAuthorizationRequest(request.scopes, request.signal);
   const nonsense = () =>
     new SessionKeeperError(
@@ -87,9 +84,9 @@ export async function deviceFlow(client: OAuthClient, host: DeviceHost, logger: 
       try {
         await timing.sleep(wait, request.signal);
       } catch {
-        throw cancelled();
+        throw stopped();
       }
-      if (request.signal.aborted) throw cancelled();
+      if (request.signal.aborted) throw stopped();
       const poll = await client.deviceCodeGrant(authorization.deviceCode, request.signal);
       if (poll.status === 'tokens') {
         const claims = poll.tokens.claims;

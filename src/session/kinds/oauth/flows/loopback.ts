@@ -2,7 +2,7 @@
 // callback, keeps the browser tab waiting until the sign-in has an outcome, then closes.
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ErrorCode, SessionKeeperError } from '../../../base/errors';
+import { SessionKeeperError, cancelled } from '../../../base/errors';
 import { isLoopbackHost as isLoopback } from '../../../base/urls';
 import * as l10n from '@vscode/l10n';
 
@@ -81,11 +81,7 @@ export async function startLoopbackRedirect(signal: AbortSignal): Promise<Loopba
     server.closeAllConnections();
   };
   const onAbort = () => {
-    rejectCallback(
-      signal.reason instanceof SessionKeeperError
-        ? signal.reason
-        : new SessionKeeperError(ErrorCode.Cancelled, l10n.t('Sign-in was cancelled.')),
-    );
+    rejectCallback(signal.reason instanceof SessionKeeperError ? signal.reason : cancelled());
     pending?.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(page(false, l10n.t('Sign-in was cancelled in VS Code.')));
     pending = undefined;
     close();

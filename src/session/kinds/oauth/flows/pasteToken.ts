@@ -3,7 +3,7 @@
 // one (which also names the account), and then stored and served like any other session.
 import { createHash } from 'node:crypto';
 import * as l10n from '@vscode/l10n';
-import { ErrorCode, SessionKeeperError } from '../../../base/errors';
+import { ErrorCode, SessionKeeperError, cancelled } from '../../../base/errors';
 import { jwtAccount } from '../../../base/jwt';
 import type { Logger } from '../../../base/log';
 import { hasControlChars } from '../../../base/plainText';
@@ -49,7 +49,6 @@ export function tokenProblem(text: string): string | undefined {
 }
 
 export async function pasteTokenFlow(client: OAuthClient, host: PasteHost, logger: Logger, request: FlowRequest): Promise<FlowResult> {
-  const cancelled = () => new SessionKeeperError(ErrorCode.Cancelled, l10n.t('Sign-in was cancelled.'));
   const pasted = await host.askSecret({
     title: l10n.t('Sign in to {0} with a token', request.providerLabel),
     prompt: l10n.t('Paste an access token or API key for {0}.', request.providerLabel),
