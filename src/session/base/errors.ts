@@ -76,7 +76,7 @@ export class SessionKeeperError extends Error {
 
 /** A sign-in or request the user (or the caller) stopped; never reported as a failure. */
 export function cancelled(message = l10n.t('Sign-in was cancelled.')): SessionKeeperError {
-  return cancelled(message);
+  return new SessionKeeperError(ErrorCode.Cancelled, message);
 }
 
 export function isCancellation(err: unknown): boolean {
