@@ -3,8 +3,8 @@
 import * as vscode from 'vscode';
 import { plainText } from '../session/base/plainText';
 import { userCodeNotice } from './notices';
-import type { FlowHost, HostKind } from '../session/kinds/oauth/flows/index';
-import { hostKind } from '../session/kinds/oauth/flows/index';
+import type { FlowHost, HostKind } from '../session/host';
+import { hostKind } from '../session/host';
 import { tokenProblem } from '../session/kinds/oauth/flows/pasteToken';
 import { EXTENSION_ID } from '../contributions';
 

@@ -12,19 +12,9 @@ import { parseCookieHeader } from './cookies';
 import { inputProblem } from './inputs';
 import type { EndpointSource } from './source';
 import type { FlowAccount } from '../oauth/flows/contract';
-import type { PasteHost } from '../oauth/flows/pasteToken';
+import type { EndpointHost } from '../../host';
+export type { EndpointHost } from '../../host';
 import type { Credentials } from '../../refresh/source';
-
-/** What starting an endpoint session needs from the editor. */
-export interface EndpointHost extends Pick<PasteHost, 'askSecret'> {
-  /** A plain text box with a suggested value; undefined when dismissed. */
-  askText(options: {
-    title: string;
-    prompt: string;
-    value?: string;
-    validate?: (value: string) => string | undefined;
-  }): Promise<string | undefined>;
-}
 
 const MAX_NAME = 64;
 

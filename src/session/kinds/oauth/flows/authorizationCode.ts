@@ -7,26 +7,10 @@ import type { Logger } from '../../../base/log';
 import { CALLBACK_PATH, startLoopbackRedirect } from './loopback';
 import type { OAuthClient } from '../client';
 import type { TokenSet } from '../tokens';
+import type { AppRedirectHost, BrowserHost } from '../../../host';
+export type { AppRedirectHost, BrowserHost } from '../../../host';
 
 export const SIGN_IN_TIMEOUT_MS = 5 * 60_000;
-
-/** What the flow needs from the editor: a browser, and a way to reach the loopback from it. */
-export interface BrowserHost {
-  /** Opens the URL in the user's browser; false when it could not be opened. */
-  openBrowser(url: string): Promise<boolean>;
-  /** Maps a loopback URL to one the browser can reach (remote windows forward the port). */
-  externalUri(url: string): Promise<string>;
-}
-
-/** What the URI-handler redirect needs from the editor (RFC 8252 §7.1). */
-export interface AppRedirectHost {
-  /** The private-use redirect: `<uriScheme>://session-keeper.session-keeper/callback`. */
-  readonly appRedirectUri: string;
-  /** Hands every URI the extension's URI handler receives to `listener` until disposed. */
-  onAppUri(listener: (uri: URL) => void): { dispose(): void };
-  /** A message about something that went wrong without ending the flow. */
-  warn(message: string): void;
-}
 
 export interface AuthorizationCodeRequest {
   readonly scopes: readonly string[];

@@ -8,15 +8,8 @@ import { exactHref } from '../../../base/urls';
 import type { OAuthClient } from '../client';
 import { assertBrowsable } from './authorizationCode';
 import { accountFromClaims, type FlowRequest, type FlowResult } from './contract';
-
-/** What the device flow needs from the editor. */
-export interface DeviceHost {
-  /**
-   * Shows the user code and the verification page (a notification with "Copy & Open"); the
-   * returned object hides it again.
-   */
-  showUserCode(info: { userCode: string; verificationUri: string; providerLabel: string }): { dispose(): void };
-}
+import type { DeviceHost } from '../../../host';
+export type { DeviceHost } from '../../../host';
 
 export interface DeviceTiming {
   /** A shorter interval than this is raised to it (RFC 8628 §3.5: 5 s when absent). */

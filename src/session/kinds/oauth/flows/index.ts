@@ -6,10 +6,11 @@ import * as l10n from '@vscode/l10n';
 import { ErrorCode, SessionKeeperError } from '../../../base/errors';
 import type { Logger } from '../../../base/log';
 import type { OAuthClient } from '../client';
-import { authorizationCodeFlow, uriHandlerFlow, type AppRedirectHost, type BrowserHost } from './authorizationCode';
-import { deviceFlow, type DeviceHost } from './device';
-import { pasteTokenFlow, type PasteHost } from './pasteToken';
-import type { EndpointHost } from '../../endpoint/paste';
+import { authorizationCodeFlow, uriHandlerFlow } from './authorizationCode';
+import { deviceFlow } from './device';
+import { pasteTokenFlow } from './pasteToken';
+import type { FlowHost, HostKind } from '../../../host';
+export { hostKind, type FlowHost, type HostKind } from '../../../host';
 import { accountFromClaims, type FlowId, type FlowRequest, type FlowResult, type FlowSetting } from './contract';
 
 export {
@@ -22,26 +23,8 @@ export {
   type FlowSetting,
 } from './contract';
 
-/**
- * Where the extension host runs, from vscode.env (uiKind, remoteName), as plain data:
- * - desktop: VS Code on this computer;
- * - remote: a desktop window whose extension host runs elsewhere (SSH, containers, WSL), which
- *   forwards ports and receives `vscode://` URIs for it;
- * - web: a browser workbench (code-server, Codespaces in a browser); its external URIs change
- *   with every request, so an issuer cannot register them.
- */
-export type HostKind = 'desktop' | 'remote' | 'web';
-
-export function hostKind(env: { readonly web: boolean; readonly remoteName?: string }): HostKind {
-  if (env.web) return 'web';
-  return env.remoteName ? 'remote' : 'desktop';
-}
-
 /** Discovery fields (RFC 8414 §2, RFC 8628 §4) a flow may need. */
 export type IssuerFeature = 'authorization_endpoint' | 'device_authorization_endpoint' | 'userinfo_endpoint';
-
-/** The editor parts every flow may use (browser, notifications, input boxes), passed in. */
-export interface FlowHost extends BrowserHost, AppRedirectHost, DeviceHost, PasteHost, EndpointHost {}
 
 export interface FlowContext {
   readonly client: OAuthClient;

@@ -12,25 +12,8 @@ import type { OAuthClient } from '../client';
 import { expiryOf } from '../tokens';
 import { normalizeScopes } from '../../../base/scopes';
 import { accountFromClaims, type FlowAccount, type FlowRequest, type FlowResult } from './contract';
-
-/** What pasting needs from the editor. */
-export interface PasteHost {
-  /**
-   * A password input box; undefined when the user dismissed it (an empty optional answer is '').
-   * `validate` says what is wrong with a value; without it, the value must look like a token.
-   */
-  askSecret(options: {
-    title: string;
-    prompt: string;
-    optional?: boolean;
-    validate?: (value: string) => string | undefined;
-  }): Promise<string | undefined>;
-  /**
-   * How long a token without a stated expiry lives: milliseconds, null for "until the issuer
-   * refuses it", undefined when the user dismissed the choice.
-   */
-  askLifetime(): Promise<number | null | undefined>;
-}
+import type { PasteHost } from '../../../host';
+export type { PasteHost } from '../../../host';
 
 /** Longer than any access or refresh token an issuer hands out. */
 export const MAX_TOKEN_LENGTH = 16_384;
