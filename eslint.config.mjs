@@ -1,4 +1,5 @@
 // Lint rules that keep the layers apart and promises handled. Formatting is Prettier's (npm run format).
+import { readdirSync } from 'node:fs';
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
@@ -41,15 +42,41 @@ const PURE_VIEWS = [
 /** The editor integration's words, tested in Node. */
 const PURE_EDITOR = ['src/editor/notices.ts'];
 
+/** The kinds of session, one folder each under src/session/kinds/. */
+const KINDS = readdirSync(new URL('./src/session/kinds/', import.meta.url));
+
 const layers = [
   {
     files: ['src/session/base/**/*.ts'],
     patterns: [{ group: ['../**'], message: 'base imports nothing of ours outside base.' }],
   },
   {
-    // A folder of the engine that becomes its own layer (a session kind's) goes in `ignores` here.
+    files: ['src/session/net/**/*.ts'],
+    patterns: [{ group: ['../*', '!../base', '../../**'], message: 'net (HTTP and proxies) imports base only.' }],
+  },
+  // Each kind of session is a layer: it may use the engine's seams, never another kind.
+  ...KINDS.map((kind) => ({
+    files: [`src/session/kinds/${kind}/**/*.ts`],
+    patterns: [
+      engineOutward,
+      {
+        // Relative specifiers do not name `kinds/`, so each depth is listed.
+        group: KINDS.filter((k) => k !== kind).flatMap((k) => [
+          `**/kinds/${k}`,
+          `**/kinds/${k}/**`,
+          `../${k}`,
+          `../${k}/**`,
+          `../../${k}`,
+          `../../${k}/**`,
+        ]),
+        message: 'A kind never imports another kind; what both need goes to session/base or session/host.ts.',
+      },
+    ],
+  })),
+  {
+    // A folder of the engine that becomes its own layer goes in `ignores` here.
     files: ['src/session/**/*.ts'],
-    ignores: ['src/session/base/**'],
+    ignores: ['src/session/base/**', 'src/session/net/**', 'src/session/kinds/**'],
     patterns: [engineOutward],
   },
   {

@@ -12,7 +12,19 @@ const root = resolve(import.meta.dirname, '../..');
 const RESTRICTED = ['no-restricted-imports', '@typescript-eslint/no-restricted-imports'];
 const SYNTAX = 'no-restricted-syntax';
 
-type Layer = 'base' | 'engine' | 'pure view' | 'view' | 'pure editor' | 'editor' | 'terminal' | 'contributions' | 'wiring';
+type Layer =
+  | 'base'
+  | 'net'
+  | 'oauth kind'
+  | 'endpoint kind'
+  | 'engine'
+  | 'pure view'
+  | 'view'
+  | 'pure editor'
+  | 'editor'
+  | 'terminal'
+  | 'contributions'
+  | 'wiring';
 
 const PURE_VIEWS = [
   'src/views/countdown.ts',
@@ -28,6 +40,9 @@ function layerOf(file: string): Layer {
   if (file === 'src/extension.ts') return 'wiring';
   if (file === 'src/contributions.ts') return 'contributions';
   if (file.startsWith('src/session/base/')) return 'base';
+  if (file.startsWith('src/session/net/')) return 'net';
+  if (file.startsWith('src/session/kinds/oauth/')) return 'oauth kind';
+  if (file.startsWith('src/session/kinds/endpoint/')) return 'endpoint kind';
   if (file.startsWith('src/session/')) return 'engine';
   if (PURE_VIEWS.includes(file)) return 'pure view';
   if (file.startsWith('src/views/') || file.startsWith('src/commands/')) return 'view';
@@ -45,27 +60,47 @@ interface Probe {
   readonly allowed: readonly Layer[];
 }
 
-const ALL: readonly Layer[] = ['base', 'engine', 'pure view', 'view', 'pure editor', 'editor', 'terminal', 'contributions', 'wiring'];
+const ALL: readonly Layer[] = [
+  'base',
+  'net',
+  'oauth kind',
+  'endpoint kind',
+  'engine',
+  'pure view',
+  'view',
+  'pure editor',
+  'editor',
+  'terminal',
+  'contributions',
+  'wiring',
+];
 const except = (...refused: Layer[]) => ALL.filter((l) => !refused.includes(l));
-const PURE: Layer[] = ['base', 'engine', 'pure view', 'pure editor', 'terminal', 'contributions'];
+const PURE: Layer[] = ['base', 'net', 'oauth kind', 'endpoint kind', 'engine', 'pure view', 'pure editor', 'terminal', 'contributions'];
 
 const PROBES: readonly Probe[] = [
   { target: 'vscode', allowed: except(...PURE) },
   { target: 'vscode', typeOnly: true, allowed: ALL },
   { target: 'src/session/base/errors', allowed: except('contributions') },
-  { target: 'src/contributions', allowed: except('base', 'contributions') },
-  { target: 'src/session/model', allowed: except('base', 'terminal', 'contributions') },
-  { target: 'src/session/model', typeOnly: true, allowed: except('base', 'contributions') },
-  { target: 'src/session/config', allowed: except('base', 'terminal', 'contributions') },
-  { target: 'src/session/refresh/health', allowed: except('base', 'terminal', 'contributions') },
-  ...[
-    'src/session/storage/store',
-    'src/session/kinds/oauth/client',
-    'src/session/kinds/oauth/flows/index',
-    'src/session/engine',
-    'src/session/provider',
-  ].map((target): Probe => ({ target, allowed: except('base', 'pure view', 'view', 'terminal', 'contributions') })),
-  { target: 'src/session/storage/store', typeOnly: true, allowed: except('base', 'pure view', 'view', 'contributions') },
+  { target: 'src/contributions', allowed: except('base', 'net', 'contributions') },
+  { target: 'src/session/model', allowed: except('base', 'net', 'terminal', 'contributions') },
+  { target: 'src/session/model', typeOnly: true, allowed: except('base', 'net', 'contributions') },
+  { target: 'src/session/config', allowed: except('base', 'net', 'terminal', 'contributions') },
+  { target: 'src/session/refresh/health', allowed: except('base', 'net', 'terminal', 'contributions') },
+  ...['src/session/storage/store', 'src/session/engine', 'src/session/provider'].map((target): Probe => ({
+    target,
+    allowed: except('base', 'net', 'pure view', 'view', 'terminal', 'contributions'),
+  })),
+  { target: 'src/session/storage/store', typeOnly: true, allowed: except('base', 'net', 'pure view', 'view', 'contributions') },
+  // A kind never imports another kind.
+  ...['src/session/kinds/oauth/client', 'src/session/kinds/oauth/flows/index'].map((target): Probe => ({
+    target,
+    allowed: except('base', 'net', 'endpoint kind', 'pure view', 'view', 'terminal', 'contributions'),
+  })),
+  {
+    target: 'src/session/kinds/endpoint/source',
+    allowed: except('base', 'net', 'oauth kind', 'pure view', 'view', 'terminal', 'contributions'),
+  },
+  { target: 'src/session/net/http', allowed: except('base', 'pure view', 'view', 'terminal', 'contributions') },
   ...['src/views/treeModel', 'src/commands/actions'].map((target): Probe => ({ target, allowed: ['pure view', 'view', 'wiring'] })),
   { target: 'src/editor/notices', allowed: ['pure editor', 'editor', 'wiring'] },
   { target: 'src/terminal/consent', allowed: ['pure view', 'view', 'terminal', 'wiring'] },

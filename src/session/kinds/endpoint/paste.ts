@@ -11,7 +11,7 @@ import type { CookieValue, EndpointValues, InputSpec } from './declaration';
 import { parseCookieHeader } from './cookies';
 import { inputProblem } from './inputs';
 import type { EndpointSource } from './source';
-import type { FlowAccount } from '../oauth/flows/contract';
+import type { AuthenticationSessionAccountInformation as Account } from 'vscode';
 import type { EndpointHost } from '../../host';
 export type { EndpointHost } from '../../host';
 import type { Credentials } from '../../refresh/source';
@@ -33,7 +33,7 @@ export async function endpointSignIn(
   host: EndpointHost,
   logger: Logger,
   request: { readonly providerLabel: string; readonly signal: AbortSignal },
-): Promise<{ tokens: Credentials; account: FlowAccount }> {
+): Promise<{ tokens: Credentials; account: Account }> {
   const title = l10n.t('Sign in to {0}', request.providerLabel);
   const values: Record<string, string> = {};
   const cookies: Record<string, CookieValue> = {};
